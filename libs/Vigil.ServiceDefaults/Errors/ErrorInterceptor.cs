@@ -1,0 +1,63 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Vigil.ServiceDefaults.Errors;
+
+/// <summary>
+/// Turns anything that escapes a handler into a precise status, never Unknown: a store or broker outage
+/// is Unavailable (safe to retry), a cancelled call is Cancelled, everything else Internal, logged with
+/// its exception (never with request payloads: they may hold answers or photos).
+/// </summary>
+internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try { return await continuation(request, context); }
+        catch (Exception ex) when (ex is not RpcException) { throw Translate(ex, context); }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try { return await continuation(requestStream, context); }
+        catch (Exception ex) when (ex is not RpcException) { throw Translate(ex, context); }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try { await continuation(request, responseStream, context); }
+        catch (Exception ex) when (ex is not RpcException) { throw Translate(ex, context); }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try { await continuation(requestStream, responseStream, context); }
+        catch (Exception ex) when (ex is not RpcException) { throw Translate(ex, context); }
+    }
+
+    private RpcException Translate(Exception ex, ServerCallContext context)
+    {
+        if (ex is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        {
+            return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
+        }
+        if (ex is RedisConnectionException or RedisTimeoutException)
+        {
+            LogDependency(logger, context.Method, ex);
+            return GrpcErrors.Unavailable("The store is unavailable; nothing was changed. Retry shortly.");
+        }
+        LogUnhandled(logger, context.Method, ex);
+        return new RpcException(new Status(StatusCode.Internal, "An internal error occurred; it has been logged."));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dependency unavailable in {Method}")]
+    private static partial void LogDependency(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error in {Method}")]
+    private static partial void LogUnhandled(ILogger logger, string method, Exception exception);
+}

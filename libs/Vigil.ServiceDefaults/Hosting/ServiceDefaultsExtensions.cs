@@ -1,0 +1,83 @@
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Vigil.ServiceDefaults.Auth;
+using Vigil.ServiceDefaults.Errors;
+using Vigil.ServiceDefaults.Health;
+using Vigil.ServiceDefaults.Telemetry;
+
+namespace Vigil.ServiceDefaults.Hosting;
+
+/// <summary>The wiring every Vigil gRPC service shares. A service's Program.cs calls these two methods.</summary>
+public static class ServiceDefaultsExtensions
+{
+    /// <summary>
+    /// Adds gRPC (with the error interceptor and message size limits), health checks, telemetry,
+    /// structured logging, reflection, graceful draining and JWT authentication.
+    /// </summary>
+    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder, Action<GrpcServiceOptions>? configureGrpc = null)
+    {
+        builder.Services.AddOptions<HostingOptions>()
+            .Bind(builder.Configuration.GetSection(HostingOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        var hosting = builder.Configuration.GetSection(HostingOptions.Section).Get<HostingOptions>() ?? new HostingOptions();
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ErrorInterceptor>();
+            o.EnableDetailedErrors = false;
+            o.MaxReceiveMessageSize = hosting.MaxReceiveMessageBytes;
+            configureGrpc?.Invoke(o);
+        });
+        if (hosting.EnableReflection)
+        {
+            builder.Services.AddGrpcReflection();
+        }
+
+        builder.Services.AddSingleton<DrainState>();
+        builder.Services.AddHostedService<DrainOnShutdown>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = hosting.ShutdownTimeout);
+
+        builder.Services.AddHealthChecks()
+            .AddCheck<DrainHealthCheck>("draining", tags: [HealthTags.Ready]);
+        builder.Services.AddGrpcHealthChecks(o =>
+        {
+            // The service name "" (the whole server) is its readiness; "liveness" depends on nothing external.
+            o.Services.Map("", r => r.Tags.Contains(HealthTags.Ready));
+            o.Services.Map("liveness", r => r.Tags.Contains(HealthTags.Live));
+        });
+
+        builder.AddVigilTelemetry();
+        builder.AddVigilAuthentication();
+        return builder;
+    }
+
+    /// <summary>Maps the health endpoints (HTTP and gRPC), metrics and reflection.</summary>
+    public static WebApplication MapServiceDefaults(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapVigilHealth();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
+        app.MapVigilMetrics();
+        var hosting = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HostingOptions>>().Value;
+        if (hosting.EnableReflection)
+        {
+            app.MapGrpcReflectionService().AllowAnonymous();
+        }
+        return app;
+    }
+}

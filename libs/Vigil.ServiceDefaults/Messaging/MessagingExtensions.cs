@@ -1,0 +1,60 @@
+using System.ComponentModel.DataAnnotations;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Vigil.ServiceDefaults.Messaging;
+
+/// <summary>RabbitMQ options, bound from the "RabbitMq" section.</summary>
+public sealed class RabbitMqOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "RabbitMq";
+
+    /// <summary>The broker, e.g. "amqp://user:password@rabbitmq:5672/vhost".</summary>
+    [Required]
+    public string Uri { get; set; } = "amqp://guest:guest@127.0.0.1:5672/";
+
+    /// <summary>Immediate redeliveries before a message goes to the error queue (no delayed redelivery: Debian's RabbitMQ has no delay plugin).</summary>
+    [Range(0, 20)]
+    public int ImmediateRetries { get; set; } = 3;
+}
+
+/// <summary>MassTransit over RabbitMQ: kebab-case endpoints, one queue per consumer, immediate retries, then the error queue.</summary>
+public static class MessagingExtensions
+{
+    /// <summary>Adds MassTransit over RabbitMQ. <paramref name="configure"/> adds consumers; endpoints are configured from them.</summary>
+    public static IHostApplicationBuilder AddVigilMessaging(
+        this IHostApplicationBuilder builder,
+        Action<IBusRegistrationConfigurator>? configure = null,
+        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
+    {
+        builder.Services.AddOptions<RabbitMqOptions>()
+            .Bind(builder.Configuration.GetSection(RabbitMqOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => System.Uri.TryCreate(o.Uri, UriKind.Absolute, out var u) && u.Scheme is "amqp" or "amqps", "RabbitMq:Uri must be an amqp:// or amqps:// URI.")
+            .ValidateOnStart();
+        var options = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+
+        builder.Services.AddMassTransit(x =>
+        {
+            x.SetKebabCaseEndpointNameFormatter();
+            configure?.Invoke(x);
+            x.UsingRabbitMq((context, cfg) =>
+            {
+                cfg.Host(new Uri(options.Uri), h => h.PublisherConfirmation = true);
+                cfg.UseMessageRetry(r => r.Immediate(options.ImmediateRetries));
+                configureBus?.Invoke(context, cfg);
+                cfg.ConfigureEndpoints(context);
+            });
+        });
+        // Liveness never waits for the broker: the bus starts in the background and readiness reports it.
+        builder.Services.Configure<MassTransitHostOptions>(o =>
+        {
+            o.WaitUntilStarted = false;
+            o.StopTimeout = TimeSpan.FromSeconds(15);
+        });
+        return builder;
+    }
+}

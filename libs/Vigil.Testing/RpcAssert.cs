@@ -1,0 +1,25 @@
+using Google.Rpc;
+using Grpc.Core;
+using Xunit;
+
+namespace Vigil.Testing;
+
+/// <summary>Assertions on gRPC errors and their details.</summary>
+public static class RpcAssert
+{
+    /// <summary>Awaits a call that must fail with <paramref name="code"/>; returns the exception.</summary>
+    public static async Task<RpcException> ThrowsAsync(StatusCode code, Func<Task> call)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(call);
+        Assert.True(ex.StatusCode == code, $"Expected {code}, got {ex.StatusCode}: {ex.Status.Detail}");
+        return ex;
+    }
+
+    /// <summary>The field violations of an InvalidArgument error.</summary>
+    public static IReadOnlyList<BadRequest.Types.FieldViolation> FieldViolations(RpcException ex) =>
+        ex.GetRpcStatus()?.GetDetail<BadRequest>()?.FieldViolations.ToList() ?? [];
+
+    /// <summary>The precondition violations of a FailedPrecondition error.</summary>
+    public static IReadOnlyList<PreconditionFailure.Types.Violation> PreconditionViolations(RpcException ex) =>
+        ex.GetRpcStatus()?.GetDetail<PreconditionFailure>()?.Violations.ToList() ?? [];
+}

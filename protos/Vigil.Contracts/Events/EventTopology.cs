@@ -1,0 +1,35 @@
+namespace Vigil.Contracts.Events;
+
+/// <summary>
+/// The RabbitMQ names of Vigil's events: the exchange each event is published to, and the queues
+/// of their consumers. Fixed here so that publishers can declare the consumers' queues and bindings
+/// before the first publish (RabbitMQ drops a message published to an exchange with no queue bound),
+/// even when the consuming service has never run.
+/// </summary>
+public static class EventTopology
+{
+    /// <summary>Prefix of every event's message URN.</summary>
+    public const string UrnPrefix = "urn:message:vigil.events.v1:";
+
+    /// <summary>Exchange of <see cref="SessionSubmitted"/>.</summary>
+    public const string SessionSubmittedExchange = "vigil.events.v1.session-submitted";
+    /// <summary>Exchange of <see cref="SessionExpired"/>.</summary>
+    public const string SessionExpiredExchange = "vigil.events.v1.session-expired";
+    /// <summary>Exchange of <see cref="BoardDecisionRecorded"/>.</summary>
+    public const string BoardDecisionRecordedExchange = "vigil.events.v1.board-decision-recorded";
+
+    /// <summary>The certificate service's queue for submitted sessions.</summary>
+    public const string CertificateSessionSubmittedQueue = "certificate-session-submitted";
+    /// <summary>The certificate service's queue for expired sessions.</summary>
+    public const string CertificateSessionExpiredQueue = "certificate-session-expired";
+    /// <summary>The certificate service's queue for board decisions.</summary>
+    public const string CertificateBoardDecisionRecordedQueue = "certificate-board-decision-recorded";
+
+    /// <summary>Every consumer queue with the exchange it is bound to.</summary>
+    public static IReadOnlyList<(string Queue, string Exchange, Type Message)> ConsumerQueues { get; } =
+    [
+        (CertificateSessionSubmittedQueue, SessionSubmittedExchange, typeof(SessionSubmitted)),
+        (CertificateSessionExpiredQueue, SessionExpiredExchange, typeof(SessionExpired)),
+        (CertificateBoardDecisionRecordedQueue, BoardDecisionRecordedExchange, typeof(BoardDecisionRecorded)),
+    ];
+}
