@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Vigil.Testing;
+
+/// <summary>
+/// A Vigil service (or the gateway) run as a real process on loopback ports, for end-to-end and fault
+/// tests: started from its build output, killed with SIGKILL or stopped with SIGTERM like Kubernetes does.
+/// Its output is kept (<see cref="Output"/>) so tests can check what it logged.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServiceProcess(Process process, string name, int grpcPort, int httpPort)
+    {
+        _process = process;
+        Name = name;
+        GrpcPort = grpcPort;
+        HttpPort = httpPort;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+    }
+
+    /// <summary>The project's name, e.g. "Vigil.Session".</summary>
+    public string Name { get; }
+
+    /// <summary>The loopback port of its gRPC (HTTP/2) endpoint.</summary>
+    public int GrpcPort { get; }
+
+    /// <summary>The loopback port of its HTTP/1.1 endpoint (health, metrics; the gateway's browser port).</summary>
+    public int HttpPort { get; }
+
+    /// <summary>The gRPC address, "http://127.0.0.1:port".</summary>
+    public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");
+
+    /// <summary>The HTTP address.</summary>
+    public Uri HttpAddress => new($"http://127.0.0.1:{HttpPort}");
+
+    /// <summary>The process id.</summary>
+    public int Pid => _process.Id;
+
+    /// <summary>Whether the process has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Everything it printed so far.</summary>
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    /// <summary>
+    /// Starts a project's build output (the same configuration as the running tests) with settings as
+    /// environment variables ("Redis:Configuration" becomes Redis__Configuration), in the Development
+    /// environment, and waits until /health/live answers.
+    /// </summary>
+    /// <param name="projectPath">The project folder relative to the repository root, e.g. "services/session/Vigil.Session".</param>
+    public static async Task<ServiceProcess> StartAsync(string projectPath, IDictionary<string, string?> settings, int? grpcPort = null, int? httpPort = null, TimeSpan? timeout = null)
+    {
+        var name = Path.GetFileName(projectPath.TrimEnd('/'));
+        var dll = Path.Combine(RepositoryRoot, projectPath, "bin", BuildConfiguration, "net10.0", name + ".dll");
+        if (!File.Exists(dll)) throw new FileNotFoundException($"Build output not found: {dll}. Reference the project from the test project so it is built.");
+        var g = grpcPort ?? FreePort();
+        var h = httpPort ?? FreePort();
+        var psi = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        psi.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        psi.Environment["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{g}";
+        psi.Environment["Kestrel__Endpoints__Grpc__Protocols"] = "Http2";
+        psi.Environment["Kestrel__Endpoints__Management__Url"] = $"http://127.0.0.1:{h}";
+        psi.Environment["Kestrel__Endpoints__Management__Protocols"] = "Http1";
+        psi.Environment["Auth__DevelopmentKey"] = TestTokens.Key;
+        foreach (var (k, v) in settings)
+        {
+            psi.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
+        }
+        var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {name}.");
+        var service = new ServiceProcess(process, name, g, h);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await service.WaitLiveAsync(timeout ?? TimeSpan.FromSeconds(60));
+        return service;
+    }
+
+    /// <summary>Waits until /health/live answers 200.</summary>
+    public async Task WaitLiveAsync(TimeSpan timeout) => await WaitAsync("/health/live", timeout);
+
+    /// <summary>Waits until /health/ready answers 200 (Redis and RabbitMQ reachable).</summary>
+    public async Task WaitReadyAsync(TimeSpan timeout) => await WaitAsync("/health/ready", timeout);
+
+    private async Task WaitAsync(string path, TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"{Name} exited with {_process.ExitCode}:\n{Output}");
+            try
+            {
+                using var response = await http.GetAsync(new Uri(HttpAddress, path));
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{Name} did not answer {path} within {timeout}:\n{Output}");
+    }
+
+    /// <summary>kill -9: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, as Kubernetes sends it; waits for the exit and returns the exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+            await kill.WaitForExitAsync();
+        }
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+
+    /// <summary>A free loopback TCP port.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The repository root (the folder with Vigil.slnx).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Vigil.slnx"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("Vigil.slnx not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    /// <summary>The build configuration of the running tests (Debug or Release).</summary>
+    public static string BuildConfiguration =>
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+}
