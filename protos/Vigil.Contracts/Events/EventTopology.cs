@@ -8,8 +8,8 @@ namespace Vigil.Contracts.Events;
 /// </summary>
 public static class EventTopology
 {
-    /// <summary>Prefix of every event's message URN.</summary>
-    public const string UrnPrefix = "urn:message:vigil.events.v1:";
+    /// <summary>Prefix of every event's message URN (after MassTransit's own "urn:message:").</summary>
+    public const string UrnPrefix = "vigil.events.v1:";
 
     /// <summary>Exchange of <see cref="SessionSubmitted"/>.</summary>
     public const string SessionSubmittedExchange = "vigil.events.v1.session-submitted";
