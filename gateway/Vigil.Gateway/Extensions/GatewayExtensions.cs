@@ -1,0 +1,85 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.Options;
+using Vigil.Gateway.Api;
+using Vigil.Gateway.RateLimiting;
+using Vigil.Gateway.Routing;
+using Vigil.ServiceDefaults.Hosting;
+
+namespace Vigil.Gateway.Extensions;
+
+/// <summary>The gateway's wiring.</summary>
+internal static class GatewayExtensions
+{
+    public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
+    {
+        // Health, telemetry, JSON logging, draining and JWT validation with the same "Auth" options as the services.
+        builder.AddServiceDefaults();
+
+        builder.Services.AddOptions<GatewayOptions>()
+            .Bind(builder.Configuration.GetSection(GatewayOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => o.ActivityTimeout > TimeSpan.Zero, "Gateway:ActivityTimeout must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<ServiceAddresses>()
+            .Bind(builder.Configuration.GetSection(ServiceAddresses.Section))
+            .ValidateDataAnnotations()
+            .Validate(a => new[] { a.Identity, a.Session, a.Certificate }.All(l => ServiceAddresses.Split(l).All(x => Uri.TryCreate(x, UriKind.Absolute, out _))),
+                "Services: every address must be an absolute URI such as http://identity:5101.")
+            .ValidateOnStart();
+        var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
+        var addresses = builder.Configuration.GetSection(ServiceAddresses.Section).Get<ServiceAddresses>() ?? new ServiceAddresses();
+
+        builder.Services.AddReverseProxy()
+            .LoadFromMemory(ProxyRoutes.Routes(), ProxyRoutes.Clusters(addresses, options));
+
+        // A gRPC caller without a valid token gets UNAUTHENTICATED as a gRPC status, not a bare HTTP 401.
+        builder.Services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
+        {
+            o.Events ??= new JwtBearerEvents();
+            o.Events.OnChallenge = context =>
+            {
+                if (GrpcResponses.IsGrpc(context.HttpContext))
+                {
+                    context.HandleResponse();
+                    GrpcResponses.WriteStatus(context.HttpContext, Grpc.Core.StatusCode.Unauthenticated, "A valid bearer token is required.");
+                }
+                return Task.CompletedTask;
+            };
+            o.Events.OnForbidden = context =>
+            {
+                if (GrpcResponses.IsGrpc(context.HttpContext))
+                {
+                    GrpcResponses.WriteStatus(context.HttpContext, Grpc.Core.StatusCode.PermissionDenied, "Not allowed.");
+                }
+                return Task.CompletedTask;
+            };
+        });
+
+        builder.Services.AddGatewayRateLimits(options);
+        builder.Services.AddSingleton<ServiceChannels>();
+        return builder;
+    }
+
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        // Exam streams last for hours and may be quiet: no minimum body data rate, no body size cap, for gRPC.
+        app.Use((context, next) =>
+        {
+            if (GrpcResponses.IsGrpc(context))
+            {
+                if (context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate) rate.MinDataRate = null;
+                if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = null;
+            }
+            return next(context);
+        });
+        app.MapServiceDefaults();
+        app.UseRateLimiter();
+        app.MapPages();
+        app.MapPagesApi();
+        app.MapReverseProxy();
+        _ = app.Services.GetRequiredService<IOptions<GatewayOptions>>();
+        return app;
+    }
+}

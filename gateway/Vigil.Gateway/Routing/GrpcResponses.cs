@@ -1,0 +1,22 @@
+using Grpc.Core;
+
+namespace Vigil.Gateway.Routing;
+
+/// <summary>Writes a gRPC "trailers-only" error answer from the gateway itself (no service was called).</summary>
+internal static class GrpcResponses
+{
+    /// <summary>Whether the request is a gRPC call (HTTP/2 application/grpc, not gRPC-Web).</summary>
+    public static bool IsGrpc(HttpContext context) =>
+        context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true
+        && !context.Request.ContentType.StartsWith("application/grpc-web", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Sets HTTP 200 with grpc-status and grpc-message headers: a trailers-only response.</summary>
+    public static void WriteStatus(HttpContext context, StatusCode code, string message)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/grpc";
+        response.Headers["grpc-status"] = ((int)code).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+    }
+}
