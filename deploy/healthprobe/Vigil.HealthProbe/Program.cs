@@ -1,0 +1,3 @@
+using Vigil.HealthProbe;
+
+return await Probe.RunAsync(args, Console.Error, CancellationToken.None);
