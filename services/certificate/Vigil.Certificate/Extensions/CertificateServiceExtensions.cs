@@ -1,21 +1,58 @@
+using Microsoft.Extensions.Options;
+using Vigil.Certificate.Consumers;
+using Vigil.Certificate.Dashboard;
+using Vigil.Certificate.Results;
+using Vigil.Certificate.Signing;
+using Vigil.Certificate.Store;
+using Vigil.Certificate.Verification;
+using Vigil.Contracts.Events;
 using Vigil.ServiceDefaults.Hosting;
+using Vigil.ServiceDefaults.Messaging;
 using Vigil.ServiceDefaults.Redis;
 
 namespace Vigil.Certificate.Extensions;
 
-/// <summary>The certificate service's wiring.</summary>
+/// <summary>The certificate service's wiring. No mail: the dashboard is the one place a result appears.</summary>
 internal static class CertificateServiceExtensions
 {
     public static WebApplicationBuilder AddCertificateService(this WebApplicationBuilder builder)
     {
         builder.AddServiceDefaults();
         builder.AddVigilRedis();
+
+        var developmentLike = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing");
+        builder.Services.AddOptions<SigningOptions>()
+            .Bind(builder.Configuration.GetSection(SigningOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SigningOptions>>(new SigningOptionsValidator(developmentLike));
+        builder.Services.AddSingleton<CertificateSigner>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<CertificateStore>();
+        builder.Services.AddSingleton<ResultProjector>();
+
+        // One durable queue per consumer, with exactly the names the publishers pre-declare (EventTopology).
+        builder.AddVigilMessaging(x =>
+        {
+            x.AddConsumer<SessionSubmittedConsumer>().Endpoint(e => e.Name = EventTopology.CertificateSessionSubmittedQueue);
+            x.AddConsumer<SessionExpiredConsumer>().Endpoint(e => e.Name = EventTopology.CertificateSessionExpiredQueue);
+            x.AddConsumer<BoardDecisionRecordedConsumer>().Endpoint(e => e.Name = EventTopology.CertificateBoardDecisionRecordedQueue);
+        });
+        builder.Services.AddVigilEventTopology();
         return builder;
     }
 
     public static WebApplication MapCertificateService(this WebApplication app)
     {
         app.MapServiceDefaults();
+        app.MapGrpcService<DashboardGrpcService>();
+        app.MapGrpcService<VerificationGrpcService>().AllowAnonymous();
         return app;
     }
+}
+
+/// <summary>Says precisely what is wrong with the signing keys (the message names no key material).</summary>
+internal sealed class SigningOptionsValidator(bool developmentLike) : IValidateOptions<SigningOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SigningOptions options) =>
+        options.Validate(developmentLike) is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }

@@ -1,0 +1,101 @@
+using MassTransit;
+using Vigil.Certificate.Results;
+using Vigil.Certificate.Store;
+using Vigil.Contracts.Events;
+
+namespace Vigil.Certificate.Consumers;
+
+/// <summary>An event that can never be applied (missing ids, impossible values): it goes to the error queue after the retries.</summary>
+internal sealed class InvalidEventException(string message) : Exception(message);
+
+/// <summary>Checks events before anything is stored.</summary>
+internal static class EventValidation
+{
+    public static void Require(bool condition, string what)
+    {
+        if (!condition) throw new InvalidEventException(what);
+    }
+
+    public static void RequireIds(Guid eventId, string sessionId, string learnerId)
+    {
+        Require(eventId != Guid.Empty, "EventId is empty.");
+        Require(!string.IsNullOrWhiteSpace(sessionId) && sessionId.Length <= 200 && !sessionId.Contains('{') && !sessionId.Contains('}'), "SessionId is missing or malformed.");
+        Require(!string.IsNullOrWhiteSpace(learnerId) && learnerId.Length <= 200 && !learnerId.Contains('{') && !learnerId.Contains('}'), "LearnerId is missing or malformed.");
+    }
+}
+
+/// <summary>
+/// Shared flow of the three consumers: index the learner's dashboard (idempotent), store the fact (one
+/// atomic Lua step: dedupe, order, write), then project (compare-and-set; a no-op when nothing changed).
+/// </summary>
+internal abstract class FactConsumer<T>(CertificateStore store, ResultProjector projector, ILogger logger) : IConsumer<T>
+    where T : class
+{
+    protected CertificateStore Store => store;
+
+    public async Task Consume(ConsumeContext<T> context)
+    {
+        var (eventId, sessionId, learnerId) = Validate(context.Message);
+        await store.IndexLearnerAsync(learnerId, sessionId);
+        var result = await ApplyAsync(context.Message);
+        ConsumerLog.Fact(logger, typeof(T).Name, eventId, sessionId, result);
+        if (result != FactResult.Erased)
+        {
+            await projector.ProjectAsync(sessionId);
+        }
+    }
+
+    protected abstract (Guid EventId, string SessionId, string LearnerId) Validate(T message);
+
+    protected abstract Task<FactResult> ApplyAsync(T message);
+}
+
+internal static partial class ConsumerLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "{EventType} {EventId} for session {SessionId}: {Result}")]
+    public static partial void Fact(ILogger logger, string eventType, Guid eventId, string sessionId, FactResult result);
+}
+
+/// <summary>Consumes <see cref="SessionSubmitted"/> from <c>certificate-session-submitted</c>.</summary>
+internal sealed class SessionSubmittedConsumer(CertificateStore store, ResultProjector projector, ILogger<SessionSubmittedConsumer> logger)
+    : FactConsumer<SessionSubmitted>(store, projector, logger)
+{
+    protected override (Guid, string, string) Validate(SessionSubmitted m)
+    {
+        EventValidation.RequireIds(m.EventId, m.SessionId, m.LearnerId);
+        EventValidation.Require(Enum.IsDefined(m.Kind), "Kind is not a known submission kind.");
+        EventValidation.Require(double.IsFinite(m.Score) && double.IsFinite(m.MaxScore) && double.IsFinite(m.PassMark) && m.Score >= 0 && m.PassMark >= 0,
+            "Score, MaxScore and PassMark must be finite and not negative.");
+        return (m.EventId, m.SessionId, m.LearnerId);
+    }
+
+    protected override Task<FactResult> ApplyAsync(SessionSubmitted m) => Store.ApplySubmittedAsync(m);
+}
+
+/// <summary>Consumes <see cref="SessionExpired"/> from <c>certificate-session-expired</c>.</summary>
+internal sealed class SessionExpiredConsumer(CertificateStore store, ResultProjector projector, ILogger<SessionExpiredConsumer> logger)
+    : FactConsumer<SessionExpired>(store, projector, logger)
+{
+    protected override (Guid, string, string) Validate(SessionExpired m)
+    {
+        EventValidation.RequireIds(m.EventId, m.SessionId, m.LearnerId);
+        return (m.EventId, m.SessionId, m.LearnerId);
+    }
+
+    protected override Task<FactResult> ApplyAsync(SessionExpired m) => Store.ApplyExpiredAsync(m);
+}
+
+/// <summary>Consumes <see cref="BoardDecisionRecorded"/> from <c>certificate-board-decision-recorded</c>.</summary>
+internal sealed class BoardDecisionRecordedConsumer(CertificateStore store, ResultProjector projector, ILogger<BoardDecisionRecordedConsumer> logger)
+    : FactConsumer<BoardDecisionRecorded>(store, projector, logger)
+{
+    protected override (Guid, string, string) Validate(BoardDecisionRecorded m)
+    {
+        EventValidation.RequireIds(m.EventId, m.SessionId, m.LearnerId);
+        EventValidation.Require(m.Version >= 1, "Version must be 1 or more.");
+        EventValidation.Require(Enum.IsDefined(m.Outcome), "Outcome is not a known decision outcome.");
+        return (m.EventId, m.SessionId, m.LearnerId);
+    }
+
+    protected override Task<FactResult> ApplyAsync(BoardDecisionRecorded m) => Store.ApplyDecisionAsync(m);
+}

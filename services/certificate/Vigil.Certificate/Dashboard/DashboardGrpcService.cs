@@ -1,0 +1,103 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using StackExchange.Redis;
+using Vigil.Certificate.Store;
+using Vigil.Contracts.Certificate.V1;
+using Vigil.ServiceDefaults.Auth;
+using Vigil.ServiceDefaults.Errors;
+using Vigil.ServiceDefaults.Health;
+
+namespace Vigil.Certificate.Dashboard;
+
+/// <summary>
+/// The learner's dashboard, the one place a result appears (nothing is ever emailed). A learner sees only
+/// their own; services and ops may name a learner.
+/// </summary>
+internal sealed partial class DashboardGrpcService(
+    CertificateStore store,
+    IConnectionMultiplexer redis,
+    DrainState drain,
+    ILogger<DashboardGrpcService> logger) : DashboardService.DashboardServiceBase
+{
+    public override async Task<GetDashboardResponse> GetDashboard(GetDashboardRequest request, ServerCallContext context)
+    {
+        var learnerId = Resolve(request.LearnerId, context);
+        var response = new GetDashboardResponse { LearnerId = learnerId };
+        var records = await store.GetLearnerSessionsAsync(learnerId);
+        response.Entries.AddRange(DashboardEntries.NewestFirst(records).Select(DashboardEntries.ToEntry));
+        return response;
+    }
+
+    /// <summary>
+    /// Subscribes to the learner's Redis channel FIRST, then sends the snapshot, then every change (whichever
+    /// replica applied it). A change racing the snapshot may be sent twice: entries are whole, so that is harmless.
+    /// On shutdown the stream ends with Unavailable so the client reconnects to another replica.
+    /// </summary>
+    public override async Task WatchDashboard(WatchDashboardRequest request, IServerStreamWriter<WatchDashboardResponse> responseStream, ServerCallContext context)
+    {
+        var learnerId = Resolve(request.LearnerId, context);
+        var changes = Channel.CreateBounded<string>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest });
+        var subscriber = redis.GetSubscriber();
+        var channel = CertificateStore.DashboardChannel(learnerId);
+        Action<RedisChannel, RedisValue> handler = (_, sessionId) => changes.Writer.TryWrite(sessionId.ToString());
+        await subscriber.SubscribeAsync(channel, handler);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, drain.StreamsMustMove);
+        try
+        {
+            foreach (var record in DashboardEntries.NewestFirst(await store.GetLearnerSessionsAsync(learnerId)))
+            {
+                await responseStream.WriteAsync(new WatchDashboardResponse { Entry = DashboardEntries.ToEntry(record), Snapshot = true }, cts.Token);
+            }
+            await foreach (var sessionId in changes.Reader.ReadAllAsync(cts.Token))
+            {
+                var record = await store.GetAsync(sessionId);
+                if (record is null || record.LearnerId != learnerId || !record.HasProjection) continue;
+                await responseStream.WriteAsync(new WatchDashboardResponse { Entry = DashboardEntries.ToEntry(record), Snapshot = false }, cts.Token);
+            }
+        }
+        catch (OperationCanceledException) when (drain.StreamsMustMove.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            LogMoved(logger);
+            throw GrpcErrors.Unavailable("This instance is shutting down; reconnect to watch the dashboard.");
+        }
+        finally
+        {
+            await subscriber.UnsubscribeAsync(channel, handler);
+        }
+    }
+
+    public override async Task<EraseLearnerDataResponse> EraseLearnerData(EraseLearnerDataRequest request, ServerCallContext context)
+    {
+        var learnerId = Resolve(request.LearnerId, context);
+        if (string.IsNullOrWhiteSpace(request.RequestId) || request.RequestId.Length > 200)
+        {
+            throw GrpcErrors.InvalidArgument("request_id", "An idempotency key (1 to 200 characters) is required.");
+        }
+        // The remembered outcome is keyed by a digest: no learner id is kept after the erasure.
+        var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(learnerId + "\n" + request.RequestId)));
+        if (await store.GetErasureAsync(key) is { } done)
+        {
+            return new EraseLearnerDataResponse { EntriesErased = done.Entries, CertificatesErased = done.Certificates };
+        }
+        var (entries, certificates) = await store.EraseLearnerAsync(learnerId);
+        await store.RememberErasureAsync(key, entries, certificates);
+        LogErased(logger, entries, certificates);
+        return new EraseLearnerDataResponse { EntriesErased = entries, CertificatesErased = certificates };
+    }
+
+    private static string Resolve(string requested, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        if (requested.Length > 200 || requested.Contains('{') || requested.Contains('}'))
+        {
+            throw GrpcErrors.InvalidArgument("learner_id", "Not a learner id.");
+        }
+        return caller.ResolveLearner(requested);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dashboard stream told to reconnect elsewhere (shutting down)")]
+    private static partial void LogMoved(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Learner data erased: {Entries} entries, {Certificates} certificates")]
+    private static partial void LogErased(ILogger logger, int entries, int certificates);
+}
