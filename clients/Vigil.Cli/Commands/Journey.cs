@@ -1,0 +1,356 @@
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Vigil.Cli.Cli;
+using Vigil.Contracts.Certificate.V1;
+using Vigil.Contracts.Identity.V1;
+using Vigil.Contracts.Session.V1;
+
+namespace Vigil.Cli.Commands;
+
+/// <summary>The calls of the learner's and the board's journey, shared by the subcommands and the demo.</summary>
+internal sealed class Journey(GatewayConnection connection, Output output)
+{
+    private readonly IdentityService.IdentityServiceClient _identity = new(connection.Invoker);
+    private readonly SessionService.SessionServiceClient _sessions = new(connection.Invoker);
+    private readonly ExamService.ExamServiceClient _exams = new(connection.Invoker);
+    private readonly ExamBoardService.ExamBoardServiceClient _board = new(connection.Invoker);
+    private readonly DashboardService.DashboardServiceClient _dashboard = new(connection.Invoker);
+    private readonly CertificateVerificationService.CertificateVerificationServiceClient _verification = new(connection.Invoker);
+
+    public Output Output => output;
+
+    public static string NewRequestId() => Guid.NewGuid().ToString("N");
+
+    public async Task<CheckEmailResponse> CheckEmailAsync(string? token, string email)
+    {
+        var response = await _identity.CheckEmailAsync(new CheckEmailRequest { Email = email }, GatewayConnection.With(token));
+        if (response.Verdict == EmailVerdict.Accepted) output.Ok($"{email} is accepted (compared as {response.CanonicalEmail})");
+        else output.No($"{email} is refused ({Name(response.Reason)}): {response.Message}" +
+                       (response.SuggestedEmail.Length > 0 ? $" Use {response.SuggestedEmail}." : string.Empty));
+        return response;
+    }
+
+    public async Task<Learner> RegisterAsync(string token, string email, string name)
+    {
+        var response = await _identity.RegisterLearnerAsync(new RegisterLearnerRequest { RequestId = NewRequestId(), Email = email, DisplayName = name }, GatewayConnection.With(token));
+        output.Ok($"registered {response.Learner.DisplayName} <{response.Learner.Email}> as {response.Learner.LearnerId}");
+        return response.Learner;
+    }
+
+    public async Task<VerificationStatus> CompleteStepAsync(string token, string examId, VerificationStep step, string details)
+    {
+        var response = await _identity.CompleteVerificationStepAsync(new CompleteVerificationStepRequest
+        {
+            RequestId = NewRequestId(), ExamId = examId, Step = step, Passed = true, Details = details,
+        }, GatewayConnection.With(token));
+        output.Ok($"{Name(step)} done ({details})");
+        return response.Status;
+    }
+
+    public async Task<UploadPhotoResponse> UploadPhotoAsync(string token, string examId, PhotoKind kind, byte[] bytes, string label)
+    {
+        using var call = _identity.UploadPhoto(GatewayConnection.With(token));
+        await call.RequestStream.WriteAsync(new UploadPhotoRequest
+        {
+            Metadata = new PhotoMetadata { RequestId = NewRequestId(), ExamId = examId, Kind = kind, DeclaredSize = bytes.Length },
+        });
+        const int chunk = 256 * 1024;
+        for (var offset = 0; offset < bytes.Length; offset += chunk)
+        {
+            await call.RequestStream.WriteAsync(new UploadPhotoRequest { Chunk = ByteString.CopyFrom(bytes, offset, Math.Min(chunk, bytes.Length - offset)) });
+        }
+        await call.RequestStream.CompleteAsync();
+        var response = await call;
+        if (response.Verdict == PhotoVerdict.Accepted) output.Ok($"{label} accepted ({bytes.Length / 1024} KiB)");
+        else
+        {
+            output.No($"{label} rejected: {response.Message}");
+            foreach (var p in response.Problems) output.Line($"      - {Name(p.Code)}: {p.Message}");
+        }
+        return response;
+    }
+
+    public async Task<VerificationStatus> StatusAsync(string token, string examId)
+    {
+        var status = (await _identity.GetVerificationStatusAsync(new GetVerificationStatusRequest { ExamId = examId }, GatewayConnection.With(token))).Status;
+        foreach (var s in status.Steps)
+        {
+            var mark = s.State == StepState.Done ? "✔" : s.State == StepState.Reopened ? "↺" : "·";
+            output.Line($"    {mark} {Name(s.Step)}{(s.Note.Length > 0 ? " — " + s.Note : string.Empty)}");
+        }
+        output.Line(status.MayStartExam ? "    → you may start the exam" : $"    → next: {Name(status.NextStep)}. {status.Instructions}");
+        return status;
+    }
+
+    public async Task<Exam> CreateExamAsync(string token, Exam exam)
+    {
+        var created = (await _exams.CreateExamAsync(new CreateExamRequest { RequestId = NewRequestId(), Exam = exam }, GatewayConnection.With(token))).Exam;
+        output.Ok($"exam \"{created.Title}\" created: {created.ExamId} (course {created.CourseId}, {created.Questions.Count} questions, pass mark {created.PassMark})");
+        return created;
+    }
+
+    public async Task ConfigureVerificationAsync(string token, Exam exam)
+    {
+        var response = await _identity.ConfigureExamVerificationAsync(new ConfigureExamVerificationRequest
+        {
+            RequestId = NewRequestId(), ExamId = exam.ExamId, CourseId = exam.CourseId, RoomScanRequired = exam.RoomScanRequired,
+        }, GatewayConnection.With(token));
+        output.Ok("verification steps: " + string.Join(" → ", response.Steps.Select(s => Name(s))));
+    }
+
+    public async Task<StartSessionResponse> StartAsync(string token, string examId)
+    {
+        var response = await _sessions.StartSessionAsync(new StartSessionRequest { RequestId = NewRequestId(), ExamId = examId }, GatewayConnection.With(token));
+        output.Ok($"session {response.Session.SessionId} started: \"{response.ExamTitle}\", {response.Questions.Count} questions, deadline {response.Session.Deadline?.ToDateTime():u}");
+        return response;
+    }
+
+    /// <summary>
+    /// Opens the exam stream, sends a heartbeat, then each answer as a save with a heartbeat between saves,
+    /// and waits for every save's acknowledgement. Returns the highest acknowledged sequence.
+    /// </summary>
+    public async Task<long> RunAsync(string token, string sessionId, IReadOnlyList<(string QuestionId, Answer Answer)> answers, long firstSequence = 1, CancellationToken cancellationToken = default)
+    {
+        using var call = _sessions.StreamExam(GatewayConnection.With(token, cancellationToken));
+        await call.RequestStream.WriteAsync(new StreamExamRequest { Open = new OpenStream { SessionId = sessionId } }, cancellationToken);
+        if (!await call.ResponseStream.MoveNext(cancellationToken) || call.ResponseStream.Current.MessageCase != StreamExamResponse.MessageOneofCase.Opened)
+        {
+            throw new InvalidOperationException("The exam stream did not open.");
+        }
+        var opened = call.ResponseStream.Current.Opened;
+        output.Ok($"exam stream open (state {Name(opened.State)}, last acknowledged save {opened.LastAckedSequence})");
+        var lastAcked = opened.LastAckedSequence;
+        var pending = new HashSet<long>();
+        long heartbeat = 0;
+        var sequence = Math.Max(firstSequence, lastAcked + 1);
+        var reader = Task.Run(async () =>
+        {
+            var acks = new List<StreamExamResponse>();
+            while (await call.ResponseStream.MoveNext(cancellationToken))
+            {
+                var m = call.ResponseStream.Current;
+                switch (m.MessageCase)
+                {
+                    case StreamExamResponse.MessageOneofCase.SaveAck:
+                        lock (pending)
+                        {
+                            pending.Remove(m.SaveAck.Sequence);
+                            lastAcked = Math.Max(lastAcked, m.SaveAck.Sequence);
+                        }
+                        output.Ok($"save {m.SaveAck.Sequence} ({m.SaveAck.QuestionId}) is durable: {Name(m.SaveAck.Outcome)}");
+                        break;
+                    case StreamExamResponse.MessageOneofCase.SaveRejected:
+                        lock (pending) pending.Remove(m.SaveRejected.Sequence);
+                        output.No($"save {m.SaveRejected.Sequence} ({m.SaveRejected.QuestionId}) refused: {m.SaveRejected.Message}");
+                        break;
+                    case StreamExamResponse.MessageOneofCase.HeartbeatReply:
+                        output.Line($"    ♥ heartbeat {m.HeartbeatReply.Sequence}: {m.HeartbeatReply.TimeLeft?.ToTimeSpan():hh\\:mm\\:ss} left");
+                        break;
+                    case StreamExamResponse.MessageOneofCase.Warning:
+                        output.Line($"    ⚠ {m.Warning.Message}");
+                        break;
+                    case StreamExamResponse.MessageOneofCase.Reconnect:
+                        output.Line($"    ↻ the server asks to reconnect: {m.Reconnect.Reason}");
+                        break;
+                }
+                acks.Add(m);
+            }
+            return acks;
+        }, cancellationToken);
+
+        async Task Beat() => await call.RequestStream.WriteAsync(new StreamExamRequest
+        {
+            Heartbeat = new Heartbeat
+            {
+                Sequence = ++heartbeat, CameraOn = true, MicrophoneOn = true, ScreenShareOn = true, Focused = true,
+                AudioOutput = AudioOutput.Speakers, ClientTime = Timestamp.FromDateTime(DateTime.UtcNow),
+            },
+        }, cancellationToken);
+
+        await Beat();
+        foreach (var (questionId, answer) in answers)
+        {
+            var seq = sequence++;
+            lock (pending) pending.Add(seq);
+            await call.RequestStream.WriteAsync(new StreamExamRequest { Save = new AnswerSave { Sequence = seq, QuestionId = questionId, Answer = answer } }, cancellationToken);
+            await Beat();
+        }
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < until)
+        {
+            lock (pending) if (pending.Count == 0) break;
+            await Task.Delay(50, cancellationToken);
+        }
+        await call.RequestStream.CompleteAsync();
+        try
+        {
+            await reader.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // The server keeps the stream open until it sees the end; not waiting longer is fine.
+        }
+        lock (pending)
+        {
+            if (pending.Count > 0) throw new InvalidOperationException($"Saves not acknowledged: {string.Join(", ", pending)}.");
+        }
+        return lastAcked;
+    }
+
+    public async Task<Receipt> FinalCheckAsync(string token, string sessionId, long lastSequence)
+    {
+        var receipt = (await _sessions.SubmitFinalCheckAsync(new SubmitFinalCheckRequest
+        {
+            RequestId = NewRequestId(), SessionId = sessionId, LastSaveSequence = lastSequence,
+        }, GatewayConnection.With(token))).Receipt;
+        output.Ok("final check done: your answers are submitted");
+        PrintReceipt(receipt);
+        return receipt;
+    }
+
+    public async Task<Receipt> ReceiptAsync(string token, string sessionId)
+    {
+        var receipt = (await _sessions.GetReceiptAsync(new GetReceiptRequest { SessionId = sessionId }, GatewayConnection.With(token))).Receipt;
+        PrintReceipt(receipt);
+        return receipt;
+    }
+
+    public void PrintReceipt(Receipt receipt)
+    {
+        output.Line($"    Receipt for session {receipt.SessionId} ({Name(receipt.State)}, {receipt.SubmittedAt?.ToDateTime():u})");
+        foreach (var item in receipt.Items)
+        {
+            output.Line(item.Ticked
+                ? $"      ✔ {item.QuestionId}  answer recorded (save {item.Sequence}, sha256 {Short(item.AnswerDigest)})"
+                : $"      ✘ {item.QuestionId}  no answer recorded");
+        }
+        output.Line($"    Keep this digest: {receipt.ReceiptDigest}");
+    }
+
+    public async Task<ListSessionsForReviewResponse> BoardListAsync(string token, string courseId, bool awaitingOnly)
+    {
+        var response = await _board.ListSessionsForReviewAsync(new ListSessionsForReviewRequest { CourseId = courseId, AwaitingDecisionOnly = awaitingOnly }, GatewayConnection.With(token));
+        output.Line($"    {response.Sessions.Count} session(s) for course {courseId}:");
+        foreach (var s in response.Sessions)
+        {
+            var decision = s.LatestDecision is null ? "awaiting decision" : $"{Name(s.LatestDecision.Outcome)} (v{s.LatestDecision.Version})";
+            output.Line($"      {s.Session.SessionId}  {s.ExamTitle}  learner {s.Session.LearnerId}  {Name(s.Session.State)}  score {s.Score}/{s.MaxScore}  incidents {s.IncidentCount}  {decision}");
+        }
+        return response;
+    }
+
+    public async Task<SessionRecord> BoardReviewAsync(string token, string sessionId)
+    {
+        var record = (await _board.GetSessionRecordAsync(new GetSessionRecordRequest { SessionId = sessionId }, GatewayConnection.With(token))).Record;
+        output.Line($"    Session {record.Session.SessionId}: \"{record.ExamTitle}\", learner {record.Session.LearnerId}, {Name(record.Session.State)}");
+        output.Line($"    Score {record.Score}/{record.MaxScore} (pass mark {record.PassMark}); ID photo {(record.IdDocumentPhotoAccepted ? "✔" : "✘")}, face photo {(record.FacePhotoAccepted ? "✔" : "✘")}");
+        foreach (var a in record.Answers)
+        {
+            output.Line($"      {a.QuestionId}: {(a.Answer is null ? "(no answer)" : a.Answer.ToString())}  {(a.AutoMarked ? $"{a.PointsAwarded} pts" : "marked by hand")}");
+        }
+        output.Line(record.Incidents.Count == 0 ? "    No incident." : $"    {record.Incidents.Count} incident(s):");
+        foreach (var i in record.Incidents) output.Line($"      {i.StartedAt?.ToDateTime():HH:mm:ss} {Name(i.Kind)} {i.Details}");
+        foreach (var d in record.Decisions) output.Line($"    decision v{d.Version}: {Name(d.Outcome)} {Name(d.Reason)} by {d.DecidedBy}");
+        return record;
+    }
+
+    public async Task<BoardDecision> DecideAsync(string token, string sessionId, DecisionOutcome outcome, RefusalReason reason, string notes, long expectedVersion = 0)
+    {
+        var decision = (await _board.RecordDecisionAsync(new RecordDecisionRequest
+        {
+            RequestId = NewRequestId(), SessionId = sessionId, Outcome = outcome, Reason = reason, Notes = notes, ExpectedVersion = expectedVersion,
+        }, GatewayConnection.With(token))).Decision;
+        output.Ok($"decision v{decision.Version} recorded: {Name(decision.Outcome)}{(decision.Reason != RefusalReason.Unspecified ? " (" + Name(decision.Reason) + ")" : string.Empty)}");
+        return decision;
+    }
+
+    public async Task<GetDashboardResponse> DashboardAsync(string token)
+    {
+        var response = await _dashboard.GetDashboardAsync(new GetDashboardRequest(), GatewayConnection.With(token));
+        PrintDashboard(response.Entries);
+        return response;
+    }
+
+    public void PrintDashboard(IEnumerable<DashboardEntry> entries)
+    {
+        var list = entries.ToList();
+        if (list.Count == 0) output.Line("    No exam yet.");
+        foreach (var e in list) PrintEntry(e);
+    }
+
+    public void PrintEntry(DashboardEntry e)
+    {
+        output.Line($"    {e.ExamTitle} [{e.CourseId}] — {Describe(e.Status)}{(e.Reason.Length > 0 ? ": " + e.Reason : string.Empty)}");
+        if (e.Certificate is { VerificationCode.Length: > 0 } c)
+        {
+            output.Line($"      certificate {c.CertificateId} for {c.LearnerName}, verification code {c.VerificationCode}{(c.Status == CertificateStatus.Withdrawn ? " (WITHDRAWN)" : string.Empty)}");
+        }
+    }
+
+    /// <summary>Watches the dashboard until <paramref name="until"/> holds for an entry (or forever when null).</summary>
+    public async Task<DashboardEntry?> WatchAsync(string token, Func<DashboardEntry, bool>? until, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        using var call = _dashboard.WatchDashboard(new WatchDashboardRequest(), GatewayConnection.With(token, cts.Token));
+        try
+        {
+            await foreach (var update in call.ResponseStream.ReadAllAsync(cts.Token))
+            {
+                output.Line(update.Snapshot ? "    (now)" : "    (change)");
+                PrintEntry(update.Entry);
+                output.Emit(update);
+                if (until is not null && until(update.Entry)) return update.Entry;
+            }
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The dashboard did not show the expected change within {timeout.TotalSeconds:0} s.");
+        }
+        return null;
+    }
+
+    public async Task<VerifyCertificateResponse> VerifyCertificateAsync(string code)
+    {
+        var response = await _verification.VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = code }, GatewayConnection.With(null));
+        switch (response.Result)
+        {
+            case VerificationResult.Valid:
+                output.Ok($"certificate {code} is VALID: {response.Certificate.LearnerName}, \"{response.Certificate.ExamTitle}\" ({response.Certificate.CourseId}), issued {response.Certificate.IssuedAt?.ToDateTime():u}");
+                break;
+            case VerificationResult.Withdrawn:
+                output.No($"certificate {code} was WITHDRAWN {response.WithdrawnAt?.ToDateTime():u}: {response.WithdrawalReason}");
+                break;
+            default:
+                output.No($"no certificate has the code {code}");
+                break;
+        }
+        return response;
+    }
+
+    public static string Describe(ResultStatus status) => status switch
+    {
+        ResultStatus.BeingChecked => "being checked by the exam board",
+        ResultStatus.Certified => "CERTIFIED",
+        ResultStatus.NotPassed => "not passed",
+        ResultStatus.Refused => "certificate refused",
+        ResultStatus.Withdrawn => "certificate WITHDRAWN",
+        ResultStatus.NotSubmitted => "not submitted (answers never validated by the final check)",
+        ResultStatus.InvalidNoIdPhoto => "invalid: no ID-document photo",
+        _ => "unknown",
+    };
+
+    /// <summary>An enum value's proto name without its prefix, lower case: "ID_DOCUMENT_PHOTO" → "id document photo".</summary>
+    public static string Name<T>(T value) where T : struct, System.Enum
+    {
+        var field = typeof(T).GetField(value.ToString());
+        var original = field?.GetCustomAttributes(typeof(Google.Protobuf.Reflection.OriginalNameAttribute), false)
+            .OfType<Google.Protobuf.Reflection.OriginalNameAttribute>().FirstOrDefault()?.Name ?? value.ToString();
+        var prefix = string.Concat(typeof(T).Name.Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + c : c.ToString())).ToUpperInvariant() + "_";
+        var name = original.StartsWith(prefix, StringComparison.Ordinal) ? original[prefix.Length..] : original;
+        return name.Replace('_', ' ').ToLowerInvariant();
+    }
+
+    private static string Short(string digest) => digest.Length > 12 ? digest[..12] + "…" : digest;
+}
