@@ -1,0 +1,137 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Vigil.Identity.Photos;
+
+/// <summary>Photo limits, checks, storage and encryption, bound from the "Photos" section.</summary>
+internal sealed class PhotoOptions : IValidatableObject
+{
+    public const string Section = "Photos";
+
+    /// <summary>The largest upload accepted, in bytes (ResourceExhausted past it). Default 10 MiB.</summary>
+    [Range(1024, 256L * 1024 * 1024)]
+    public long MaxUploadBytes { get; set; } = 10L * 1024 * 1024;
+
+    /// <summary>The largest pixel count a header may declare; refused before decoding (decompression bombs). Default 40 MP.</summary>
+    [Range(1L, 500_000_000L)]
+    public long MaxPixels { get; set; } = 40_000_000;
+
+    /// <summary>The minimum length of the short side of the (oriented) image. Default 480.</summary>
+    [Range(16, 10_000)]
+    public int MinShortSide { get; set; } = 480;
+
+    /// <summary>The minimum length of the long side. Default 640.</summary>
+    [Range(16, 10_000)]
+    public int MinLongSide { get; set; } = 640;
+
+    /// <summary>Stored copies are scaled down to this long side at most. Default 2048.</summary>
+    [Range(256, 8192)]
+    public int StoredMaxLongSide { get; set; } = 2048;
+
+    /// <summary>JPEG quality of the stored copy. Default 88.</summary>
+    [Range(50, 100)]
+    public int StoredJpegQuality { get; set; } = 88;
+
+    /// <summary>How long photos (and verification records) are kept, applied as a Redis TTL. Default 180 days.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(180);
+
+    /// <summary>Mean luminance (0-255) under which a photo is too dark. Default 45.</summary>
+    [Range(0, 255)]
+    public double MinMeanLuminance { get; set; } = 45;
+
+    /// <summary>Mean luminance over which a photo is overexposed. Default 215.</summary>
+    [Range(0, 255)]
+    public double MaxMeanLuminance { get; set; } = 215;
+
+    /// <summary>Share of clipped-white pixels (≥ 250) over which a photo is overexposed. Default 0.5.</summary>
+    [Range(0.0, 1.0)]
+    public double MaxClippedWhiteShare { get; set; } = 0.5;
+
+    /// <summary>Luminance spread (98th minus 2nd percentile) under which a photo is blank. Default 8.</summary>
+    [Range(0, 255)]
+    public double MinLuminanceSpread { get; set; } = 8;
+
+    /// <summary>Variance of the Laplacian (on a 512-px analysis copy) under which a photo is blurred. Default 60.</summary>
+    [Range(0.0, 100_000.0)]
+    public double MinSharpness { get; set; } = 60;
+
+    /// <summary>Perceptual-hash Hamming distance (of 64 bits) at or under which two photos are near-duplicates. Default 10.</summary>
+    [Range(0, 64)]
+    public int NearDuplicateMaxDistance { get; set; } = 10;
+
+    /// <summary>How many photos are decoded at once (bounds memory). Default: the processor count.</summary>
+    [Range(1, 256)]
+    public int MaxConcurrentDecodes { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>The encryption keys at rest; old ones stay listed to read photos stored under them.</summary>
+    public List<PhotoKey> EncryptionKeys { get; set; } = [];
+
+    /// <summary>The key id new photos are encrypted with.</summary>
+    public string ActiveKeyId { get; set; } = string.Empty;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Retention <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Photos:Retention must be positive.", [nameof(Retention)]);
+        }
+        if (MinShortSide > MinLongSide)
+        {
+            yield return new ValidationResult("Photos:MinShortSide must not exceed Photos:MinLongSide.", [nameof(MinShortSide)]);
+        }
+        if (MinMeanLuminance >= MaxMeanLuminance)
+        {
+            yield return new ValidationResult("Photos:MinMeanLuminance must be below Photos:MaxMeanLuminance.", [nameof(MinMeanLuminance)]);
+        }
+        if (EncryptionKeys.Count == 0)
+        {
+            yield return new ValidationResult(
+                "Photos:EncryptionKeys is empty: configure at least one AES-256 key ({KeyId, Key: base64 of 32 bytes}) and Photos:ActiveKeyId. Photos are never stored unencrypted.",
+                [nameof(EncryptionKeys)]);
+            yield break;
+        }
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var key in EncryptionKeys)
+        {
+            if (string.IsNullOrWhiteSpace(key.KeyId) || key.KeyId.Length > 64 || key.KeyId.Any(c => c > 0x7E || c < 0x21))
+            {
+                yield return new ValidationResult("Every Photos:EncryptionKeys entry needs a KeyId of 1-64 printable ASCII characters.", [nameof(EncryptionKeys)]);
+                continue;
+            }
+            if (!ids.Add(key.KeyId))
+            {
+                yield return new ValidationResult($"Photos:EncryptionKeys lists key id '{key.KeyId}' twice.", [nameof(EncryptionKeys)]);
+            }
+            if (key.TryGetBytes() is null)
+            {
+                // Never echo the key itself.
+                yield return new ValidationResult($"Photos:EncryptionKeys '{key.KeyId}': Key must be base64 of exactly 32 bytes.", [nameof(EncryptionKeys)]);
+            }
+        }
+        if (!ids.Contains(ActiveKeyId))
+        {
+            yield return new ValidationResult("Photos:ActiveKeyId must name one of Photos:EncryptionKeys.", [nameof(ActiveKeyId)]);
+        }
+    }
+}
+
+/// <summary>One AES-256 key with its id (written next to every ciphertext, for rotation).</summary>
+internal sealed class PhotoKey
+{
+    public string KeyId { get; set; } = string.Empty;
+
+    /// <summary>Base64 of 32 random bytes. Never logged.</summary>
+    public string Key { get; set; } = string.Empty;
+
+    public byte[]? TryGetBytes()
+    {
+        try
+        {
+            var bytes = Convert.FromBase64String(Key);
+            return bytes.Length == 32 ? bytes : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
