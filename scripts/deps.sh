@@ -120,7 +120,7 @@ CONF
 }
 
 # Virtual hosts made at start: one per test suite ("/" stays for local runs).
-VIGIL_RABBITMQ_VHOSTS=${VIGIL_RABBITMQ_VHOSTS:-"identity session certificate gateway e2e faults bench"}
+VIGIL_RABBITMQ_VHOSTS=${VIGIL_RABBITMQ_VHOSTS:-"defaults identity session certificate gateway e2e faults bench"}
 
 # rabbitmqctl against our node (same cookie, node name and epmd port as the server).
 vigil_rabbitmqctl() {

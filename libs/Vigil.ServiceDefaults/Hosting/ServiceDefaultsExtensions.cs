@@ -52,6 +52,8 @@ public static class ServiceDefaultsExtensions
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = hosting.ShutdownTimeout);
 
         builder.Services.AddHealthChecks()
+            // Liveness: the process answers. Nothing external, so a Redis or RabbitMQ outage never restarts pods.
+            .AddCheck("self", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy(), tags: [HealthTags.Live])
             .AddCheck<DrainHealthCheck>("draining", tags: [HealthTags.Ready]);
         builder.Services.AddGrpcHealthChecks(o =>
         {

@@ -1,0 +1,67 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Vigil.ServiceDefaults.Tests.Probe;
+using Vigil.Testing;
+
+namespace Vigil.ServiceDefaults.Tests;
+
+/// <summary>Stray exceptions never surface as Unknown; tokens are checked; the development key stays in development.</summary>
+public sealed class ErrorAndAuthTests
+{
+    [Fact]
+    public async Task A_bug_is_Internal_and_leaks_nothing()
+    {
+        await using var app = await TestHost.StartAsync();
+        var client = new ProbeService.ProbeServiceClient(app.Channel());
+        var ex = await RpcAssert.ThrowsAsync(StatusCode.Internal, async () => await client.FailAsync(new FailRequest { Kind = "bug" }));
+        Assert.DoesNotContain("secret", ex.Status.Detail, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_store_outage_is_Unavailable()
+    {
+        await using var app = await TestHost.StartAsync();
+        var client = new ProbeService.ProbeServiceClient(app.Channel());
+        await RpcAssert.ThrowsAsync(StatusCode.Unavailable, async () => await client.FailAsync(new FailRequest { Kind = "redis" }));
+    }
+
+    [Fact]
+    public async Task Invalid_argument_carries_field_violations_and_precondition_says_what_first()
+    {
+        await using var app = await TestHost.StartAsync();
+        var client = new ProbeService.ProbeServiceClient(app.Channel());
+        var bad = await RpcAssert.ThrowsAsync(StatusCode.InvalidArgument, async () => await client.FailAsync(new FailRequest { Kind = "field" }));
+        Assert.Equal("email", Assert.Single(RpcAssert.FieldViolations(bad)).Field);
+        var pre = await RpcAssert.ThrowsAsync(StatusCode.FailedPrecondition, async () => await client.FailAsync(new FailRequest { Kind = "precondition" }));
+        var violation = Assert.Single(RpcAssert.PreconditionViolations(pre));
+        Assert.Equal("VERIFICATION_INCOMPLETE", violation.Type);
+    }
+
+    [Fact]
+    public async Task Tokens_are_validated()
+    {
+        await using var app = await TestHost.StartAsync();
+        var ok = await new ProbeService.ProbeServiceClient(app.Channel(TestTokens.Learner("learner-1"))).WhoamiAsync(new WhoamiRequest());
+        Assert.Equal("learner-1", ok.Subject);
+        Assert.True(ok.Learner);
+
+        await RpcAssert.ThrowsAsync(StatusCode.Unauthenticated, async () =>
+            await new ProbeService.ProbeServiceClient(app.Channel()).WhoamiAsync(new WhoamiRequest()));
+        var expired = TestTokens.Custom("learner-1", ["learner"], TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow.AddHours(-2));
+        await RpcAssert.ThrowsAsync(StatusCode.Unauthenticated, async () =>
+            await new ProbeService.ProbeServiceClient(app.Channel(expired)).WhoamiAsync(new WhoamiRequest()));
+        var forged = TestTokens.Custom("learner-1", ["learner"], key: Convert.ToBase64String(new byte[40]));
+        await RpcAssert.ThrowsAsync(StatusCode.Unauthenticated, async () =>
+            await new ProbeService.ProbeServiceClient(app.Channel(forged)).WhoamiAsync(new WhoamiRequest()));
+    }
+
+    [Fact]
+    public async Task The_development_key_is_refused_outside_development()
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            await using var app = await TestHost.StartAsync(environment: "Production");
+        });
+        Assert.Contains("DevelopmentKey", ex.Message, StringComparison.Ordinal);
+    }
+}

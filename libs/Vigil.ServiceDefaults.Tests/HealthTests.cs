@@ -1,0 +1,79 @@
+using System.Net;
+using Grpc.Health.V1;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Vigil.ServiceDefaults.Health;
+
+namespace Vigil.ServiceDefaults.Tests;
+
+/// <summary>Liveness never depends on Redis or RabbitMQ; readiness does, and turns off while draining.</summary>
+public sealed class HealthTests
+{
+    private static async Task<HttpStatusCode> GetAsync(Microsoft.AspNetCore.Builder.WebApplication app, string path)
+    {
+        using var client = app.GetTestClient();
+        using var response = await client.GetAsync(path);
+        return response.StatusCode;
+    }
+
+    private static async Task<HttpStatusCode> EventuallyAsync(Microsoft.AspNetCore.Builder.WebApplication app, string path, HttpStatusCode wanted)
+    {
+        var status = HttpStatusCode.InternalServerError;
+        for (var i = 0; i < 150; i++)
+        {
+            status = await GetAsync(app, path);
+            if (status == wanted) break;
+            await Task.Delay(200);
+        }
+        return status;
+    }
+
+    [Fact]
+    public async Task Live_and_ready_when_redis_and_rabbitmq_are_up()
+    {
+        await using var app = await TestHost.StartAsync();
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/health/live"));
+        Assert.Equal(HttpStatusCode.OK, await EventuallyAsync(app, "/health/ready", HttpStatusCode.OK));
+        var health = new Grpc.Health.V1.Health.HealthClient(app.Channel());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "liveness" })).Status);
+    }
+
+    [Fact]
+    public async Task Live_but_not_ready_when_redis_and_rabbitmq_are_unreachable()
+    {
+        var dead = Vigil.Testing.ServiceProcess.FreePort();
+        await using var app = await TestHost.StartAsync(settings: new()
+        {
+            ["Redis:Configuration"] = $"127.0.0.1:{dead},connectTimeout=200",
+            ["RabbitMq:Uri"] = $"amqp://guest:guest@127.0.0.1:{dead}/",
+        });
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/health/live"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await GetAsync(app, "/health/ready"));
+        var health = new Grpc.Health.V1.Health.HealthClient(app.Channel());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "liveness" })).Status);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest { Service = "" })).Status);
+    }
+
+    [Fact]
+    public async Task Draining_turns_readiness_off_then_tells_streams_to_move()
+    {
+        await using var app = await TestHost.StartAsync();
+        Assert.Equal(HttpStatusCode.OK, await EventuallyAsync(app, "/health/ready", HttpStatusCode.OK));
+        var drain = app.Services.GetRequiredService<DrainState>();
+        drain.Begin();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await GetAsync(app, "/health/ready"));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/health/live"));
+        Assert.False(drain.StreamsMustMove.IsCancellationRequested);
+        drain.MoveStreams();
+        Assert.True(drain.StreamsMustMove.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task Metrics_are_scrapeable()
+    {
+        await using var app = await TestHost.StartAsync();
+        using var client = app.GetTestClient();
+        var body = await client.GetStringAsync("/metrics");
+        Assert.Contains("# TYPE", body, StringComparison.Ordinal);
+    }
+}

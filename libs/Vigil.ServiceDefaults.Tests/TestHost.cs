@@ -1,0 +1,85 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+using Vigil.ServiceDefaults.Auth;
+using Vigil.ServiceDefaults.Errors;
+using Vigil.ServiceDefaults.Hosting;
+using Vigil.ServiceDefaults.Messaging;
+using Vigil.ServiceDefaults.Redis;
+using Vigil.ServiceDefaults.Tests.Probe;
+using Vigil.Testing;
+
+namespace Vigil.ServiceDefaults.Tests;
+
+/// <summary>A minimal service built with the shared defaults, on a test server, against the real Redis and RabbitMQ.</summary>
+internal static class TestHost
+{
+    public static async Task<WebApplication> StartAsync(
+        string environment = "Testing",
+        Dictionary<string, string?>? settings = null,
+        Action<IBusRegistrationConfigurator>? consumers = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment, ApplicationName = typeof(TestHost).Assembly.GetName().Name });
+        builder.WebHost.UseTestServer();
+        var config = new Dictionary<string, string?>
+        {
+            ["Redis:Configuration"] = TestEnvironment.Redis,
+            ["RabbitMq:Uri"] = TestEnvironment.RabbitMq("defaults"),
+            ["Auth:DevelopmentKey"] = TestTokens.Key,
+            ["Hosting:DrainDelay"] = "00:00:00.050",
+        };
+        foreach (var (k, v) in settings ?? []) config[k] = v;
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.AddServiceDefaults();
+        builder.AddVigilRedis();
+        builder.AddVigilMessaging(consumers);
+        var app = builder.Build();
+        app.MapServiceDefaults();
+        app.MapGrpcService<ProbeServiceImpl>();
+        await app.StartAsync();
+        return app;
+    }
+
+    public static GrpcChannel Channel(this WebApplication app, string? token = null)
+    {
+        var server = app.GetTestServer();
+        var options = new GrpcChannelOptions { HttpHandler = server.CreateHandler() };
+        if (token is not null)
+        {
+            options.Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, m) =>
+            {
+                m.Add("Authorization", "Bearer " + token);
+                return Task.CompletedTask;
+            }));
+            options.UnsafeUseInsecureChannelCallCredentials = true;
+        }
+        return GrpcChannel.ForAddress(server.BaseAddress, options);
+    }
+}
+
+internal sealed class ProbeServiceImpl : ProbeService.ProbeServiceBase
+{
+#pragma warning disable CS0618 // the test only needs the exception type a broken connection raises
+    public override Task<FailResponse> Fail(FailRequest request, ServerCallContext context) => request.Kind switch
+    {
+        "bug" => throw new InvalidOperationException("a bug with a secret answer inside"),
+        "redis" => throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "down", null, CommandStatus.Unknown),
+        "field" => throw GrpcErrors.InvalidArgument("email", "has an alias"),
+        "precondition" => throw GrpcErrors.FailedPrecondition("VERIFICATION_INCOMPLETE", "exams/e1", "Take the ID-document photo first."),
+        _ => Task.FromResult(new FailResponse()),
+    };
+#pragma warning restore CS0618
+
+    [Microsoft.AspNetCore.Authorization.Authorize]
+    public override Task<WhoamiResponse> Whoami(WhoamiRequest request, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        return Task.FromResult(new WhoamiResponse { Subject = caller.Subject, Learner = caller.IsLearner });
+    }
+}
