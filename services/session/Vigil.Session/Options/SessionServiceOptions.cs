@@ -1,0 +1,45 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Vigil.Session.Options;
+
+/// <summary>The session service's settings, bound from the "Session" section.</summary>
+internal sealed class SessionServiceOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Session";
+
+    /// <summary>Prefix of every Redis key of the service (tests use their own to stay apart).</summary>
+    [Required]
+    public string KeyPrefix { get; set; } = "vigil:session:";
+
+    /// <summary>How often any replica sweeps the deadlines and the heartbeat gaps.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the outbox relay looks for pending events.</summary>
+    public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long a replica holds a session's outbox while relaying it.</summary>
+    public TimeSpan OutboxLeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an announced but empty outbox stays in the pending index before it is dropped.</summary>
+    public TimeSpan OutboxAnnounceGrace { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a publish may take before the relay gives up and retries later.</summary>
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a client waits before reconnecting when this replica drains.</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Timeout of calls to the identity service.</summary>
+    public TimeSpan IdentityCallTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest short-text answer accepted, in characters.</summary>
+    [Range(1, 100_000)]
+    public int MaxTextAnswerLength { get; set; } = 4000;
+
+    /// <summary>Checks the settings.</summary>
+    public static bool IsValid(SessionServiceOptions o) =>
+        o.SweepInterval > TimeSpan.Zero && o.OutboxPollInterval > TimeSpan.Zero && o.OutboxLeaseDuration > TimeSpan.Zero
+        && o.OutboxAnnounceGrace > TimeSpan.Zero && o.PublishTimeout > TimeSpan.Zero && o.ReconnectDelay >= TimeSpan.Zero
+        && o.IdentityCallTimeout > TimeSpan.Zero;
+}

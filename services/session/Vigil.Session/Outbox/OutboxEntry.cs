@@ -1,0 +1,34 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Vigil.Contracts.Events;
+
+namespace Vigil.Session.Outbox;
+
+/// <summary>One event waiting in a session's outbox: its type and its JSON. The event's own EventId identifies it.</summary>
+internal sealed record OutboxEntry(string Type, JsonElement Event)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private static readonly Dictionary<string, Type> Types = new(StringComparer.Ordinal)
+    {
+        [nameof(SessionSubmitted)] = typeof(SessionSubmitted),
+        [nameof(SessionExpired)] = typeof(SessionExpired),
+        [nameof(BoardDecisionRecorded)] = typeof(BoardDecisionRecorded),
+    };
+
+    /// <summary>The outbox line of an event.</summary>
+    public static string Serialize<T>(T evt) where T : class =>
+        JsonSerializer.Serialize(new OutboxEntry(typeof(T).Name, JsonSerializer.SerializeToElement(evt, Json)), Json);
+
+    /// <summary>The event of an outbox line, with its type; null when the line is not understood.</summary>
+    public static (object Event, Type Type)? Deserialize(string line)
+    {
+        var entry = JsonSerializer.Deserialize<OutboxEntry>(line, Json);
+        if (entry is null || !Types.TryGetValue(entry.Type, out var type)) return null;
+        var evt = entry.Event.Deserialize(type, Json);
+        return evt is null ? null : (evt, type);
+    }
+}

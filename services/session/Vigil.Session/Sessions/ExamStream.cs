@@ -1,0 +1,215 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Vigil.Contracts.Session.V1;
+using Vigil.ServiceDefaults.Auth;
+using Vigil.ServiceDefaults.Errors;
+using Vigil.ServiceDefaults.Health;
+using Vigil.Session.Answers;
+using Vigil.Session.Options;
+using Vigil.Session.Storage;
+
+namespace Vigil.Session.Sessions;
+
+/// <summary>
+/// The exam stream: OpenStream first, then heartbeats and saves in order. A save is acknowledged only after the
+/// save script's reply (Redis has it on disk). When this replica drains, the client is told to reconnect.
+/// The caller is checked once, at the start: a token expiring mid-stream does not cut an open stream.
+/// </summary>
+internal sealed partial class ExamStream(
+    SessionStore store,
+    DrainState drain,
+    TimeProvider time,
+    IOptions<SessionServiceOptions> options,
+    ILogger<ExamStream> logger)
+{
+    public async Task RunAsync(IAsyncStreamReader<StreamExamRequest> requests, IServerStreamWriter<StreamExamResponse> responses, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        using var readCancel = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, drain.StreamsMustMove);
+        try
+        {
+            if (!await requests.MoveNext(readCancel.Token)) return;
+            var first = requests.Current;
+            if (first.MessageCase != StreamExamRequest.MessageOneofCase.Open || string.IsNullOrWhiteSpace(first.Open.SessionId))
+            {
+                throw GrpcErrors.InvalidArgument("open", "The first message opens the stream: OpenStream with the session id.");
+            }
+            var session = await store.GetAsync(first.Open.SessionId) ?? throw GrpcErrors.NotFound("session", first.Open.SessionId);
+            if (!caller.IsLearner || session.LearnerId != caller.Subject)
+            {
+                throw GrpcErrors.PermissionDenied("A learner can reach only their own sessions.");
+            }
+            await responses.WriteAsync(new StreamExamResponse
+            {
+                Opened = new StreamOpened
+                {
+                    SessionId = session.SessionId,
+                    LastAckedSequence = session.LastAcked,
+                    ServerTime = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+                    Deadline = Timestamp.FromDateTimeOffset(session.Deadline),
+                    State = session.State,
+                },
+            });
+            LogOpened(logger, session.SessionId, session.LastAcked);
+            var state = new StreamContext(session);
+            while (await requests.MoveNext(readCancel.Token))
+            {
+                var message = requests.Current;
+                switch (message.MessageCase)
+                {
+                    case StreamExamRequest.MessageOneofCase.Heartbeat:
+                        await OnHeartbeatAsync(state, message.Heartbeat, responses);
+                        break;
+                    case StreamExamRequest.MessageOneofCase.Save:
+                        await OnSaveAsync(state, message.Save, responses);
+                        break;
+                    default:
+                        throw GrpcErrors.InvalidArgument("message", "After OpenStream the client sends heartbeats and saves only.");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (drain.StreamsMustMove.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            // Every acknowledged save is already durable: the client resumes elsewhere from its last acknowledgement.
+            await responses.WriteAsync(new StreamExamResponse
+            {
+                Reconnect = new Reconnect
+                {
+                    Reason = "This server is shutting down; reconnect to continue, nothing acknowledged is lost.",
+                    RetryAfter = Duration.FromTimeSpan(options.Value.ReconnectDelay),
+                },
+            });
+        }
+    }
+
+    private async Task OnHeartbeatAsync(StreamContext s, Heartbeat hb, IServerStreamWriter<StreamExamResponse> responses)
+    {
+        var now = time.GetUtcNow();
+        var rules = s.Session.Exam.Rules ?? new ExamRules();
+        var headphones = hb.AudioOutput == AudioOutput.Headphones && !rules.HeadphonesAllowed;
+        var reply = await store.HeartbeatAsync(s.Session.SessionId, now, headphones, !hb.CameraOn, !hb.ScreenShareOn, !hb.Focused, !hb.MicrophoneOn,
+            s.Session.Exam.ConnectionLostAfter.ToTimeSpan());
+        var timeLeft = s.Session.Deadline - now;
+        if (timeLeft < TimeSpan.Zero || reply[0] != "ok") timeLeft = TimeSpan.Zero;
+        await responses.WriteAsync(new StreamExamResponse
+        {
+            HeartbeatReply = new HeartbeatReply
+            {
+                Sequence = hb.Sequence,
+                ServerTime = Timestamp.FromDateTimeOffset(now),
+                TimeLeft = Duration.FromTimeSpan(timeLeft),
+            },
+        });
+        if (reply[0] != "ok") return;
+        foreach (var kind in reply.Skip(1))
+        {
+            var warning = kind switch
+            {
+                "2" => (WarningCode.HeadphonesNotAllowed, "Headphones or earphones are detected: they are not allowed in this exam. Remove them."),
+                "3" => (WarningCode.CameraOff, "Your camera is off: turn it back on."),
+                "4" => (WarningCode.ScreenShareStopped, "Screen sharing stopped: share your screen again."),
+                "5" => (WarningCode.FocusLost, "The exam window lost the focus: come back to the exam."),
+                "6" => (WarningCode.MicrophoneOff, "Your microphone is off: turn it back on."),
+                _ => (WarningCode.Unspecified, string.Empty),
+            };
+            if (warning.Item1 == WarningCode.Unspecified) continue;
+            await responses.WriteAsync(new StreamExamResponse { Warning = new Warning { Code = warning.Item1, Message = warning.Item2 } });
+        }
+        await MaybeWarnUnvalidatedAsync(s, now, responses);
+    }
+
+    private async Task OnSaveAsync(StreamContext s, AnswerSave save, IServerStreamWriter<StreamExamResponse> responses)
+    {
+        var question = s.Session.Exam.Questions.FirstOrDefault(q => q.QuestionId == save.QuestionId);
+        string? problem = null;
+        var reason = SaveRejection.InvalidAnswer;
+        if (save.Sequence <= 0) problem = "The save sequence starts at 1 and increases across the session.";
+        else if (question is null)
+        {
+            reason = SaveRejection.UnknownQuestion;
+            problem = "This question is not part of the exam.";
+        }
+        else if (save.Answer is null) problem = "The answer is missing.";
+        else problem = AnswerRules.Validate(question, save.Answer, options.Value.MaxTextAnswerLength);
+        if (problem is not null)
+        {
+            await Reject(responses, save, reason, problem);
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var digest = AnswerRules.Digest(save.Answer!);
+        var result = await store.SaveAsync(s.Session.SessionId, save.QuestionId, save.Sequence, digest, save.Answer!, now);
+        switch (result.Outcome)
+        {
+            case "stored":
+            case "duplicate":
+            case "stale":
+                // Redis replied: the save is on disk. Only now is it acknowledged.
+                await responses.WriteAsync(new StreamExamResponse
+                {
+                    SaveAck = new SaveAck
+                    {
+                        Sequence = save.Sequence,
+                        QuestionId = save.QuestionId,
+                        Outcome = result.Outcome switch { "stored" => SaveOutcome.Stored, "duplicate" => SaveOutcome.Duplicate, _ => SaveOutcome.Stale },
+                        AnswerDigest = result.Digest,
+                    },
+                });
+                s.HasAnswers = true;
+                await MaybeWarnUnvalidatedAsync(s, now, responses);
+                break;
+            case "closed":
+                await Reject(responses, save, SaveRejection.SessionClosed, result.ClosedState == SessionState.Submitted
+                    ? "Your answers were already validated by the final check: nothing more can be saved."
+                    : "The session has ended: nothing more can be saved.");
+                break;
+            case "deadline":
+                await Reject(responses, save, SaveRejection.DeadlinePassed, "The deadline has passed: nothing more can be saved.");
+                break;
+            case "conflict":
+                await Reject(responses, save, SaveRejection.InvalidAnswer, "This sequence was already used for another answer to this question; use a new sequence.");
+                break;
+            default:
+                await Reject(responses, save, SaveRejection.SessionClosed, "The session no longer exists.");
+                break;
+        }
+    }
+
+    private static Task Reject(IServerStreamWriter<StreamExamResponse> responses, AnswerSave save, SaveRejection reason, string message) =>
+        responses.WriteAsync(new StreamExamResponse
+        {
+            SaveRejected = new SaveRejected { Sequence = save.Sequence, QuestionId = save.QuestionId, Reason = reason, Message = message },
+        });
+
+    /// <summary>Once per stream: near the deadline, answers saved but not validated are worth a warning.</summary>
+    private async Task MaybeWarnUnvalidatedAsync(StreamContext s, DateTimeOffset now, IServerStreamWriter<StreamExamResponse> responses)
+    {
+        if (s.WarnedUnvalidated) return;
+        var warnAt = s.Session.Deadline - (s.Session.Exam.WarnBeforeDeadline?.ToTimeSpan() ?? TimeSpan.FromMinutes(5));
+        if (now < warnAt || now >= s.Session.Deadline) return;
+        if (!s.HasAnswers) s.HasAnswers = await store.CountAnswersAsync(s.Session.SessionId) > 0;
+        if (!s.HasAnswers) return;
+        s.WarnedUnvalidated = true;
+        var minutes = Math.Max(0, (int)Math.Ceiling((s.Session.Deadline - now).TotalMinutes));
+        await responses.WriteAsync(new StreamExamResponse
+        {
+            Warning = new Warning
+            {
+                Code = WarningCode.UnvalidatedAnswers,
+                Message = $"The exam ends in {minutes} min and your answers are saved but NOT validated: press the final check button. The save button does not count.",
+            },
+        });
+    }
+
+    private sealed class StreamContext(SessionData session)
+    {
+        public SessionData Session { get; } = session;
+        public bool HasAnswers { get; set; }
+        public bool WarnedUnvalidated { get; set; }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Exam stream opened for session {SessionId} at acknowledged sequence {LastAcked}")]
+    private static partial void LogOpened(ILogger logger, string sessionId, long lastAcked);
+}

@@ -1,0 +1,244 @@
+using Google.Rpc;
+using Grpc.Core;
+using Vigil.Contracts.Identity.V1;
+using Vigil.Contracts.Session.V1;
+using Vigil.ServiceDefaults.Auth;
+using Vigil.ServiceDefaults.Errors;
+using Vigil.Session.Exams;
+using Vigil.Session.Identity;
+using Vigil.Session.Storage;
+
+namespace Vigil.Session.Sessions;
+
+/// <summary>SessionService: start, the exam stream, the final check and its receipt. A learner reaches only their own sessions.</summary>
+internal sealed partial class SessionGrpcService(
+    ExamStore exams,
+    SessionStore sessions,
+    SessionFinisher finisher,
+    IdentityGateway identity,
+    ExamStream stream,
+    TimeProvider time,
+    ILogger<SessionGrpcService> logger) : SessionService.SessionServiceBase
+{
+    public override async Task<StartSessionResponse> StartSession(StartSessionRequest request, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        caller.RequireLearner();
+        var violations = new List<(string, string)>();
+        if (string.IsNullOrWhiteSpace(request.RequestId)) violations.Add(("request_id", "An idempotency key is required."));
+        if (string.IsNullOrWhiteSpace(request.ExamId)) violations.Add(("exam_id", "The exam is required."));
+        if (violations.Count > 0) throw GrpcErrors.InvalidArgument(violations);
+        var exam = await exams.GetAsync(request.ExamId) ?? throw GrpcErrors.NotFound("exam", request.ExamId);
+        var learnerId = caller.Subject;
+
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var sessionId = "ses-" + Guid.NewGuid().ToString("N");
+            var claimed = await sessions.ClaimAsync(exam.ExamId, learnerId, sessionId);
+            if (claimed != sessionId)
+            {
+                var existing = await sessions.GetAsync(claimed);
+                if (existing is not null)
+                {
+                    if (existing.StartRequest == request.RequestId) return Started(existing);
+                    throw GrpcErrors.FailedPrecondition("SESSION_ALREADY_STARTED", "sessions/" + existing.SessionId,
+                        $"You already have a session for this exam ({existing.SessionId}); an exam is taken once. Resume it with GetSession.");
+                }
+                // A start crashed between its claim and its session: finish that start with the claimed id.
+                sessionId = claimed;
+            }
+
+            var started = await CreateAsync(sessionId, exam, learnerId, caller.Name, request.RequestId, context.CancellationToken);
+            if (started is not null)
+            {
+                LogStarted(logger, started.SessionId, exam.ExamId);
+                return Started(started);
+            }
+        }
+        throw GrpcErrors.Aborted("Another start of this exam ran at the same time; retry.");
+    }
+
+    private async Task<SessionData?> CreateAsync(string sessionId, Exam exam, string learnerId, string? tokenName, string requestId, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var opens = exam.WindowOpensAt.ToDateTimeOffset();
+        var closes = exam.WindowClosesAt.ToDateTimeOffset();
+        if (now < opens || now > closes)
+        {
+            await sessions.ReleaseClaimAsync(exam.ExamId, learnerId, sessionId);
+            throw GrpcErrors.FailedPrecondition("OUTSIDE_EXAM_WINDOW", "exams/" + exam.ExamId,
+                $"This exam may be started between {opens:u} and {closes:u}.");
+        }
+        var status = await identity.GetVerificationStatusAsync(learnerId, exam.ExamId, ct);
+        if (!status.MayStartExam)
+        {
+            await sessions.ReleaseClaimAsync(exam.ExamId, learnerId, sessionId);
+            throw VerificationIncomplete(exam.ExamId, status);
+        }
+        var name = await identity.GetLearnerNameAsync(learnerId, ct) ?? tokenName ?? learnerId;
+        var extra = await exams.GetExtraTimeAsync(exam.ExamId, learnerId);
+        var deadline = now + exam.TimeLimit.ToTimeSpan() + extra;
+        var fields = SessionData.NewFields(exam.ExamId, exam.CourseId, learnerId, name, now, deadline, exam,
+            idPhoto: status.IdDocumentPhotoId.Length > 0, facePhoto: status.FacePhotoId.Length > 0, requestId);
+        await sessions.CreateAsync(sessionId, exam.CourseId, now, deadline, exam.ConnectionLostAfter.ToTimeSpan(), fields);
+        var created = await sessions.GetAsync(sessionId);
+        if (created is not null && created.StartRequest != requestId)
+        {
+            throw GrpcErrors.FailedPrecondition("SESSION_ALREADY_STARTED", "sessions/" + created.SessionId,
+                $"You already have a session for this exam ({created.SessionId}); an exam is taken once.");
+        }
+        return created;
+    }
+
+    private static RpcException VerificationIncomplete(string examId, VerificationStatus status)
+    {
+        var failure = new PreconditionFailure();
+        var missing = status.Missing.ToList();
+        if (status.IdDocumentPhotoId.Length == 0 && !missing.Contains(VerificationStep.IdDocumentPhoto)) missing.Insert(0, VerificationStep.IdDocumentPhoto);
+        foreach (var step in missing)
+        {
+            failure.Violations.Add(new PreconditionFailure.Types.Violation
+            {
+                Type = "VERIFICATION_INCOMPLETE",
+                Subject = "verification/" + step.ToString(),
+                Description = StepText(step),
+            });
+        }
+        if (failure.Violations.Count == 0)
+        {
+            failure.Violations.Add(new PreconditionFailure.Types.Violation
+            {
+                Type = "VERIFICATION_INCOMPLETE",
+                Subject = "exams/" + examId,
+                Description = "The identity service does not allow this exam to start yet.",
+            });
+        }
+        var noIdPhoto = status.IdDocumentPhotoId.Length == 0
+            ? "No accepted photo of your ID document: without it there is no exam. "
+            : string.Empty;
+        var message = noIdPhoto + "Finish the verification phase first; missing: " + string.Join(", ", missing.Select(s => s.ToString())) + ".";
+        var rpcStatus = new Google.Rpc.Status { Code = (int)Code.FailedPrecondition, Message = message };
+        rpcStatus.Details.Add(Google.Protobuf.WellKnownTypes.Any.Pack(failure));
+        return rpcStatus.ToRpcException();
+    }
+
+    private static string StepText(VerificationStep step) => step switch
+    {
+        VerificationStep.IdDocumentPhoto => "Take the photo of your ID document (the card or passport, not your face): without it there is no exam.",
+        VerificationStep.FacePhoto => "Take the photo of your face.",
+        VerificationStep.SystemCheck => "Run the system check.",
+        VerificationStep.MicrophoneTest => "Run the microphone test.",
+        VerificationStep.RoomScan => "Scan the room.",
+        _ => "Complete the verification step " + step + ".",
+    };
+
+    private static StartSessionResponse Started(SessionData session)
+    {
+        var response = new StartSessionResponse
+        {
+            Session = session.ToProto(),
+            ExamTitle = session.Exam.Title,
+            Instructions = session.Exam.Instructions,
+        };
+        response.Questions.AddRange(ExamValidator.ForLearner(session.Exam));
+        return response;
+    }
+
+    public override async Task<GetSessionResponse> GetSession(GetSessionRequest request, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        var session = await LoadForReaderAsync(caller, request.SessionId);
+        var response = new GetSessionResponse { Session = session.ToProto() };
+        response.Questions.AddRange(ExamValidator.ForLearner(session.Exam));
+        var answers = await sessions.GetAnswersAsync(session.SessionId);
+        foreach (var q in session.Exam.Questions)
+        {
+            if (!answers.TryGetValue(q.QuestionId, out var a)) continue;
+            response.SavedAnswers.Add(new SavedAnswer
+            {
+                QuestionId = a.QuestionId,
+                Answer = a.Answer,
+                Sequence = a.Sequence,
+                AnswerDigest = a.Digest,
+                SavedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(a.SavedAt),
+            });
+        }
+        return response;
+    }
+
+    public override Task StreamExam(IAsyncStreamReader<StreamExamRequest> requestStream, IServerStreamWriter<StreamExamResponse> responseStream, ServerCallContext context) =>
+        stream.RunAsync(requestStream, responseStream, context);
+
+    public override async Task<SubmitFinalCheckResponse> SubmitFinalCheck(SubmitFinalCheckRequest request, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        var violations = new List<(string, string)>();
+        if (string.IsNullOrWhiteSpace(request.RequestId)) violations.Add(("request_id", "An idempotency key is required."));
+        if (string.IsNullOrWhiteSpace(request.SessionId)) violations.Add(("session_id", "The session is required."));
+        if (request.LastSaveSequence < 0) violations.Add(("last_save_sequence", "The sequence is zero or more."));
+        if (violations.Count > 0) throw GrpcErrors.InvalidArgument(violations);
+        var session = await sessions.GetAsync(request.SessionId) ?? throw GrpcErrors.NotFound("session", request.SessionId);
+        if (!caller.IsLearner || session.LearnerId != caller.Subject) throw GrpcErrors.PermissionDenied("A learner can reach only their own sessions.");
+
+        if (session.IsFinished) return AlreadyFinished(session, request.LastSaveSequence);
+        var result = await finisher.FinalCheckAsync(session.SessionId, request.LastSaveSequence, request.RequestId);
+        switch (result.Outcome)
+        {
+            case FinishOutcome.Done:
+                LogSubmitted(logger, session.SessionId);
+                return new SubmitFinalCheckResponse { Receipt = result.Session!.Receipt };
+            case FinishOutcome.SequenceMismatch:
+                throw GrpcErrors.FailedPrecondition("SAVE_SEQUENCE_MISMATCH", "sessions/" + session.SessionId,
+                    $"The server has acknowledged saves up to sequence {result.ServerLastAcked}, not {request.LastSaveSequence}: " +
+                    "reopen the stream, resend any save not acknowledged, then run the final check again with the last acknowledged sequence.");
+            case FinishOutcome.DeadlinePassed:
+                await finisher.ExpireAsync(session.SessionId);
+                throw GrpcErrors.FailedPrecondition("DEADLINE_PASSED", "sessions/" + session.SessionId,
+                    "The deadline has passed: the answers can no longer be validated.");
+            case FinishOutcome.AlreadyFinished when result.Session is not null:
+                return AlreadyFinished(result.Session, request.LastSaveSequence);
+            default:
+                throw GrpcErrors.NotFound("session", request.SessionId);
+        }
+    }
+
+    private static SubmitFinalCheckResponse AlreadyFinished(SessionData session, long lastSaveSequence)
+    {
+        if (session.State == SessionState.Submitted && session.Receipt is { } receipt)
+        {
+            if (receipt.LastSaveSequence == lastSaveSequence) return new SubmitFinalCheckResponse { Receipt = receipt };
+            throw GrpcErrors.FailedPrecondition("ALREADY_SUBMITTED", "sessions/" + session.SessionId,
+                $"The answers were already validated with sequence {receipt.LastSaveSequence}; fetch the receipt with GetReceipt.");
+        }
+        throw GrpcErrors.FailedPrecondition("SESSION_CLOSED", "sessions/" + session.SessionId,
+            $"The session has ended ({session.State}); its answers can no longer be validated.");
+    }
+
+    public override async Task<GetReceiptResponse> GetReceipt(GetReceiptRequest request, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        var session = await LoadForReaderAsync(caller, request.SessionId);
+        if (session.Receipt is null)
+        {
+            throw GrpcErrors.FailedPrecondition("NOT_SUBMITTED", "sessions/" + session.SessionId,
+                "The answers of this session were not submitted: there is no receipt. Only the final check validates answers.");
+        }
+        return new GetReceiptResponse { Receipt = session.Receipt };
+    }
+
+    /// <summary>The session, for its learner, its course's board, or a service.</summary>
+    private async Task<SessionData> LoadForReaderAsync(Caller caller, string sessionId)
+    {
+        if (string.IsNullOrWhiteSpace(sessionId)) throw GrpcErrors.InvalidArgument("session_id", "The session is required.");
+        var session = await sessions.GetAsync(sessionId) ?? throw GrpcErrors.NotFound("session", sessionId);
+        var allowed = (caller.IsLearner && session.LearnerId == caller.Subject) || caller.IsBoardOf(session.CourseId) || caller.IsService;
+        if (!allowed) throw GrpcErrors.PermissionDenied("A learner can reach only their own sessions.");
+        return session;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} started for exam {ExamId}")]
+    private static partial void LogStarted(ILogger logger, string sessionId, string examId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} submitted by the final check")]
+    private static partial void LogSubmitted(ILogger logger, string sessionId);
+}
