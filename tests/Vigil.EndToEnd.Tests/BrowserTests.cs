@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using Vigil.Contracts.Session.V1;
+using Vigil.Testing;
+
+namespace Vigil.EndToEnd.Tests;
+
+/// <summary>
+/// The learner's dashboard page and the public verification page in a real headless Chromium, driven by
+/// playwright-core (tests/browser/pages.mjs), against the gateway. Screenshots go to artifacts/screenshots/.
+/// </summary>
+[Collection(StackCollection.Name)]
+public sealed class BrowserTests(VigilStack stack) : IDisposable
+{
+    private readonly Flow _flow = new(stack);
+
+    [Fact]
+    public async Task The_dashboard_page_shows_the_certificate_then_the_withdrawal_live_and_the_code_verifies_publicly()
+    {
+        var course = Flow.Id("course");
+        var submitted = await _flow.SubmittedSessionAsync(course);
+        var board = TestTokens.Board(Flow.Id("board"), course);
+        await _flow.AwaitReviewableAsync(board, course, submitted.SessionId);
+        var valid = (await _flow.Board(board).RecordDecisionAsync(new RecordDecisionRequest
+        {
+            RequestId = Flow.RequestId(), SessionId = submitted.SessionId, Outcome = DecisionOutcome.Valid,
+        })).Decision;
+        await _flow.AwaitDashboardAsync(submitted.Token, submitted.SessionId, e => e.Status == Vigil.Contracts.Certificate.V1.ResultStatus.Certified);
+
+        var root = ServiceProcess.RepositoryRoot;
+        var screenshots = Path.Combine(root, "artifacts", "screenshots");
+        var psi = new ProcessStartInfo("node", [Path.Combine(root, "tests", "browser", "pages.mjs")])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.Combine(root, "tools"),
+        };
+        psi.Environment["NODE_PATH"] = Path.Combine(root, "tools", "node_modules");
+        psi.Environment["VIGIL_PAGES"] = stack.GatewayPages.ToString().TrimEnd('/');
+        psi.Environment["VIGIL_LEARNER_TOKEN"] = submitted.Token;
+        psi.Environment["VIGIL_SESSION_ID"] = submitted.SessionId;
+        psi.Environment["VIGIL_SCREENSHOTS"] = screenshots;
+        psi.Environment["VIGIL_CHROMIUM"] = Chromium.Path();
+
+        using var node = Process.Start(psi)!;
+        var stderr = node.StandardError.ReadToEndAsync();
+        var seen = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try
+        {
+            while (await node.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                seen.Add(line);
+                if (line == "step ready-for-withdrawal")
+                {
+                    await _flow.Board(board).RecordDecisionAsync(new RecordDecisionRequest
+                    {
+                        RequestId = Flow.RequestId(), SessionId = submitted.SessionId, Outcome = DecisionOutcome.Withdrawn,
+                        Reason = RefusalReason.Documents, Notes = "Notes were used during the exam.", ExpectedVersion = valid.Version,
+                    });
+                    await node.StandardInput.WriteLineAsync("go");
+                    await node.StandardInput.FlushAsync();
+                }
+            }
+            await node.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!node.HasExited) node.Kill(entireProcessTree: true);
+        }
+        var log = string.Join("\n", seen) + "\n" + await stderr;
+        Assert.True(node.ExitCode == 0, "The browser test failed:\n" + log);
+        Assert.Contains("step signed-out", seen);
+        Assert.Contains("step certified", seen);
+        Assert.Contains("step withdrawn-live", seen);
+        Assert.Contains("step verify-withdrawn", seen);
+        Assert.Contains("step verify-unknown", seen);
+        Assert.Contains("done", seen);
+        foreach (var shot in new[] { "dashboard-certified.png", "dashboard-withdrawn-live.png", "verify-withdrawn.png", "verify-unknown.png" })
+        {
+            var file = new FileInfo(Path.Combine(screenshots, shot));
+            Assert.True(file.Exists && file.Length > 5000, $"Screenshot {shot} missing or empty.");
+        }
+    }
+
+    public void Dispose() => _flow.Dispose();
+}
+
+/// <summary>Debian's chromium, installed when missing (CI starts on a fresh machine).</summary>
+internal static class Chromium
+{
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+
+    public static string Path()
+    {
+        var configured = Environment.GetEnvironmentVariable("VIGIL_CHROMIUM");
+        if (!string.IsNullOrEmpty(configured) && File.Exists(configured)) return configured;
+        const string debian = "/usr/bin/chromium";
+        Gate.Wait();
+        try
+        {
+            if (!File.Exists(debian))
+            {
+                var install = Process.Start(new ProcessStartInfo("bash", ["-c", "DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"])
+                {
+                    UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+                })!;
+                install.StandardOutput.ReadToEnd();
+                install.WaitForExit();
+            }
+            Assert.True(File.Exists(debian), "Chromium is not installed and could not be installed with apt-get.");
+            return debian;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Vigil.Testing;
+
+namespace Vigil.EndToEnd.Tests;
+
+/// <summary>The README's run command's heart: `vigil demo` takes one learner through a whole exam via the gateway.</summary>
+[Collection(StackCollection.Name)]
+public sealed class CliDemoTests(VigilStack stack)
+{
+    [Fact]
+    public async Task Vigil_demo_takes_a_learner_to_a_verified_certificate_through_the_gateway()
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "vigil.dll");
+        Assert.True(File.Exists(cli), "vigil.dll is not next to the tests.");
+        var psi = new ProcessStartInfo("dotnet", [cli, "demo", "--json", "--gateway", stack.GatewayGrpc.ToString().TrimEnd('/'), "--dashboard-url", stack.GatewayPages.ToString().TrimEnd('/')])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await process.WaitForExitAsync(timeout.Token);
+        var output = await stdout;
+        Assert.True(process.ExitCode == 0, $"vigil demo exited {process.ExitCode}:\n{output}\n{await stderr}\n{stack.Logs()}");
+
+        var steps = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["email", "exam", "verification", "exam", "decision", "done"],
+            steps.Where(s => s.TryGetProperty("step", out _)).Select(s => s.GetProperty("step").GetString()!).ToArray());
+        var done = steps.Last();
+        var code = done.GetProperty("verificationCode").GetString();
+        Assert.False(string.IsNullOrEmpty(code));
+
+        using var flow = new Flow(stack);
+        var verdict = await flow.Verification().VerifyCertificateAsync(new() { VerificationCode = code });
+        Assert.Equal(Vigil.Contracts.Certificate.V1.VerificationResult.Valid, verdict.Result);
+    }
+}

@@ -1,0 +1,82 @@
+// The dashboard page and the public verification page in a real headless Chromium (playwright-core).
+// Driven by Vigil.EndToEnd.Tests (BrowserTests): it reads the addresses and the learner's token from the
+// environment, prints one "step NAME" line per step to stdout, and waits on stdin for "go" before the
+// steps that need the test to change something (the board's withdrawal). Screenshots: $VIGIL_SCREENSHOTS.
+import { chromium } from "playwright-core";
+import { createInterface } from "node:readline";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const base = process.env.VIGIL_PAGES;
+const token = process.env.VIGIL_LEARNER_TOKEN;
+const sessionId = process.env.VIGIL_SESSION_ID;
+const shots = process.env.VIGIL_SCREENSHOTS;
+const executablePath = process.env.VIGIL_CHROMIUM || "/usr/bin/chromium";
+mkdirSync(shots, { recursive: true });
+
+const lines = createInterface({ input: process.stdin });
+const waiting = [];
+lines.on("line", (l) => { const w = waiting.shift(); if (w) w(l.trim()); });
+const nextLine = () => new Promise((resolve) => waiting.push(resolve));
+const step = (name) => console.log("step " + name);
+
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+  page.on("pageerror", (e) => console.log("pageerror " + e.message));
+
+  // Without a token: the sign-in form, never someone's data.
+  await page.goto(base + "/dashboard");
+  await page.waitForSelector("#signin:not([hidden])");
+  step("signed-out");
+
+  // With the learner's token (in the fragment: never sent to a server, never logged).
+  await page.goto(base + "/dashboard#token=" + encodeURIComponent(token));
+  const entry = page.locator(`li.entry[data-session-id="${sessionId}"]`);
+  await entry.waitFor();
+  await page.waitForFunction((id) => document.querySelector(`li.entry[data-session-id="${id}"]`)?.dataset.status === "RESULT_STATUS_CERTIFIED", sessionId, { timeout: 30000 });
+  if (page.url().includes("token=")) throw new Error("the token stayed in the address bar");
+  const code = (await entry.locator(".verification-code").textContent()).trim();
+  if (!code) throw new Error("no verification code shown");
+  await page.waitForSelector("#live[data-state=live]");
+  await page.screenshot({ path: join(shots, "dashboard-certified.png"), fullPage: true });
+  console.log("code " + code);
+  step("certified");
+
+  // The board withdraws the certificate: the page must change by itself, without a reload.
+  const go = nextLine();
+  step("ready-for-withdrawal");
+  await go;
+  await page.waitForFunction((id) => document.querySelector(`li.entry[data-session-id="${id}"]`)?.dataset.status === "RESULT_STATUS_WITHDRAWN", sessionId, { timeout: 30000 });
+  const reason = (await entry.locator(".reason").textContent()).trim();
+  if (!reason) throw new Error("the withdrawal shows no reason");
+  await page.screenshot({ path: join(shots, "dashboard-withdrawn-live.png"), fullPage: true });
+  step("withdrawn-live");
+
+  // The public verification page, without any token.
+  const anonymous = await browser.newPage({ viewport: { width: 1100, height: 640 } });
+  await anonymous.goto(base + "/verify?code=" + encodeURIComponent(code));
+  await anonymous.waitForSelector("#result:not([hidden])");
+  const verdict = await anonymous.getAttribute("#result", "data-result");
+  if (verdict !== "VERIFICATION_RESULT_WITHDRAWN") throw new Error("verification page says " + verdict);
+  await anonymous.screenshot({ path: join(shots, "verify-withdrawn.png"), fullPage: true });
+  step("verify-withdrawn");
+
+  await anonymous.fill("#code", "NO-SUCH-CODE");
+  await anonymous.click("button[type=submit]");
+  await anonymous.waitForFunction(() => document.querySelector("#result")?.dataset.result === "VERIFICATION_RESULT_UNKNOWN");
+  await anonymous.screenshot({ path: join(shots, "verify-unknown.png"), fullPage: true });
+  step("verify-unknown");
+  console.log("done");
+} catch (e) {
+  console.log("error " + (e && e.stack || e));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+  lines.close();
+}
