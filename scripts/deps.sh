@@ -96,7 +96,7 @@ CONF
   redis-cli -p "$rport" ping 2>/dev/null | grep -q PONG || { echo "deps: redis did not start" >&2; cat "$VIGIL_REDIS_DIR/redis.log" >&2; return 1; }
   for i in $(seq 1 600); do
     (exec 3<>"/dev/tcp/127.0.0.1/$aport") 2>/dev/null && break
-    kill -0 "$VIGIL_RABBITMQ_PID" 2>/dev/null || { echo "deps: rabbitmq exited" >&2; tail -40 "$rdir/log/stdout.log" >&2; return 1; }
+    kill -0 "$VIGIL_RABBITMQ_PID" 2>/dev/null || { echo "deps: rabbitmq exited" >&2; tail -40 "$rdir/log/stdout.log" >&2; tail -40 "$rdir"/log/*.log >&2; return 1; }
     sleep 0.1
   done
   (exec 3<>"/dev/tcp/127.0.0.1/$aport") 2>/dev/null || { echo "deps: rabbitmq did not open its port" >&2; tail -40 "$rdir/log/stdout.log" >&2; return 1; }
@@ -138,8 +138,11 @@ vigil_deps_stop() {
       pgrep -f "$VIGIL_RABBITMQ_NODE" >/dev/null 2>&1 || break; sleep 0.1
     done
     pkill -9 -f "$VIGIL_RABBITMQ_NODE" 2>/dev/null
-    pkill -f "epmd.*-port $VIGIL_RABBITMQ_EPMD_PORT" 2>/dev/null
-    pkill -u rabbitmq -f "epmd" 2>/dev/null
+    # Our node started its own epmd on our port: stop that one only (others may run beside us).
+    local epmd
+    for epmd in $(pgrep -u rabbitmq -x epmd 2>/dev/null); do
+      tr '\0' '\n' < "/proc/$epmd/environ" 2>/dev/null | grep -qx "ERL_EPMD_PORT=$VIGIL_RABBITMQ_EPMD_PORT" && kill "$epmd" 2>/dev/null
+    done
   fi
   [ -n "${VIGIL_REDIS_PID:-}" ] && kill "$VIGIL_REDIS_PID" 2>/dev/null
   wait 2>/dev/null
