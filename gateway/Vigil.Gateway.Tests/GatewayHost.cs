@@ -1,0 +1,47 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Vigil.Testing;
+
+namespace Vigil.Gateway.Tests;
+
+/// <summary>The gateway in process (Testing environment), in front of real loopback backends.</summary>
+public sealed class GatewayHost(IDictionary<string, string?> settings) : WebApplicationFactory<GatewayApp>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        var all = new Dictionary<string, string?>
+        {
+            ["Auth:DevelopmentKey"] = TestTokens.Key,
+            ["Auth:Issuer"] = TestTokens.Issuer,
+            ["Auth:Audience"] = TestTokens.Audience,
+            ["Hosting:DrainDelay"] = "00:00:00.050",
+            ["Gateway:HealthCheckInterval"] = "00:00:00.200",
+            ["Gateway:HealthCheckTimeout"] = "00:00:01",
+        };
+        foreach (var (k, v) in settings) all[k] = v;
+        // UseSetting, not ConfigureAppConfiguration: Program reads the routes and the JWT keys while building,
+        // before configuration added by the factory would be visible.
+        foreach (var (k, v) in all) builder.UseSetting(k, v);
+    }
+
+    public GrpcChannel Channel(string? token)
+    {
+        var options = new GrpcChannelOptions { HttpHandler = Server.CreateHandler() };
+        if (token is not null)
+        {
+            options.Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, m) =>
+            {
+                m.Add("Authorization", "Bearer " + token);
+                return Task.CompletedTask;
+            }));
+            options.UnsafeUseInsecureChannelCallCredentials = true;
+        }
+        return GrpcChannel.ForAddress(Server.BaseAddress, options);
+    }
+
+    /// <summary>Waits until every backend of a cluster is known healthy (a few health-check intervals).</summary>
+    public static Task SettleAsync() => Task.Delay(TimeSpan.FromMilliseconds(800));
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Text.Json;
+using Grpc.Core;
+using Vigil.Contracts.Certificate.V1;
+using Vigil.Contracts.Session.V1;
+using Vigil.Testing;
+
+namespace Vigil.Gateway.Tests;
+
+/// <summary>The gateway in front of real loopback gRPC backends: routing, balancing, health, auth, rate limits, pages.</summary>
+public sealed class GatewayTests : IAsyncLifetime
+{
+    private Backend _a = null!;
+    private Backend _b = null!;
+    private GatewayHost _gateway = null!;
+
+    public async Task InitializeAsync()
+    {
+        _a = await Backend.StartAsync("replica-a");
+        _b = await Backend.StartAsync("replica-b");
+        var both = $"{_a.Address},{_b.Address}";
+        _gateway = new GatewayHost(new Dictionary<string, string?>
+        {
+            ["Services:Identity"] = both,
+            ["Services:Session"] = both,
+            ["Services:Certificate"] = both,
+            ["Gateway:SessionStartsPerWindow"] = "3",
+            ["Gateway:RateLimitWindow"] = "00:10:00",
+        });
+        _ = _gateway.Server;
+        await GatewayHost.SettleAsync();
+    }
+
+    [Fact]
+    public async Task Calls_are_balanced_across_replicas()
+    {
+        using var channel = _gateway.Channel(null);
+        var client = new CertificateVerificationService.CertificateVerificationServiceClient(channel);
+        var seen = new HashSet<string>();
+        for (var i = 0; i < 40; i++)
+        {
+            seen.Add((await client.VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" })).Certificate.CertificateId);
+        }
+        Assert.Equal(["replica-a", "replica-b"], seen.Order().ToArray());
+    }
+
+    [Fact]
+    public async Task A_replica_that_is_not_ready_gets_no_more_calls()
+    {
+        _b.Ready = false;
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        using var channel = _gateway.Channel(null);
+        var client = new CertificateVerificationService.CertificateVerificationServiceClient(channel);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal("replica-a", (await client.VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" })).Certificate.CertificateId);
+        }
+    }
+
+    [Fact]
+    public async Task A_call_without_a_token_is_Unauthenticated_and_never_reaches_a_service()
+    {
+        using var channel = _gateway.Channel(null);
+        var client = new SessionService.SessionServiceClient(channel);
+        await RpcAssert.ThrowsAsync(StatusCode.Unauthenticated, () => client.StartSessionAsync(new StartSessionRequest { ExamId = "e" }).ResponseAsync);
+        using var forged = _gateway.Channel(TestTokens.Custom("x", ["learner"], key: Convert.ToBase64String(new byte[32])));
+        await RpcAssert.ThrowsAsync(StatusCode.Unauthenticated, () => new SessionService.SessionServiceClient(forged).StartSessionAsync(new StartSessionRequest { ExamId = "e" }).ResponseAsync);
+    }
+
+    [Fact]
+    public async Task The_token_is_forwarded_to_the_service_which_checks_it_again()
+    {
+        var token = TestTokens.Learner("ada");
+        using var channel = _gateway.Channel(token);
+        await new CertificateVerificationService.CertificateVerificationServiceClient(channel).VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" });
+        Assert.Contains(new[] { _a.LastAuthorization, _b.LastAuthorization }, h => h == "Bearer " + token);
+    }
+
+    [Fact]
+    public async Task Session_starts_are_limited_per_learner_with_ResourceExhausted()
+    {
+        using var ada = _gateway.Channel(TestTokens.Learner("ada-" + Guid.NewGuid().ToString("N")));
+        using var bob = _gateway.Channel(TestTokens.Learner("bob-" + Guid.NewGuid().ToString("N")));
+        var client = new SessionService.SessionServiceClient(ada);
+        for (var i = 0; i < 3; i++) await client.StartSessionAsync(new StartSessionRequest { ExamId = "e" });
+        var ex = await RpcAssert.ThrowsAsync(StatusCode.ResourceExhausted, () => client.StartSessionAsync(new StartSessionRequest { ExamId = "e" }).ResponseAsync);
+        Assert.Contains("Too many requests", ex.Status.Detail, StringComparison.Ordinal);
+        // Another learner still may.
+        await new SessionService.SessionServiceClient(bob).StartSessionAsync(new StartSessionRequest { ExamId = "e" });
+    }
+
+    [Fact]
+    public async Task An_exam_stream_goes_through_both_ways()
+    {
+        using var channel = _gateway.Channel(TestTokens.Learner("ada"));
+        using var call = new SessionService.SessionServiceClient(channel).StreamExam();
+        for (var i = 1; i <= 3; i++)
+        {
+            await call.RequestStream.WriteAsync(new StreamExamRequest { Save = new AnswerSave { Sequence = i, QuestionId = "q" + i } });
+            Assert.True(await call.ResponseStream.MoveNext());
+            Assert.Equal(i, call.ResponseStream.Current.SaveAck.Sequence);
+        }
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext());
+    }
+
+    [Fact]
+    public async Task Paths_of_other_services_are_not_proxied()
+    {
+        using var http = _gateway.CreateClient();
+        var response = await http.PostAsync("/vigil.unknown.v1.NothingService/Call", new ByteArrayContent([]));
+        Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, _a.Calls + _b.Calls);
+    }
+
+    [Fact]
+    public async Task The_pages_are_served_and_the_dashboard_API_needs_a_token()
+    {
+        using var http = _gateway.CreateClient();
+        var dashboard = await http.GetAsync("/dashboard");
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        Assert.Contains("/assets/dashboard.js", await dashboard.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/verify")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/assets/vigil.css")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/dashboard")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/dashboard/watch")).StatusCode);
+
+        var verify = await http.GetAsync("/api/certificates/ABC-123");
+        Assert.Equal(HttpStatusCode.OK, verify.StatusCode);
+        using var json = JsonDocument.Parse(await verify.Content.ReadAsStringAsync());
+        Assert.Equal("VERIFICATION_RESULT_VALID", json.RootElement.GetProperty("result").GetString());
+        Assert.Equal("ABC-123", json.RootElement.GetProperty("certificate").GetProperty("verificationCode").GetString());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+    }
+}
