@@ -132,6 +132,20 @@ public sealed class GatewayTests : IAsyncLifetime
         Assert.Equal("ABC-123", json.RootElement.GetProperty("certificate").GetProperty("verificationCode").GetString());
     }
 
+    [Fact]
+    public async Task A_service_that_cannot_be_reached_is_Unavailable_with_a_message()
+    {
+        var dead = $"http://127.0.0.1:{ServiceProcess.FreePort()}";
+        await using var gateway = new GatewayHost(new Dictionary<string, string?>
+        {
+            ["Services:Identity"] = dead, ["Services:Session"] = dead, ["Services:Certificate"] = dead,
+        });
+        using var channel = gateway.Channel(null);
+        var ex = await RpcAssert.ThrowsAsync(StatusCode.Unavailable, () =>
+            new CertificateVerificationService.CertificateVerificationServiceClient(channel).VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" }).ResponseAsync);
+        Assert.Contains("certificate service is unavailable", ex.Status.Detail, StringComparison.Ordinal);
+    }
+
     public async Task DisposeAsync()
     {
         await _gateway.DisposeAsync();

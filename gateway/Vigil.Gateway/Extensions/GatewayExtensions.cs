@@ -6,6 +6,7 @@ using Vigil.Gateway.Api;
 using Vigil.Gateway.RateLimiting;
 using Vigil.Gateway.Routing;
 using Vigil.ServiceDefaults.Hosting;
+using Yarp.ReverseProxy.Model;
 
 namespace Vigil.Gateway.Extensions;
 
@@ -78,7 +79,22 @@ internal static class GatewayExtensions
         app.UseRateLimiter();
         app.MapPages();
         app.MapPagesApi();
-        app.MapReverseProxy();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+            // A service that cannot be reached is UNAVAILABLE (14) with a message, not a bare HTTP 502/503.
+            proxy.Use(async (context, next) =>
+            {
+                await next();
+                if (!GrpcResponses.IsGrpc(context) || context.Response.HasStarted) return;
+                if (context.Response.StatusCode is StatusCodes.Status502BadGateway or StatusCodes.Status503ServiceUnavailable or StatusCodes.Status504GatewayTimeout)
+                {
+                    var cluster = context.GetReverseProxyFeature().Cluster.Config.ClusterId;
+                    GrpcResponses.WriteStatus(context, Grpc.Core.StatusCode.Unavailable, $"The {cluster} service is unavailable; try again.");
+                }
+            });
+        });
         _ = app.Services.GetRequiredService<IOptions<GatewayOptions>>();
         return app;
     }
