@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Vigil.Testing;
@@ -43,10 +42,6 @@ public sealed class VigilStack : IAsyncLifetime
             ["Services:Identity"] = $"http://127.0.0.1:{identityGrpc}",
             ["Services:Session"] = $"http://127.0.0.1:{sessionGrpc}",
             ["Services:Certificate"] = $"http://127.0.0.1:{certificateGrpc}",
-            // Photos are encrypted at rest: a fresh key for this run.
-            ["Photos:EncryptionKeys:0:KeyId"] = "e2e",
-            ["Photos:EncryptionKeys:0:Key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["Photos:ActiveKeyId"] = "e2e",
         };
         var starts = new[]
         {
