@@ -1,0 +1,402 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Vigil.Bench.Measure;
+using Vigil.Contracts.Session.V1;
+
+namespace Vigil.Bench.Load;
+
+/// <summary>
+/// A load process: opens its share of learners' exam streams, waits for "GO" on stdin, drives them for the
+/// warm-up and the measured window, then (optionally) sends each learner's final check, and prints
+/// "RESULT {json}". Open loop: every message has an intended send time on a fixed schedule (streams staggered
+/// evenly over the interval) and its latency is measured from that time, whether the client managed to send it
+/// on time or not. Saturate: each stream keeps a fixed number of messages in flight (the message-rate ceiling).
+/// </summary>
+internal sealed class StreamWorker
+{
+    private static readonly double TicksPerSecond = Stopwatch.Frequency;
+    private readonly StreamSpec _spec;
+    private readonly List<Learner> _learners = [];
+    private readonly List<GrpcChannel> _channels = [];
+    private readonly Latency _saveLatency = new();
+    private readonly Latency _heartbeatLatency = new();
+    private readonly ConcurrentDictionary<string, int> _errors = new();
+    private long _go, _windowStart, _windowEnd;
+    private long _hbSent, _hbReplies, _hbInWindow, _savesSent, _saveAcks, _saveAcksInWindow, _saveRejected, _warnings;
+    private int _dropped;
+    private volatile bool _finishing;
+
+    private StreamWorker(StreamSpec spec) => _spec = spec;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var spec = SpecIo.ReadSpec(await File.ReadAllTextAsync(args[1]));
+        var worker = new StreamWorker(spec);
+        var result = new WorkerResult { Streams = spec.Streams.Count };
+        var openWatch = Stopwatch.StartNew();
+        await worker.OpenAllAsync();
+        result.OpenSeconds = openWatch.Elapsed.TotalSeconds;
+        result.Opened = worker._learners.Count(l => l.Call is not null);
+        result.OpenFailed = spec.Streams.Count - result.Opened;
+        result.PeakOpenFiles = ProcStats.OpenFiles(Environment.ProcessId);
+        Console.Out.WriteLine($"READY {result.Opened} {result.OpenFailed}");
+        Console.Out.Flush();
+        var go = await Console.In.ReadLineAsync();
+        if (go?.Trim() != "GO") return 2;
+        await worker.DriveAsync();
+        worker.Fill(result);
+        if (spec.FinalCheck) await worker.FinalChecksAsync(result);
+        worker.Dispose();
+        foreach (var (message, count) in worker._errors.OrderByDescending(e => e.Value).Take(10)) result.Errors.Add($"{count}x {message}");
+        Console.Out.WriteLine("RESULT " + SpecIo.Write(result));
+        Console.Out.Flush();
+        return 0;
+    }
+
+    private void Error(string message)
+    {
+        if (_errors.Count < 50 || _errors.ContainsKey(message)) _errors.AddOrUpdate(message, 1, (_, c) => c + 1);
+    }
+
+    private async Task OpenAllAsync()
+    {
+        var locals = Connections.Parse(_spec.LocalAddresses);
+        var shared = new Dictionary<string, GrpcChannel[]>();
+        if (!_spec.ConnectionPerStream)
+        {
+            foreach (var address in _spec.Streams.Select(s => s.Address).Distinct())
+            {
+                var channels = Enumerable.Range(0, Math.Max(1, _spec.SharedConnections))
+                    .Select(j => Connections.Channel(address, locals[j % locals.Count], multipleConnections: true)).ToArray();
+                shared[address] = channels;
+                _channels.AddRange(channels);
+            }
+        }
+        for (var i = 0; i < _spec.Streams.Count; i++)
+        {
+            var t = _spec.Streams[i];
+            GrpcChannel channel;
+            if (_spec.ConnectionPerStream)
+            {
+                channel = Connections.Channel(t.Address, locals[i % locals.Count], multipleConnections: false);
+                _channels.Add(channel);
+            }
+            else
+            {
+                var set = shared[t.Address];
+                channel = set[i % set.Length];
+            }
+            _learners.Add(new Learner(i, t, channel));
+        }
+        using var gate = new SemaphoreSlim(Math.Max(1, _spec.OpenConcurrency));
+        await Task.WhenAll(_learners.Select(async l =>
+        {
+            await gate.WaitAsync();
+            try { await OpenAsync(l); }
+            finally { gate.Release(); }
+        }));
+    }
+
+    private async Task OpenAsync(Learner l)
+    {
+        try
+        {
+            var client = new SessionService.SessionServiceClient(l.Channel);
+            var call = client.StreamExam(new Metadata { { "authorization", "Bearer " + l.Target.Token } });
+            await call.RequestStream.WriteAsync(new StreamExamRequest { Open = new OpenStream { SessionId = l.Target.SessionId } });
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            if (!await call.ResponseStream.MoveNext(timeout.Token) || call.ResponseStream.Current.MessageCase != StreamExamResponse.MessageOneofCase.Opened)
+            {
+                Error("stream ended before StreamOpened");
+                call.Dispose();
+                return;
+            }
+            var opened = call.ResponseStream.Current.Opened;
+            l.LastAcked = opened.LastAckedSequence;
+            l.NextSaveSequence = opened.LastAckedSequence + 1;
+            l.Call = call;
+            l.Reader = Task.Run(() => ReadAsync(l));
+        }
+        catch (RpcException ex)
+        {
+            Error($"open: {ex.StatusCode} {ex.Status.Detail}");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or InvalidOperationException)
+        {
+            Error($"open: {ex.GetType().Name} {ex.Message}");
+        }
+    }
+
+    private bool InWindow(long ticks) => ticks >= _windowStart && ticks < _windowEnd;
+
+    private async Task ReadAsync(Learner l)
+    {
+        var stream = l.Call!.ResponseStream;
+        try
+        {
+            while (await stream.MoveNext(CancellationToken.None))
+            {
+                var r = stream.Current;
+                var now = Stopwatch.GetTimestamp();
+                switch (r.MessageCase)
+                {
+                    case StreamExamResponse.MessageOneofCase.HeartbeatReply:
+                        if (l.PendingHeartbeats.TryRemove(r.HeartbeatReply.Sequence, out var hb))
+                        {
+                            Interlocked.Increment(ref _hbReplies);
+                            if (InWindow(now)) Interlocked.Increment(ref _hbInWindow);
+                            if (InWindow(hb)) _heartbeatLatency.RecordTicks(now - hb);
+                            l.InFlight?.Release();
+                        }
+                        break;
+                    case StreamExamResponse.MessageOneofCase.SaveAck:
+                        if (l.PendingSaves.TryRemove(r.SaveAck.Sequence, out var sv))
+                        {
+                            Interlocked.Increment(ref _saveAcks);
+                            if (InWindow(now)) Interlocked.Increment(ref _saveAcksInWindow);
+                            if (InWindow(sv)) _saveLatency.RecordTicks(now - sv);
+                            if (r.SaveAck.Sequence > l.LastAcked) l.LastAcked = r.SaveAck.Sequence;
+                            l.InFlight?.Release();
+                        }
+                        break;
+                    case StreamExamResponse.MessageOneofCase.SaveRejected:
+                        Interlocked.Increment(ref _saveRejected);
+                        Error($"save rejected: {r.SaveRejected.Reason} {r.SaveRejected.Message}");
+                        if (l.PendingSaves.TryRemove(r.SaveRejected.Sequence, out _)) l.InFlight?.Release();
+                        break;
+                    case StreamExamResponse.MessageOneofCase.Warning:
+                        Interlocked.Increment(ref _warnings);
+                        break;
+                    case StreamExamResponse.MessageOneofCase.Reconnect:
+                        Error("server asked to reconnect");
+                        break;
+                }
+            }
+            if (!_finishing)
+            {
+                l.Dropped = true;
+                Interlocked.Increment(ref _dropped);
+                Error("stream ended by the server during the run");
+            }
+        }
+        catch (RpcException ex)
+        {
+            if (_finishing && ex.StatusCode == StatusCode.Cancelled) return;
+            l.Dropped = true;
+            Interlocked.Increment(ref _dropped);
+            Error($"stream: {ex.StatusCode} {ex.Status.Detail}");
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or HttpRequestException)
+        {
+            l.Dropped = true;
+            Interlocked.Increment(ref _dropped);
+            Error($"stream: {ex.GetType().Name} {ex.Message}");
+        }
+        finally
+        {
+            l.InFlight?.Release(1000);
+        }
+    }
+
+    private async Task DriveAsync()
+    {
+        _go = Stopwatch.GetTimestamp();
+        _windowStart = _go + (long)(_spec.WarmupSeconds * TicksPerSecond);
+        _windowEnd = _windowStart + (long)(_spec.DurationSeconds * TicksPerSecond);
+        var live = _learners.Where(l => l.Call is not null).ToList();
+        var senders = _spec.Mode == "saturate"
+            ? live.Select(l => Task.Run(() => SaturateAsync(l)))
+            : live.Select((l, i) => Task.Run(() => OpenLoopAsync(l, i, live.Count)));
+        await Task.WhenAll(senders);
+        // Grace: wait for the replies to what was sent (at most 10 s), then count the rest as unanswered.
+        var graceEnd = Stopwatch.GetTimestamp() + (long)(10 * TicksPerSecond);
+        while (Stopwatch.GetTimestamp() < graceEnd && live.Any(l => !l.Dropped && (!l.PendingSaves.IsEmpty || !l.PendingHeartbeats.IsEmpty)))
+        {
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task DelayUntil(long ticks)
+    {
+        var ms = (ticks - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
+        if (ms > 0) await Task.Delay((int)ms);
+    }
+
+    private async Task OpenLoopAsync(Learner l, int index, int count)
+    {
+        var hbInterval = _spec.HeartbeatSeconds > 0 ? (long)(_spec.HeartbeatSeconds * TicksPerSecond) : long.MaxValue;
+        var saveInterval = _spec.SaveSeconds > 0 ? (long)(_spec.SaveSeconds * TicksPerSecond) : long.MaxValue;
+        // Streams evenly staggered over each interval, heartbeats and saves with different offsets.
+        var nextHb = hbInterval == long.MaxValue ? long.MaxValue : _go + (long)(hbInterval * (index / (double)count));
+        var nextSave = saveInterval == long.MaxValue ? long.MaxValue : _go + (long)(saveInterval * (((index * 7919L) % count) / (double)count));
+        try
+        {
+            while (!l.Dropped)
+            {
+                var isHb = nextHb <= nextSave;
+                var next = isHb ? nextHb : nextSave;
+                if (next >= _windowEnd) break;
+                await DelayUntil(next);
+                if (isHb)
+                {
+                    await SendHeartbeatAsync(l, next);
+                    nextHb += hbInterval;
+                }
+                else
+                {
+                    await SendSaveAsync(l, next);
+                    nextSave += saveInterval;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException or OperationCanceledException)
+        {
+            Error($"send: {ex.GetType().Name} {ex.Message}");
+        }
+    }
+
+    private async Task SaturateAsync(Learner l)
+    {
+        l.InFlight = new SemaphoreSlim(Math.Max(1, _spec.Depth));
+        var remaining = TimeSpan.FromTicks((long)((_windowEnd - Stopwatch.GetTimestamp()) / TicksPerSecond * TimeSpan.TicksPerSecond));
+        using var stop = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        try
+        {
+            while (!l.Dropped)
+            {
+                await l.InFlight.WaitAsync(stop.Token);
+                var now = Stopwatch.GetTimestamp();
+                if (now >= _windowEnd) break;
+                if (_spec.Kind == "heartbeat") await SendHeartbeatAsync(l, now);
+                else await SendSaveAsync(l, now);
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException)
+        {
+            Error($"send: {ex.GetType().Name} {ex.Message}");
+        }
+    }
+
+    private async Task SendHeartbeatAsync(Learner l, long intended)
+    {
+        var seq = ++l.HeartbeatSequence;
+        l.PendingHeartbeats[seq] = intended;
+        await l.Call!.RequestStream.WriteAsync(new StreamExamRequest
+        {
+            Heartbeat = new Heartbeat
+            {
+                Sequence = seq,
+                CameraOn = true,
+                MicrophoneOn = true,
+                ScreenShareOn = true,
+                Focused = true,
+                AudioOutput = AudioOutput.Speakers,
+                ClientTime = Timestamp.FromDateTime(DateTime.UtcNow),
+            },
+        });
+        Interlocked.Increment(ref _hbSent);
+    }
+
+    private async Task SendSaveAsync(Learner l, long intended)
+    {
+        var seq = l.NextSaveSequence++;
+        l.PendingSaves[seq] = intended;
+        var questions = _spec.QuestionIds;
+        var question = questions.Count == 0 ? "q1" : questions[(int)(seq % questions.Count)];
+        await l.Call!.RequestStream.WriteAsync(new StreamExamRequest
+        {
+            Save = new AnswerSave
+            {
+                Sequence = seq,
+                QuestionId = question,
+                Answer = new Answer { Choice = new ChoiceAnswer { OptionIds = { "o" + (1 + (seq % 4)).ToString(System.Globalization.CultureInfo.InvariantCulture) } } },
+            },
+        });
+        Interlocked.Increment(ref _savesSent);
+    }
+
+    private void Fill(WorkerResult r)
+    {
+        _finishing = true;
+        r.Dropped = _dropped;
+        r.HeartbeatsSent = _hbSent;
+        r.HeartbeatReplies = _hbReplies;
+        r.HeartbeatRepliesInWindow = _hbInWindow;
+        r.SavesSent = _savesSent;
+        r.SaveAcks = _saveAcks;
+        r.SaveAcksInWindow = _saveAcksInWindow;
+        r.SaveRejected = _saveRejected;
+        r.Warnings = _warnings;
+        r.Unanswered = _learners.Sum(l => l.PendingSaves.Values.Count(InWindow) + l.PendingHeartbeats.Values.Count(InWindow));
+        r.WindowSeconds = _spec.DurationSeconds;
+        r.SaveLatency = _saveLatency.Export();
+        r.HeartbeatLatency = _heartbeatLatency.Export();
+    }
+
+    private async Task FinalChecksAsync(WorkerResult result)
+    {
+        var live = _learners.Where(l => l.Call is not null && !l.Dropped).ToList();
+        // Close each stream first, as a client does before its final check.
+        await Task.WhenAll(live.Select(async l =>
+        {
+            try { await l.Call!.RequestStream.CompleteAsync(); } catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException) { }
+        }));
+        using var gate = new SemaphoreSlim(64);
+        var ok = 0;
+        var failed = 0;
+        var submitted = new ConcurrentBag<string>();
+        await Task.WhenAll(live.Select(async l =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var client = new SessionService.SessionServiceClient(l.Channel);
+                await client.SubmitFinalCheckAsync(new SubmitFinalCheckRequest
+                {
+                    RequestId = Guid.NewGuid().ToString("N"),
+                    SessionId = l.Target.SessionId,
+                    LastSaveSequence = l.LastAcked,
+                }, new Metadata { { "authorization", "Bearer " + l.Target.Token } }, deadline: DateTime.UtcNow.AddSeconds(60));
+                Interlocked.Increment(ref ok);
+                submitted.Add(l.Target.SessionId);
+            }
+            catch (RpcException ex)
+            {
+                Interlocked.Increment(ref failed);
+                Error($"final check: {ex.StatusCode} {ex.Status.Detail}");
+            }
+            finally { gate.Release(); }
+        }));
+        result.FinalChecksOk = ok;
+        result.FinalChecksFailed = failed;
+        result.SubmittedSessions.AddRange(submitted);
+    }
+
+    private void Dispose()
+    {
+        _finishing = true;
+        foreach (var l in _learners) l.Call?.Dispose();
+        foreach (var c in _channels) c.Dispose();
+    }
+
+    private sealed class Learner(int index, StreamTarget target, GrpcChannel channel)
+    {
+        public int Index { get; } = index;
+        public StreamTarget Target { get; } = target;
+        public GrpcChannel Channel { get; } = channel;
+        public AsyncDuplexStreamingCall<StreamExamRequest, StreamExamResponse>? Call { get; set; }
+        public Task? Reader { get; set; }
+        public long LastAcked { get; set; }
+        public long NextSaveSequence { get; set; } = 1;
+        public long HeartbeatSequence { get; set; }
+        public volatile bool Dropped;
+        public SemaphoreSlim? InFlight { get; set; }
+        public ConcurrentDictionary<long, long> PendingSaves { get; } = new();
+        public ConcurrentDictionary<long, long> PendingHeartbeats { get; } = new();
+    }
+}

@@ -1,0 +1,293 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Grpc.Core;
+using Grpc.Net.Client;
+using StackExchange.Redis;
+using Vigil.Bench.Ceilings;
+using Vigil.Bench.Load;
+using Vigil.Bench.Measure;
+using Vigil.Contracts.Identity.V1;
+using Vigil.Testing;
+
+namespace Vigil.Bench.Orchestration;
+
+/// <summary>The whole run: fingerprint, stack, setup, shuffled rounds of ceilings and scenarios, the exam day,
+/// the board burst, then the table, the ratios, the targets and the JSON.</summary>
+internal static class Runner
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Contains("--help") || args.Contains("-h")) { Console.WriteLine(BenchOptions.Help); return 0; }
+        var o = BenchOptions.Parse(args);
+        var report = new BenchReport { Command = "bench/run.sh " + string.Join(' ', args.Where(a => a != "run")) };
+        var redis = Environment.GetEnvironmentVariable("VIGIL_REDIS");
+        var rabbit = Environment.GetEnvironmentVariable("VIGIL_RABBITMQ");
+        if (string.IsNullOrEmpty(redis) || string.IsNullOrEmpty(rabbit))
+        {
+            Console.Error.WriteLine("VIGIL_REDIS and VIGIL_RABBITMQ must be set: run bench/run.sh (it starts Redis and RabbitMQ with scripts/deps.sh).");
+            return 2;
+        }
+        var rabbitUri = rabbit.TrimEnd('/') + "/bench";
+        int? Pid(string name) => int.TryParse(Environment.GetEnvironmentVariable(name), out var p) ? p : null;
+        if (o.Pin && Environment.ProcessorCount < 2)
+        {
+            o.Pin = false;
+            report.Problems.Add("fewer than 2 cores: nothing pinned");
+        }
+        if (o.Pin) Pinning.Pin(Environment.ProcessId, Pinning.LoadCore);
+
+        Log("fingerprint (fsync latency where Redis writes its AOF, steal time over 1 s)");
+        report.Fingerprint = await Fingerprint.TakeAsync(Environment.GetEnvironmentVariable("VIGIL_REDIS_DIR") ?? Path.GetTempPath());
+        var f = report.Fingerprint;
+        Log($"  {f.Cores} cores ({f.CpuModel}), {f.MemoryGiB} GiB, fsync p50 {f.FsyncP50Ms} ms p99 {f.FsyncP99Ms} ms, steal {f.StealPercent}%, busy before start {f.BusyPercentBefore}%, load {f.LoadAverage}");
+
+        var tempDir = Directory.CreateTempSubdirectory("vigil-bench-").FullName;
+        var runId = Guid.NewGuid().ToString("N")[..8];
+        var did = report.WhatItDid;
+        did.Add(o.Pin
+            ? "pinned: the load (this orchestrator and its worker processes) to core 0 with taskset; every server (identity, session, certificate, gateways, echo server, Redis, RabbitMQ) to core 1, with DOTNET_PROCESSOR_COUNT=1"
+            : "not pinned");
+        did.Add($"services run from their {ServiceProcess.BuildConfiguration} build output as real processes on loopback, logging at Warning");
+        try
+        {
+            await using var stack = await Stack.StartAsync(o, redis, rabbitUri, Pid("VIGIL_REDIS_PID"), Pid("VIGIL_RABBITMQ_PID"), Log);
+            did.Add($"{stack.Gateways.Count} gateway process(es) in front of one identity, one session and one certificate process; one more gateway in front of the echo server");
+            return await RunWithStackAsync(o, stack, report, runId, tempDir, redis, rabbitUri);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or FileNotFoundException or RpcException or IOException)
+        {
+            report.Problems.Add("the run stopped: " + ex.Message.Split('\n')[0]);
+            Log("the run stopped: " + ex);
+            Write(o, report);
+            return 1;
+        }
+        finally
+        {
+            try { Directory.Delete(tempDir, true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task<int> RunWithStackAsync(BenchOptions o, Stack stack, BenchReport report, string runId, string tempDir, string redis, string rabbitUri)
+    {
+        var did = report.WhatItDid;
+        var scenarios = new Scenarios(o, stack, tempDir, Log);
+        var locals = Enumerable.Range(1, o.LoopbackAddresses).Select(i => $"127.0.0.{i}").ToList();
+        using var sessionDirect = Connections.Channel(stack.Session.GrpcAddress.ToString().TrimEnd('/'), System.Net.IPAddress.Loopback, true);
+        using var gateway0 = Connections.Channel(stack.Gateways[0].GrpcAddress.ToString().TrimEnd('/'), System.Net.IPAddress.Loopback, true);
+        using var echoDirect = Connections.Channel(stack.EchoAddress, System.Net.IPAddress.Loopback, true);
+        using var identityDirect = Connections.Channel(stack.Identity.GrpcAddress.ToString().TrimEnd('/'), System.Net.IPAddress.Loopback, true);
+
+        // --- Setup: an exam, and learners verified and started through the gateway with the real RPCs.
+        var setup = new Setup(runId, Log);
+        await setup.CreateExamAsync(sessionDirect);
+        Log($"exam {setup.ExamId}; preparing {o.Learners} learners through the gateway (register, system check, microphone, ID photo, face photo, start)");
+        var learners = await setup.PrepareAsync(gateway0, 0, o.Learners, o.SetupConcurrency);
+        var photos = setup.PhotosAccepted + setup.PhotosRejected;
+        report.Setup["learners_requested"] = o.Learners;
+        report.Setup["learners_started"] = learners.Count;
+        report.Setup["setup_seconds"] = Math.Round(setup.PhotoSeconds, 1);
+        report.Setup["photos_uploaded"] = photos;
+        report.Setup["photos_rejected"] = setup.PhotosRejected;
+        report.Setup["photo_validations_per_second_in_setup"] = setup.PhotoSeconds > 0 ? Math.Round(photos / setup.PhotoSeconds, 1) : 0;
+        report.Setup["photo_upload_p50_ms"] = setup.PhotoLatency.PercentileMs(50);
+        report.Setup["photo_upload_p99_ms"] = setup.PhotoLatency.PercentileMs(99);
+        foreach (var (e, c) in setup.Errors.OrderByDescending(e => e.Value).Take(10)) report.Problems.Add($"setup: {c}x {e}");
+        Log($"  {learners.Count}/{o.Learners} learners in sessions in {setup.PhotoSeconds:F1} s ({photos} photos)");
+        did.Add($"setup: {learners.Count} learners verified and started through the gateway ({o.SetupConcurrency} at a time): {photos} photo uploads, the start-of-exam burst");
+
+        // Fresh learners for the identity photo scenario: system check and microphone test done, no photo yet.
+        var photoPoolSize = learners.Count == 0 ? 0 : o.PhotoPool > 0 ? o.PhotoPool : (int)Math.Min(20000, o.Rounds * (o.RoundSeconds + o.WarmupSeconds) * 150);
+        var photoPool = new ConcurrentQueue<(Metadata, string, string)>();
+        if (photoPoolSize > 0)
+        {
+            var identity = new IdentityService.IdentityServiceClient(gateway0);
+            using var gate = new SemaphoreSlim(o.SetupConcurrency);
+            await Task.WhenAll(Enumerable.Range(0, photoPoolSize).Select(async i =>
+            {
+                await gate.WaitAsync();
+                try
+                {
+                    var id = $"bp-{runId}-{i:D6}";
+                    var auth = new Metadata { { "authorization", "Bearer " + TestTokens.Learner(id) } };
+                    try { await identity.RegisterLearnerAsync(new RegisterLearnerRequest { RequestId = "r-" + id, Email = $"photo.{runId}.{i}@example.org", DisplayName = "Photo " + i }, auth); }
+                    catch (RpcException ex) when (ex.StatusCode is StatusCode.AlreadyExists or StatusCode.Unimplemented) { }
+                    await identity.CompleteVerificationStepAsync(new CompleteVerificationStepRequest { RequestId = "s-" + id, ExamId = setup.ExamId, Step = VerificationStep.SystemCheck, Passed = true }, auth);
+                    await identity.CompleteVerificationStepAsync(new CompleteVerificationStepRequest { RequestId = "m-" + id, ExamId = setup.ExamId, Step = VerificationStep.MicrophoneTest, Passed = true }, auth);
+                    photoPool.Enqueue((auth, setup.ExamId, "p-" + id));
+                }
+                catch (RpcException) { }
+                finally { gate.Release(); }
+            }));
+        }
+
+        // --- The scenarios of each round, shuffled per round.
+        var sat = learners.Take(o.SaturateStreams).ToList();
+        var fakeLearners = Enumerable.Range(0, o.SaturateStreams).Select(i => new PreparedLearner("echo-" + i, TestTokens.Learner("echo-" + i), "echo-session-" + i)).ToList();
+        string Gw(int i) => stack.Gateways[i % stack.Gateways.Count].GrpcAddress.ToString().TrimEnd('/');
+        var echoGw = stack.EchoGateway.GrpcAddress.ToString().TrimEnd('/');
+        var sessionAddr = stack.Session.GrpcAddress.ToString().TrimEnd('/');
+        StreamSpec Spec(string name, IReadOnlyList<PreparedLearner> who, Func<int, string> address, bool perLearner, string mode, string kind, double saveSeconds = 0) => new()
+        {
+            Name = name,
+            Mode = mode,
+            Kind = kind,
+            Depth = o.SaturateDepth,
+            Streams = Setup.Targets(who, address),
+            ConnectionPerStream = perLearner,
+            SharedConnections = o.DirectConnections,
+            LocalAddresses = locals,
+            HeartbeatSeconds = 0,
+            SaveSeconds = saveSeconds,
+            WarmupSeconds = o.WarmupSeconds,
+            DurationSeconds = o.RoundSeconds,
+            QuestionIds = [.. Setup.QuestionIds],
+        };
+        var latencyStreams = o.SaturateStreams;
+        var saveInterval = latencyStreams / o.SaveRate;
+        var defs = new List<(string Name, Func<Task<ScenarioResult>> Run)>();
+        void StreamDef(string name, string what, Func<StreamSpec> spec, bool needsSessions)
+        {
+            if (needsSessions && sat.Count == 0) return;
+            defs.Add((name, () => scenarios.StreamsAsync(name, what, [spec()])));
+        }
+        foreach (var kind in new[] { "heartbeat", "save" })
+        {
+            var k = kind == "heartbeat" ? "hb" : "save";
+            StreamDef($"echo-direct-{k}", $"{kind}s, {o.SaturateStreams} streams x {o.SaturateDepth} in flight, {o.DirectConnections} shared HTTP/2 connections, empty echo",
+                () => Spec($"echo-direct-{k}", fakeLearners, _ => stack.EchoAddress, false, "saturate", kind), false);
+            StreamDef($"echo-gateway-{k}", $"{kind}s, {o.SaturateStreams} learners on their own connections through a gateway to the empty echo",
+                () => Spec($"echo-gateway-{k}", fakeLearners, _ => echoGw, true, "saturate", kind), false);
+            StreamDef($"session-direct-{k}", $"{kind}s, {sat.Count} streams x {o.SaturateDepth} in flight, {o.DirectConnections} shared HTTP/2 connections to the session service",
+                () => Spec($"session-direct-{k}", sat, _ => sessionAddr, false, "saturate", kind), true);
+            StreamDef($"session-gateway-{k}", $"{kind}s, {sat.Count} learners on their own connections through the gateway(s) to the session service",
+                () => Spec($"session-gateway-{k}", sat, Gw, true, "saturate", kind), true);
+        }
+        foreach (var (target, addr, perLearner, sessions) in new[]
+        {
+            ("echo-direct", (Func<int, string>)(_ => stack.EchoAddress), false, false),
+            ("echo-gateway", _ => echoGw, true, false),
+            ("session-direct", _ => sessionAddr, false, true),
+            ("session-gateway", Gw, true, true),
+        })
+        {
+            var name = $"{target}-save-latency";
+            StreamDef(name, $"saves open loop at {o.SaveRate} /s over {latencyStreams} streams, latency from the intended send time",
+                () => Spec(name, sessions ? sat : fakeLearners, addr, perLearner, "open-loop", "save", saveInterval), sessions);
+        }
+        var mux = await ConnectionMultiplexer.ConnectAsync(redis);
+        defs.Add(("redis-raw", () => scenarios.RawAsync("redis-raw", $"HSET of 200 bytes, {o.SaturateStreams} in flight on one multiplexer, appendfsync always",
+            () => RedisCeiling.RunAsync(mux, o.SaturateStreams, o.WarmupSeconds, o.RoundSeconds))));
+        defs.Add(("rabbitmq-raw", () => scenarios.RawAsync("rabbitmq-raw", "1 KiB persistent messages, publish with confirms (64 in flight) to a durable queue, consumed with acks",
+            () => RabbitCeiling.RunAsync(rabbitUri, 64, o.WarmupSeconds, o.RoundSeconds))));
+        defs.Add(("photo-echo-direct", () => scenarios.RawAsync("photo-echo-direct", $"bare SkiaSharp decode + JPEG re-encode of the ID photo ({Setup.IdPhotoBytes.Length / 1024} KiB), {o.PhotoConcurrency} uploads in flight",
+            () => Scenarios.PhotosAsync(echoDirect, () => (new Metadata(), "echo", "echo"), o.PhotoConcurrency, o.WarmupSeconds, o.RoundSeconds))));
+        if (photoPoolSize > 0)
+        {
+            defs.Add(("photo-identity-direct", () => scenarios.RawAsync("photo-identity-direct", $"identity UploadPhoto of the same ID photo, fresh learners, {o.PhotoConcurrency} uploads in flight",
+                () => Scenarios.PhotosAsync(identityDirect, () => photoPool.TryDequeue(out var p) ? p : null, o.PhotoConcurrency, o.WarmupSeconds, o.RoundSeconds))));
+        }
+        if (o.Only is not null)
+        {
+            var prefixes = o.Only.Split(',', StringSplitOptions.RemoveEmptyEntries);
+            defs = [.. defs.Where(d => prefixes.Any(p => d.Name.StartsWith(p, StringComparison.Ordinal)))];
+        }
+        did.Add($"{o.Rounds} round(s) of {defs.Count} scenarios in shuffled order (seed {o.Seed}), {o.WarmupSeconds} s warm-up + {o.RoundSeconds} s measured each");
+
+        var rng = new Random(o.Seed);
+        for (var round = 1; round <= o.Rounds; round++)
+        {
+            var order = defs.OrderBy(_ => rng.Next()).ToList();
+            Log($"round {round}/{o.Rounds}: {string.Join(", ", order.Select(d => d.Name))}");
+            foreach (var (name, run) in order)
+            {
+                ScenarioResult r;
+                try { r = await run(); }
+                catch (Exception ex) when (ex is InvalidOperationException or RpcException or IOException or RedisException or RabbitMQ.Client.Exceptions.BrokerUnreachableException)
+                {
+                    r = new ScenarioResult { Name = name, Errors = 1, ErrorSamples = { ex.Message.Split('\n')[0] } };
+                }
+                r.Round = round;
+                report.Rounds.Add(r);
+                Log($"  {name}: {r.OpsPerSecond:F0} /s" + (r.Latency is { } l ? $", p50 {l.P50:F2} p99 {l.P99:F2} p99.9 {l.P999:F2} ms" : "") + (r.Errors > 0 ? $", {r.Errors} errors: {string.Join(" | ", r.ErrorSamples.Take(2))}" : ""));
+            }
+        }
+        await mux.DisposeAsync();
+
+        // --- The exam day: every learner on their own connection through the gateways, open loop.
+        if (learners.Count > 0 && o.Only is null)
+        {
+            var perProcess = (int)Math.Ceiling(learners.Count / (double)o.ClientProcesses);
+            var specs = learners.Chunk(perProcess).Select((chunk, p) => new StreamSpec
+            {
+                Name = "exam-day",
+                Mode = "open-loop",
+                Streams = [.. chunk.Select((l, j) => new StreamTarget { Address = Gw(p * perProcess + j), Token = l.Token, SessionId = l.SessionId })],
+                ConnectionPerStream = true,
+                LocalAddresses = locals,
+                HeartbeatSeconds = o.HeartbeatSeconds,
+                SaveSeconds = o.SaveEverySeconds,
+                WarmupSeconds = Math.Min(o.HeartbeatSeconds, o.DurationSeconds / 4),
+                DurationSeconds = o.DurationSeconds,
+                FinalCheck = true,
+                QuestionIds = [.. Setup.QuestionIds],
+                OpenConcurrency = 64,
+            }).ToList();
+            did.Add($"exam day: {learners.Count} learners over {specs.Count} client process(es) and {stack.Gateways.Count} gateway(s), {o.LoopbackAddresses} loopback source addresses, heartbeat every {o.HeartbeatSeconds} s, save every {o.SaveEverySeconds} s, {o.DurationSeconds} s measured, then each learner's final check");
+            Log($"exam day: {learners.Count} learners, {specs.Count} client process(es), {stack.Gateways.Count} gateway(s), {o.DurationSeconds} s");
+            GC.Collect();
+            var rssBefore = ProcStats.RssBytes(stack.Session.Pid);
+            var gwRssBefore = stack.Gateways.Sum(g => ProcStats.RssBytes(g.Pid));
+            long rssOpen = 0, gwRssOpen = 0;
+            var exam = await scenarios.StreamsAsync("exam-day", $"{learners.Count} learners through {stack.Gateways.Count} gateway(s)", specs, () =>
+            {
+                rssOpen = ProcStats.RssBytes(stack.Session.Pid);
+                gwRssOpen = stack.Gateways.Sum(g => ProcStats.RssBytes(g.Pid));
+                return Task.CompletedTask;
+            });
+            var opened = Math.Max(1, exam.Streams);
+            exam.Extra["session_rss_before_mb"] = Math.Round(rssBefore / 1048576.0, 1);
+            exam.Extra["session_rss_streams_open_mb"] = Math.Round(rssOpen / 1048576.0, 1);
+            exam.Extra["session_kb_per_stream_delta"] = Math.Round((rssOpen - rssBefore) / 1024.0 / opened, 2);
+            exam.Extra["session_kb_per_stream_total"] = Math.Round(rssOpen / 1024.0 / opened, 2);
+            exam.Extra["gateways_kb_per_stream_delta"] = Math.Round((gwRssOpen - gwRssBefore) / 1024.0 / opened, 2);
+            var hbCount = exam.Extra["heartbeats_sent"];
+            exam.Extra["session_cpu_ms_per_1000_messages"] = exam.Ops > 0 ? Math.Round(exam.ServerCpuSeconds.GetValueOrDefault("session") * 1e6 / exam.Ops, 2) : 0;
+            report.ExamDay = exam;
+            Log($"  exam day: {exam.Streams} streams open ({exam.StreamsFailed} failed to open, {exam.StreamsDropped} dropped), {exam.HeartbeatsPerSecond} hb/s, {exam.SavesPerSecond} saves/s" + (exam.Latency is { } l ? $", save p99 {l.P99:F2} ms" : "") + $", session RSS {(rssOpen - rssBefore) / 1024.0 / opened:F1} KB/stream");
+            foreach (var e in exam.ErrorSamples.Take(5)) Log("    " + e);
+
+            // --- Board decisions on the submitted sessions, watched on the learners' dashboards.
+            var submitted = scenarios.Submitted.ToHashSet(StringComparer.Ordinal);
+            var decided = learners.Where(l => submitted.Contains(l.SessionId)).Take(o.Decisions).ToList();
+            if (decided.Count > 0)
+            {
+                Log($"board: {decided.Count} decisions");
+                report.Board = await scenarios.BoardAsync(gateway0, decided, 64);
+            }
+            else report.Problems.Add("no submitted session: the board-to-dashboard scenario did not run");
+        }
+        else if (learners.Count == 0)
+        {
+            report.Problems.Add("no learner could start a session: the session, exam-day and board scenarios did not run (see the setup errors)");
+        }
+
+        Analysis.Summarize(o, report);
+        Console.WriteLine(Analysis.Table(report));
+        Write(o, report);
+        return 0;
+    }
+
+    private static void Write(BenchOptions o, BenchReport report)
+    {
+        var path = o.Output ?? Path.Combine(ServiceProcess.RepositoryRoot, "bench", "results", o.Smoke ? "smoke.json" : "latest.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, JsonSerializer.Serialize(report, ReportJson.Default.BenchReport));
+        Log("JSON written to " + path);
+    }
+}

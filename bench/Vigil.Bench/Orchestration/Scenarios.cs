@@ -1,0 +1,241 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Vigil.Bench.Ceilings;
+using Vigil.Bench.Load;
+using Vigil.Bench.Measure;
+using Vigil.Contracts.Certificate.V1;
+using Vigil.Contracts.Identity.V1;
+using Vigil.Contracts.Session.V1;
+using Vigil.Testing;
+
+namespace Vigil.Bench.Orchestration;
+
+/// <summary>Runs one scenario with the server CPU and memory sampled around its measured window.</summary>
+internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Action<string> log)
+{
+    private string? LoadCore => o.Pin ? Pinning.LoadCore : null;
+
+    private void Sample(ScenarioResult r, ServerSample s0, ServerSample s1)
+    {
+        foreach (var (k, v) in s1.Cpu) r.ServerCpuSeconds[k] = Math.Round(v - s0.Cpu.GetValueOrDefault(k), 3);
+        foreach (var (k, v) in s1.Rss) r.ServerRssMb[k] = Math.Round(v / 1048576.0, 1);
+        var total = Math.Max(1, s1.MachineTotal - s0.MachineTotal);
+        r.StealPercent = Math.Round(100.0 * (s1.MachineSteal - s0.MachineSteal) / total, 2);
+        r.MachineBusyPercent = Math.Round(100.0 * (total - (s1.MachineIdle - s0.MachineIdle)) / total, 1);
+    }
+
+    /// <summary>A stream scenario on load workers.</summary>
+    public async Task<ScenarioResult> StreamsAsync(string name, string what, IReadOnlyList<StreamSpec> specs, Func<Task>? afterReady = null)
+    {
+        var r = new ScenarioResult { Name = name, What = what, Seconds = specs[0].DurationSeconds };
+        await using var group = await WorkerGroup.StartAsync(specs, LoadCore, tempDir);
+        var (opened, failed) = await group.WaitReadyAsync(TimeSpan.FromMinutes(20));
+        r.Streams = opened;
+        r.StreamsFailed = failed;
+        if (afterReady is not null) await afterReady();
+        var pids = stack.ServerPids();
+        await group.GoAsync();
+        await Task.Delay(TimeSpan.FromSeconds(specs[0].WarmupSeconds));
+        var s0 = ServerSample.Take(pids);
+        await Task.Delay(TimeSpan.FromSeconds(specs[0].DurationSeconds));
+        var s1 = ServerSample.Take(pids);
+        Sample(r, s0, s1);
+        var results = await group.ResultsAsync(TimeSpan.FromMinutes(20));
+        var saves = new Latency();
+        var hbs = new Latency();
+        foreach (var w in results)
+        {
+            saves.Import(w.SaveLatency);
+            hbs.Import(w.HeartbeatLatency);
+            r.ErrorSamples.AddRange(w.Errors);
+        }
+        r.StreamsDropped = results.Sum(w => w.Dropped);
+        r.Unanswered = results.Sum(w => w.Unanswered);
+        r.Errors = results.Sum(w => w.SaveRejected) + r.StreamsDropped + r.StreamsFailed;
+        r.HeartbeatsPerSecond = Math.Round(results.Sum(w => w.HeartbeatRepliesInWindow) / r.Seconds, 1);
+        r.SavesPerSecond = Math.Round(results.Sum(w => w.SaveAcksInWindow) / r.Seconds, 1);
+        r.Ops = results.Sum(w => w.HeartbeatRepliesInWindow + w.SaveAcksInWindow);
+        r.OpsPerSecond = Math.Round(r.Ops / r.Seconds, 1);
+        r.Latency = saves.Count > 0 ? saves.Summary() : null;
+        r.HeartbeatLatency = hbs.Count > 0 ? hbs.Summary() : null;
+        r.Extra["final_checks_ok"] = results.Sum(w => w.FinalChecksOk);
+        r.Extra["final_checks_failed"] = results.Sum(w => w.FinalChecksFailed);
+        r.Extra["open_seconds_max"] = Math.Round(results.Max(w => w.OpenSeconds), 1);
+        r.Extra["client_open_files_max"] = results.Max(w => w.PeakOpenFiles);
+        r.Extra["heartbeats_sent"] = results.Sum(w => w.HeartbeatsSent);
+        r.Extra["saves_sent"] = results.Sum(w => w.SavesSent);
+        r.Extra["warnings"] = results.Sum(w => w.Warnings);
+        Submitted = [.. results.SelectMany(w => w.SubmittedSessions)];
+        return r;
+    }
+
+    /// <summary>The sessions whose final check succeeded in the last stream scenario.</summary>
+    public List<string> Submitted { get; private set; } = [];
+
+    /// <summary>An in-process ceiling, sampled the same way.</summary>
+    public async Task<ScenarioResult> RawAsync(string name, string what, Func<Task<RawRun>> run)
+    {
+        var r = new ScenarioResult { Name = name, What = what, Seconds = o.RoundSeconds };
+        var pids = stack.ServerPids();
+        var task = run();
+        await Task.Delay(TimeSpan.FromSeconds(o.WarmupSeconds));
+        var s0 = ServerSample.Take(pids);
+        await Task.Delay(TimeSpan.FromSeconds(o.RoundSeconds));
+        var s1 = ServerSample.Take(pids);
+        var raw = await task;
+        Sample(r, s0, s1);
+        r.Seconds = raw.Seconds;
+        r.Ops = raw.Ops;
+        r.OpsPerSecond = Math.Round(raw.Ops / raw.Seconds, 1);
+        r.Latency = raw.Latency.Count > 0 ? raw.Latency.Summary() : null;
+        r.Errors = raw.Errors;
+        if (raw.FirstError is not null) r.ErrorSamples.Add(raw.FirstError);
+        return r;
+    }
+
+    /// <summary>Photo uploads with a fixed number in flight for the window: to the echo server's bare
+    /// decode/re-encode, or to the identity service for fresh learners (their first ID photo).</summary>
+    public static async Task<RawRun> PhotosAsync(GrpcChannel channel, Func<(Metadata Auth, string ExamId, string RequestId)?> next, int concurrency, double warmup, double seconds)
+    {
+        var latency = new Latency();
+        long ops = 0, errors = 0;
+        string? first = null;
+        var start = Stopwatch.GetTimestamp();
+        var windowStart = start + (long)(warmup * Stopwatch.Frequency);
+        var windowEnd = windowStart + (long)(seconds * Stopwatch.Frequency);
+        var photo = Setup.IdPhotoBytes;
+        var client = new IdentityService.IdentityServiceClient(channel);
+        var ended = windowEnd;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            while (Stopwatch.GetTimestamp() < windowEnd)
+            {
+                var learner = next();
+                if (learner is null)
+                {
+                    Interlocked.Exchange(ref ended, Math.Min(Interlocked.Read(ref ended), Stopwatch.GetTimestamp()));
+                    break;
+                }
+                var t0 = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var call = client.UploadPhoto(learner.Value.Auth);
+                    await call.RequestStream.WriteAsync(new UploadPhotoRequest { Metadata = new PhotoMetadata { RequestId = learner.Value.RequestId, ExamId = learner.Value.ExamId, Kind = PhotoKind.IdDocument, DeclaredSize = photo.Length } });
+                    for (var off = 0; off < photo.Length; off += 65536)
+                    {
+                        await call.RequestStream.WriteAsync(new UploadPhotoRequest { Chunk = Google.Protobuf.ByteString.CopyFrom(photo, off, Math.Min(65536, photo.Length - off)) });
+                    }
+                    await call.RequestStream.CompleteAsync();
+                    var response = await call.ResponseAsync;
+                    var t1 = Stopwatch.GetTimestamp();
+                    if (response.Verdict != PhotoVerdict.Accepted) { Interlocked.Increment(ref errors); first ??= "rejected: " + response.Message; continue; }
+                    if (t1 >= windowStart && t1 < windowEnd) Interlocked.Increment(ref ops);
+                    if (t0 >= windowStart) latency.RecordTicks(t1 - t0);
+                }
+                catch (RpcException ex)
+                {
+                    Interlocked.Increment(ref errors);
+                    first ??= $"{ex.StatusCode} {ex.Status.Detail}";
+                }
+            }
+        }));
+        var measured = Math.Max(0.001, (Math.Min(ended, windowEnd) - windowStart) / (double)Stopwatch.Frequency);
+        return new RawRun(ops, Math.Min(seconds, measured), latency, errors, first);
+    }
+
+    /// <summary>
+    /// Board decision to dashboard update: each learner watches their dashboard (WatchDashboard through the
+    /// gateway); a board member records a burst of decisions (RecordDecision through the gateway, many in
+    /// flight); each latency runs from the decision's send to the learner's dashboard showing it. The rate is
+    /// decisions seen on dashboards over the time from the first send to the last update.
+    /// </summary>
+    public async Task<ScenarioResult> BoardAsync(GrpcChannel gateway, IReadOnlyList<PreparedLearner> learners, int concurrency)
+    {
+        var r = new ScenarioResult { Name = "board-to-dashboard", What = $"{learners.Count} board decisions (burst, {concurrency} in flight) -> RabbitMQ -> certificate -> WatchDashboard, through the gateway" };
+        var sent = new ConcurrentDictionary<string, long>();
+        var seen = new ConcurrentDictionary<string, long>();
+        var baseline = new ConcurrentDictionary<string, bool>();
+        var latency = new Latency();
+        var errors = new ConcurrentDictionary<string, int>();
+        using var cts = new CancellationTokenSource();
+        var dashboards = new DashboardService.DashboardServiceClient(gateway);
+        var watchers = new List<Task>();
+        foreach (var l in learners)
+        {
+            var call = dashboards.WatchDashboard(new WatchDashboardRequest(), new Metadata { { "authorization", "Bearer " + l.Token } }, cancellationToken: cts.Token);
+            watchers.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var m in call.ResponseStream.ReadAllAsync(cts.Token))
+                    {
+                        if (m.Entry is null || m.Entry.SessionId != l.SessionId) continue;
+                        baseline[l.SessionId] = true;
+                        var decided = m.Entry.DecidedAt is not null && m.Entry.Status is not (ResultStatus.BeingChecked or ResultStatus.Unspecified);
+                        if (decided && sent.TryGetValue(l.SessionId, out var t0) && seen.TryAdd(l.SessionId, Stopwatch.GetTimestamp()))
+                        {
+                            latency.RecordTicks(seen[l.SessionId] - t0);
+                        }
+                    }
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled) { }
+                catch (OperationCanceledException) { }
+                catch (RpcException ex) { errors.AddOrUpdate($"watch: {ex.StatusCode} {ex.Status.Detail}", 1, (_, c) => c + 1); }
+                finally { call.Dispose(); }
+            }));
+        }
+        // Wait until each dashboard shows the submitted session (the SessionSubmitted event went through), at most 60 s.
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (baseline.Count < learners.Count && DateTime.UtcNow < until) await Task.Delay(100);
+        r.Extra["dashboards_showing_submission"] = baseline.Count;
+        var pids = stack.ServerPids();
+        var s0 = ServerSample.Take(pids);
+        var board = new ExamBoardService.ExamBoardServiceClient(gateway);
+        var auth = new Metadata { { "authorization", "Bearer " + TestTokens.Board("bench-board", Setup.Course) } };
+        using var gate = new SemaphoreSlim(concurrency);
+        var first = Stopwatch.GetTimestamp();
+        await Task.WhenAll(learners.Select(async l =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                sent[l.SessionId] = Stopwatch.GetTimestamp();
+                await board.RecordDecisionAsync(new RecordDecisionRequest
+                {
+                    RequestId = "d-" + l.SessionId,
+                    SessionId = l.SessionId,
+                    Outcome = DecisionOutcome.Valid,
+                    Notes = "bench",
+                }, auth, deadline: DateTime.UtcNow.AddSeconds(60));
+            }
+            catch (RpcException ex)
+            {
+                sent.TryRemove(l.SessionId, out _);
+                errors.AddOrUpdate($"decision: {ex.StatusCode} {ex.Status.Detail}", 1, (_, c) => c + 1);
+            }
+            finally { gate.Release(); }
+        }));
+        var recorded = sent.Count;
+        until = DateTime.UtcNow.AddSeconds(60);
+        while (seen.Count < recorded && DateTime.UtcNow < until) await Task.Delay(20);
+        var s1 = ServerSample.Take(pids);
+        Sample(r, s0, s1);
+        await cts.CancelAsync();
+        await Task.WhenAll(watchers);
+        var last = seen.IsEmpty ? first : seen.Values.Max();
+        r.Seconds = Math.Round((last - first) / (double)Stopwatch.Frequency, 3);
+        r.Ops = seen.Count;
+        r.OpsPerSecond = r.Seconds > 0 ? Math.Round(seen.Count / r.Seconds, 1) : 0;
+        r.Streams = learners.Count;
+        r.Latency = latency.Count > 0 ? latency.Summary() : null;
+        r.Extra["decisions_recorded"] = recorded;
+        r.Extra["dashboard_updates_seen"] = seen.Count;
+        r.Errors = errors.Values.Sum() + (recorded - seen.Count);
+        r.ErrorSamples.AddRange(errors.Select(e => $"{e.Value}x {e.Key}"));
+        if (recorded > seen.Count) r.ErrorSamples.Add($"{recorded - seen.Count} decisions never reached a dashboard within 60 s");
+        log($"  board: {seen.Count}/{recorded} decisions on dashboards in {r.Seconds:F2} s");
+        return r;
+    }
+}

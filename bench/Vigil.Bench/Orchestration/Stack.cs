@@ -1,0 +1,130 @@
+using Vigil.Testing;
+
+namespace Vigil.Bench.Orchestration;
+
+/// <summary>
+/// Everything under test, as real processes on loopback, pinned to the server core: identity, session and
+/// certificate from their build output, N gateway processes in front of them (replicas, as production
+/// scales the edge), the echo server (the ceilings) and one gateway in front of the echo server.
+/// </summary>
+internal sealed class Stack : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    public required string Redis { get; init; }
+    public required string RabbitUri { get; init; }
+    public ServiceProcess Identity { get; private set; } = null!;
+    public ServiceProcess Session { get; private set; } = null!;
+    public ServiceProcess Certificate { get; private set; } = null!;
+    public List<ServiceProcess> Gateways { get; } = [];
+    public ServiceProcess EchoGateway { get; private set; } = null!;
+    public Child Echo { get; private set; } = null!;
+    public string EchoAddress { get; private set; } = "";
+    public int? RedisPid { get; init; }
+    public int? RabbitPid { get; init; }
+
+    public static async Task<Stack> StartAsync(BenchOptions o, string redis, string rabbitUri, int? redisPid, int? rabbitPid, Action<string> log)
+    {
+        var s = new Stack { Redis = redis, RabbitUri = rabbitUri, RedisPid = redisPid, RabbitPid = rabbitPid };
+        var core = o.Pin ? Pinning.ServerCore : null;
+        if (o.Pin)
+        {
+            if (redisPid is { } rp) Pinning.Pin(rp, Pinning.ServerCore);
+            if (rabbitPid is { } qp) Pinning.Pin(qp, Pinning.ServerCore);
+        }
+
+        // The echo server (ceilings).
+        var echoGrpc = ServiceProcess.FreePort();
+        var echoHttp = ServiceProcess.FreePort();
+        s.Echo = Child.Start(["echo-server", "--grpc-port", echoGrpc.ToString(System.Globalization.CultureInfo.InvariantCulture), "--http-port", echoHttp.ToString(System.Globalization.CultureInfo.InvariantCulture)], core,
+            new Dictionary<string, string> { ["DOTNET_PROCESSOR_COUNT"] = o.Pin ? "1" : Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        s._owned.Add(s.Echo);
+        s.EchoAddress = $"http://127.0.0.1:{echoGrpc}";
+
+        var common = new Dictionary<string, string?>
+        {
+            ["Redis:Configuration"] = redis,
+            ["RabbitMq:Uri"] = rabbitUri,
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+        };
+        if (o.Pin) common["DOTNET_PROCESSOR_COUNT"] = "1";
+
+        log("starting identity, session and certificate");
+        var identity = Start("services/identity/Vigil.Identity", common, null, core);
+        var certificate = Start("services/certificate/Vigil.Certificate", common, null, core);
+        s.Identity = await identity;
+        s._owned.Add(s.Identity);
+        s.Certificate = await certificate;
+        s._owned.Add(s.Certificate);
+        s.Session = await Start("services/session/Vigil.Session", common, new() { ["Services:Identity"] = s.Identity.GrpcAddress.ToString().TrimEnd('/') }, core);
+        s._owned.Add(s.Session);
+        foreach (var svc in new[] { s.Identity, s.Session, s.Certificate }) await svc.WaitReadyAsync(TimeSpan.FromSeconds(60));
+
+        log($"starting {o.Gateways} gateway process(es) and the echo gateway");
+        var gatewayTasks = Enumerable.Range(0, o.Gateways).Select(_ => Start("gateway/Vigil.Gateway", common, new()
+        {
+            ["Services:Identity"] = Addr(s.Identity.GrpcAddress),
+            ["Services:IdentityHealth"] = Addr(s.Identity.HttpAddress),
+            ["Services:Session"] = Addr(s.Session.GrpcAddress),
+            ["Services:SessionHealth"] = Addr(s.Session.HttpAddress),
+            ["Services:Certificate"] = Addr(s.Certificate.GrpcAddress),
+            ["Services:CertificateHealth"] = Addr(s.Certificate.HttpAddress),
+            // The bench's learners each upload two photos and start once; these limits stay as configured by default.
+        }, core)).ToList();
+        var echoHealth = $"http://127.0.0.1:{echoHttp}";
+        var echoGatewayTask = Start("gateway/Vigil.Gateway", common, new()
+        {
+            ["Services:Identity"] = s.EchoAddress,
+            ["Services:IdentityHealth"] = echoHealth,
+            ["Services:Session"] = s.EchoAddress,
+            ["Services:SessionHealth"] = echoHealth,
+            ["Services:Certificate"] = s.EchoAddress,
+            ["Services:CertificateHealth"] = echoHealth,
+        }, core);
+        foreach (var t in gatewayTasks) { s.Gateways.Add(await t); s._owned.Add(s.Gateways[^1]); }
+        s.EchoGateway = await echoGatewayTask;
+        s._owned.Add(s.EchoGateway);
+        // The gateways probe their destinations before routing to them.
+        foreach (var g in s.Gateways.Append(s.EchoGateway)) await g.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        return s;
+    }
+
+    private static string Addr(Uri u) => u.ToString().TrimEnd('/');
+
+    private static async Task<ServiceProcess> Start(string project, Dictionary<string, string?> common, Dictionary<string, string?>? extra, string? core)
+    {
+        var settings = new Dictionary<string, string?>(common);
+        if (extra is not null) foreach (var (k, v) in extra) settings[k] = v;
+        var p = await ServiceProcess.StartAsync(project, settings, timeout: TimeSpan.FromSeconds(90));
+        if (core is not null) Pinning.Pin(p.Pid, core);
+        return p;
+    }
+
+    /// <summary>The server processes by role, for CPU and memory sampling.</summary>
+    public Dictionary<string, int[]> ServerPids()
+    {
+        var d = new Dictionary<string, int[]>
+        {
+            ["session"] = [Session.Pid],
+            ["identity"] = [Identity.Pid],
+            ["certificate"] = [Certificate.Pid],
+            ["gateways"] = [.. Gateways.Select(g => g.Pid)],
+            ["echo"] = [Echo.Pid],
+            ["echo-gateway"] = [EchoGateway.Pid],
+        };
+        if (RedisPid is { } r) d["redis"] = [r];
+        if (RabbitPid is { } q) d["rabbitmq"] = [q];
+        return d;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _owned.Count - 1; i >= 0; i--)
+        {
+            try { await _owned[i].DisposeAsync(); }
+            catch (InvalidOperationException) { }
+        }
+    }
+}
