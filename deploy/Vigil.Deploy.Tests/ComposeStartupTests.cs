@@ -21,20 +21,7 @@ public sealed partial class ComposeStartupTests
         await StartAndStopAsync(name, env);
     }
 
-    [Theory]
-    [MemberData(nameof(Projects))]
-    public async Task Starts_in_production_with_the_production_override(string name)
-    {
-        var env = ComposeFile.Load("docker-compose.yml", "deploy/compose/production.yml").Services[name].Environment;
-        Assert.Equal("Production", env["ASPNETCORE_ENVIRONMENT"]);
-        var variables = ProductionVariables();
-        var resolved = env.ToDictionary(kv => kv.Key, kv => Interpolate(kv.Value, variables));
-        // ServiceProcess always sets the development key for convenience; production must run without it.
-        resolved["Auth__DevelopmentKey"] = string.Empty;
-        await StartAndStopAsync(name, resolved);
-    }
-
-    private static async Task StartAndStopAsync(string name, IDictionary<string, string> composeEnvironment)
+    internal static async Task StartAndStopAsync(string name, IDictionary<string, string> composeEnvironment)
     {
         var settings = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var (key, value) in composeEnvironment)
@@ -56,7 +43,7 @@ public sealed partial class ComposeStartupTests
     }
 
     /// <summary>What an operator puts in .env for the production override: real, freshly made keys.</summary>
-    private static Dictionary<string, string> ProductionVariables()
+    internal static Dictionary<string, string> ProductionVariables()
     {
         using var jwt = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var certificate = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -100,4 +87,23 @@ public sealed partial class ComposeStartupTests
 
     [GeneratedRegex(@"\$\{(?<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?<op>:[-?])(?<arg>[^}]*))?\}")]
     private static partial Regex Variable();
+}
+
+/// <summary>The same with the production override (a class of its own so both run side by side).</summary>
+public sealed class ComposeProductionStartupTests
+{
+    public static IEnumerable<object[]> Projects => Repository.ProjectData;
+
+    [Theory]
+    [MemberData(nameof(Projects))]
+    public async Task Starts_in_production_with_the_production_override(string name)
+    {
+        var env = ComposeFile.Load("docker-compose.yml", "deploy/compose/production.yml").Services[name].Environment;
+        Assert.Equal("Production", env["ASPNETCORE_ENVIRONMENT"]);
+        var variables = ComposeStartupTests.ProductionVariables();
+        var resolved = env.ToDictionary(kv => kv.Key, kv => ComposeStartupTests.Interpolate(kv.Value, variables));
+        // ServiceProcess always sets the development key for convenience; production must run without it.
+        resolved["Auth__DevelopmentKey"] = string.Empty;
+        await ComposeStartupTests.StartAndStopAsync(name, resolved);
+    }
 }
