@@ -44,6 +44,8 @@ internal sealed partial class DashboardGrpcService(
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, drain.StreamsMustMove);
         try
         {
+            // Headers now: a client waiting for them must not hang when the dashboard is still empty.
+            await context.WriteResponseHeadersAsync([]);
             foreach (var record in DashboardEntries.NewestFirst(await store.GetLearnerSessionsAsync(learnerId)))
             {
                 await responseStream.WriteAsync(new WatchDashboardResponse { Entry = DashboardEntries.ToEntry(record), Snapshot = true }, cts.Token);
