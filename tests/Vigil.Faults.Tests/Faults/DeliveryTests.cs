@@ -1,0 +1,166 @@
+using Grpc.Core;
+using Vigil.Contracts.Certificate.V1;
+using Vigil.Contracts.Events;
+using Vigil.Contracts.Session.V1;
+using Vigil.Faults.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Vigil.Faults.Tests.Faults;
+
+/// <summary>
+/// Events while RabbitMQ is unreachable or the certificate service is down, a consumer killed mid-delivery,
+/// and a final check whose reply is lost: every event is delivered and applied, exactly one per fact.
+/// </summary>
+[Collection(FaultCollection.Name)]
+public sealed class DeliveryTests(FaultStack stack, ITestOutputHelper output) : IDisposable
+{
+    private const int Questions = 3;
+    private static readonly string Submitted = nameof(SessionSubmitted);
+    private static readonly string Decided = nameof(BoardDecisionRecorded);
+    private readonly Journey _journey = new(stack);
+
+    private static bool Certified(DashboardEntry e) => e.Status == ResultStatus.Certified && e.Certificate is not null;
+
+    [Fact]
+    public async Task RabbitMQ_unreachable_while_sessions_are_submitted_and_decided_the_outbox_delivers_everything_once_it_is_back()
+    {
+        await using var tap = await EventTap.StartAsync();
+        var learners = await _journey.StartedAsync(4, Questions);
+        var ids = learners.Select(l => l.SessionId).ToList();
+
+        stack.Broker.Cut();
+        try
+        {
+            foreach (var l in learners) await _journey.AnswerAndSubmitAsync(l);
+            foreach (var l in learners) await _journey.DecideAsync(l);
+            await Task.Delay(1500);
+            Assert.Empty(tap.Of(Submitted, ids));
+            Assert.Empty(tap.Of(Decided, ids));
+        }
+        finally
+        {
+            stack.Broker.Restore();
+        }
+
+        var submitted = await tap.WaitAsync(Submitted, ids, learners.Count, TimeSpan.FromSeconds(90));
+        var decided = await tap.WaitAsync(Decided, ids, learners.Count, TimeSpan.FromSeconds(90));
+        var applied = await _journey.AwaitEntriesAsync(learners, Certified, TimeSpan.FromSeconds(90));
+        await Task.Delay(1000);
+        Figures.Print(output, "RabbitMQ unreachable", $"sessions submitted: {learners.Count}, decisions recorded: {learners.Count}, events published: {tap.Of(Submitted, ids).Count + tap.Of(Decided, ids).Count} (distinct {tap.Of(Submitted, ids).Concat(tap.Of(Decided, ids)).Select(e => e.EventId).Distinct().Count()}), events applied (certified entries): {applied}");
+        Assert.Equal(learners.Count, submitted.Select(e => e.EventId).Distinct().Count());
+        Assert.Equal(learners.Count, decided.Select(e => e.EventId).Distinct().Count());
+        Assert.Equal(learners.Count, applied);
+    }
+
+    [Fact]
+    public async Task Certificate_service_down_while_sessions_are_submitted_and_decided_applies_every_event_once_it_runs()
+    {
+        await using var tap = await EventTap.StartAsync();
+        var learners = await _journey.StartedAsync(3, Questions);
+        var ids = learners.Select(l => l.SessionId).ToList();
+        await stack.Certificate!.KillAsync();
+
+        foreach (var l in learners) await _journey.AnswerAndSubmitAsync(l);
+        foreach (var l in learners) await _journey.DecideAsync(l);
+        var published = (await tap.WaitAsync(Submitted, ids, learners.Count, TimeSpan.FromSeconds(90))).Count
+            + (await tap.WaitAsync(Decided, ids, learners.Count, TimeSpan.FromSeconds(90))).Count;
+
+        await stack.StartCertificateAsync();
+        var applied = await _journey.AwaitEntriesAsync(learners, Certified, TimeSpan.FromSeconds(90));
+        Figures.Print(output, "certificate service down", $"events published: {published}, events applied (certified entries): {applied} of {learners.Count} sessions");
+        Assert.Equal(learners.Count * 2, published);
+        Assert.Equal(learners.Count, applied);
+    }
+
+    [Fact]
+    public async Task Certificate_consumer_killed_mid_delivery_and_every_event_delivered_again_changes_nothing()
+    {
+        await using var tap = await EventTap.StartAsync();
+        var learners = await _journey.StartedAsync(6, Questions);
+        var ids = learners.Select(l => l.SessionId).ToList();
+        await stack.Certificate!.KillAsync();
+        foreach (var l in learners) await _journey.AnswerAndSubmitAsync(l);
+        foreach (var l in learners) await _journey.DecideAsync(l);
+        var events = (await tap.WaitAsync(Submitted, ids, learners.Count, TimeSpan.FromSeconds(90)))
+            .Concat(await tap.WaitAsync(Decided, ids, learners.Count, TimeSpan.FromSeconds(90))).ToList();
+
+        // Start it with the backlog waiting and SIGKILL it as soon as it has applied something: deliveries in
+        // flight were written to Redis but not acknowledged, so the broker delivers them again.
+        await stack.StartCertificateAsync();
+        var killedAfter = await _journey.AwaitEntriesAsync(learners, _ => true, TimeSpan.FromSeconds(1));
+        var first = stack.Certificate!;
+        await first.KillAsync();
+        var appliedBeforeKill = CountLog(first.Output, ids, "Applied");
+        await stack.StartCertificateAsync();
+        var applied = await _journey.AwaitEntriesAsync(learners, Certified, TimeSpan.FromSeconds(90));
+        Assert.Equal(learners.Count, applied);
+        var before = new Dictionary<string, DashboardEntry>();
+        foreach (var l in learners) before[l.SessionId] = (await _journey.EntryAsync(l))!;
+
+        // Every event delivered once more, byte for byte: nothing may change.
+        foreach (var e in events)
+        {
+            await tap.RedeliverAsync(e, e.Type == Submitted ? EventTopology.CertificateSessionSubmittedQueue : EventTopology.CertificateBoardDecisionRecordedQueue);
+        }
+        var second = stack.Certificate!;
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (CountLog(second.Output, ids, "Duplicate") < events.Count && DateTime.UtcNow < until) await Task.Delay(200);
+        var duplicates = CountLog(second.Output, ids, "Duplicate");
+        var unchanged = 0;
+        foreach (var l in learners)
+        {
+            var after = await _journey.EntryAsync(l);
+            if (after is not null && after.Equals(before[l.SessionId])) unchanged++;
+        }
+        Figures.Print(output, "certificate consumer SIGKILL + redelivery", $"events published: {events.Count}, entries seen before the kill: {killedAfter}, applied before the kill: {appliedBeforeKill}, events applied after restart: {applied} certified entries, events delivered again: {events.Count}, seen as duplicates: {duplicates}, entries unchanged: {unchanged} of {learners.Count}");
+        Assert.Equal(learners.Count, unchanged);
+        Assert.True(duplicates >= events.Count, $"Expected every redelivered event to be seen as a duplicate; got {duplicates} of {events.Count}.");
+    }
+
+    [Fact]
+    public async Task A_final_check_whose_reply_is_lost_retried_gives_one_submission_and_one_event()
+    {
+        await using var tap = await EventTap.StartAsync();
+        var learner = (await _journey.StartedAsync(1, Questions))[0];
+        await using (var stream = await ExamStream.OpenAsync(_journey.Sessions(learner.Token), learner.SessionId))
+        {
+            for (var i = 0; i < Questions; i++) await stream.SaveAsync(i + 1, $"n{i}", new Answer { Number = i });
+        }
+        var request = new SubmitFinalCheckRequest { RequestId = Journey.RequestId(), SessionId = learner.SessionId, LastSaveSequence = Questions };
+
+        // 1: the client gives up almost at once (the reply, if any, is lost).
+        var lost = 0;
+        try
+        {
+            await _journey.Sessions(learner.Token).SubmitFinalCheckAsync(request, deadline: DateTime.UtcNow.AddMilliseconds(5));
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.DeadlineExceeded or StatusCode.Cancelled)
+        {
+            lost++;
+        }
+        // 2 and 3: the same request again, through the gateway and straight to both instances.
+        var receipts = new List<Receipt>
+        {
+            (await _journey.Sessions(learner.Token).SubmitFinalCheckAsync(request)).Receipt,
+            (await _journey.Sessions(learner.Token, stack.SessionAddress(1)).SubmitFinalCheckAsync(request)).Receipt,
+            (await _journey.Sessions(learner.Token, stack.SessionAddress(0)).SubmitFinalCheckAsync(request)).Receipt,
+        };
+        await tap.WaitAsync(Submitted, [learner.SessionId], 1, TimeSpan.FromSeconds(90));
+        await Task.Delay(2000);
+        var events = tap.Of(Submitted, [learner.SessionId]);
+        var session = await _journey.Sessions(learner.Token).GetSessionAsync(new GetSessionRequest { SessionId = learner.SessionId });
+        Figures.Print(output, "final check reply lost", $"attempts: {receipts.Count + 1} (lost replies: {lost}), distinct receipts: {receipts.Select(r => r.ReceiptDigest).Distinct().Count()}, events published: {events.Count}, state: {session.Session.State}");
+        Assert.Single(receipts.Select(r => r.ReceiptDigest).Distinct());
+        Assert.Single(events);
+        Assert.Equal(SessionState.Submitted, session.Session.State);
+    }
+
+    /// <summary>Lines of the certificate's fact log ("... for session X: Result") for the sessions with that result.</summary>
+    private static int CountLog(string log, IEnumerable<string> sessionIds, string result)
+    {
+        var ids = sessionIds.ToList();
+        return log.Split('\n').Count(line => line.Contains(": " + result, StringComparison.Ordinal) && ids.Any(id => line.Contains(id, StringComparison.Ordinal)));
+    }
+
+    public void Dispose() => _journey.Dispose();
+}
