@@ -13,17 +13,25 @@ namespace Vigil.Session.Tests.Infrastructure;
 public sealed class SessionHost : VigilServiceFactory<SessionApp>
 {
     private readonly Func<HttpMessageHandler> _identityHandler;
+    private readonly string _rabbitMq;
 
-    public SessionHost(string keyPrefix, Func<HttpMessageHandler> identityHandler)
+    /// <param name="keyPrefix">The Redis key space (replicas of one deployment share it).</param>
+    /// <param name="identityHandler">How the identity client reaches the identity service.</param>
+    /// <param name="identityAddress">The identity address (only used when the handler really connects).</param>
+    /// <param name="rabbitMq">Another broker URI (e.g. one that does not answer).</param>
+    public SessionHost(string keyPrefix, Func<HttpMessageHandler> identityHandler, string identityAddress = "http://identity.test", string? rabbitMq = null)
         : base("session", new Dictionary<string, string?>
         {
             ["Session:KeyPrefix"] = keyPrefix,
             ["Session:SweepInterval"] = "00:00:00.100",
             ["Session:OutboxPollInterval"] = "00:00:00.100",
-            ["Services:Identity"] = "http://identity.test",
+            ["Session:IdentityCallTimeout"] = "00:00:02",
+            ["Services:Identity"] = identityAddress,
+            ["RabbitMq:Uri"] = rabbitMq ?? TestEnvironment.RabbitMq("session"),
         })
     {
         _identityHandler = identityHandler;
+        _rabbitMq = rabbitMq ?? TestEnvironment.RabbitMq("session");
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -31,7 +39,7 @@ public sealed class SessionHost : VigilServiceFactory<SessionApp>
         base.ConfigureWebHost(builder);
         // The JWT validation and MassTransit read Auth and RabbitMq while the builder runs, before the factory's app
         // configuration is applied: host settings are there in time.
-        builder.UseSetting("RabbitMq:Uri", TestEnvironment.RabbitMq("session"));
+        builder.UseSetting("RabbitMq:Uri", _rabbitMq);
         builder.UseSetting("Redis:Configuration", TestEnvironment.Redis);
         builder.UseSetting("Auth:DevelopmentKey", TestTokens.Key);
         builder.UseSetting("Auth:Issuer", TestTokens.Issuer);
