@@ -36,7 +36,7 @@ public sealed class BrowserTests(VigilStack stack) : IDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.Combine(root, "tools"),
         };
-        psi.Environment["NODE_PATH"] = Path.Combine(root, "tools", "node_modules");
+        psi.Environment["VIGIL_TOOLS"] = Path.Combine(root, "tools");
         psi.Environment["VIGIL_PAGES"] = stack.GatewayPages.ToString().TrimEnd('/');
         psi.Environment["VIGIL_LEARNER_TOKEN"] = submitted.Token;
         psi.Environment["VIGIL_SESSION_ID"] = submitted.SessionId;

@@ -2,10 +2,15 @@
 // Driven by Vigil.EndToEnd.Tests (BrowserTests): it reads the addresses and the learner's token from the
 // environment, prints one "step NAME" line per step to stdout, and waits on stdin for "go" before the
 // steps that need the test to change something (the board's withdrawal). Screenshots: $VIGIL_SCREENSHOTS.
-import { chromium } from "playwright-core";
+import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+// playwright-core is a dev-dependency of tools/ (package.json there, installed by npm ci).
+const tools = process.env.VIGIL_TOOLS || resolve(dirname(fileURLToPath(import.meta.url)), "../../tools");
+const { chromium } = createRequire(join(tools, "package.json"))("playwright-core");
 
 const base = process.env.VIGIL_PAGES;
 const token = process.env.VIGIL_LEARNER_TOKEN;
@@ -26,16 +31,19 @@ const browser = await chromium.launch({
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
+let page;
 try {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
-  page.on("pageerror", (e) => console.log("pageerror " + e.message));
-
   // Without a token: the sign-in form, never someone's data.
-  await page.goto(base + "/dashboard");
-  await page.waitForSelector("#signin:not([hidden])");
+  const stranger = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+  await stranger.goto(base + "/dashboard");
+  await stranger.waitForSelector("#signin:not([hidden])");
+  if (await stranger.locator("li.entry").count() !== 0) throw new Error("entries shown without a token");
+  await stranger.screenshot({ path: join(shots, "dashboard-signed-out.png"), fullPage: true });
   step("signed-out");
 
   // With the learner's token (in the fragment: never sent to a server, never logged).
+  page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+  page.on("pageerror", (e) => console.log("pageerror " + e.message));
   await page.goto(base + "/dashboard#token=" + encodeURIComponent(token));
   const entry = page.locator(`li.entry[data-session-id="${sessionId}"]`);
   await entry.waitFor();
@@ -75,6 +83,7 @@ try {
   console.log("done");
 } catch (e) {
   console.log("error " + (e && e.stack || e));
+  if (page) await page.screenshot({ path: join(shots, "failure.png"), fullPage: true }).catch(() => {});
   process.exitCode = 1;
 } finally {
   await browser.close();

@@ -170,5 +170,9 @@
     $("token-input").value = "";
     start();
   });
+  // A link with a new token opened on this page: take it and start again.
+  window.addEventListener("hashchange", () => {
+    if (new URLSearchParams(location.hash.slice(1)).get("token")) { readToken(); location.reload(); }
+  });
   start();
 })();
