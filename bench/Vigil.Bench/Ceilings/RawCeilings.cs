@@ -55,59 +55,70 @@ internal static class RedisCeiling
 /// <summary>
 /// What the certificate path can give: persistent messages published with publisher confirms (each publish
 /// awaits its confirm, many publishers in flight) to a durable queue, and consumed with acknowledgements,
-/// on the same RabbitMQ. Rate = messages consumed in the window; latency = publish to consume.
+/// on the same RabbitMQ. Rate = messages consumed in the window; latency = publish to consume. The
+/// connections, channels and consumer are opened once and kept, as a service keeps them.
 /// </summary>
-internal static class RabbitCeiling
+internal sealed class RabbitCeiling : IAsyncDisposable
 {
-    public static async Task<RawRun> RunAsync(string uri, int publishers, double warmup, double seconds)
-    {
-        var factory = new ConnectionFactory { Uri = new Uri(uri) };
-        await using var pubConn = await factory.CreateConnectionAsync("vigil-bench-publisher");
-        await using var subConn = await factory.CreateConnectionAsync("vigil-bench-consumer");
-        var queue = "vigil-bench-ceiling";
-        await using (var setup = await subConn.CreateChannelAsync())
-        {
-            await setup.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
-            await setup.QueuePurgeAsync(queue);
-        }
-        var latency = new Latency();
-        long consumed = 0, errors = 0;
-        string? first = null;
-        var start = Stopwatch.GetTimestamp();
-        var windowStart = start + (long)(warmup * Stopwatch.Frequency);
-        var windowEnd = windowStart + (long)(seconds * Stopwatch.Frequency);
+    private const string Queue = "vigil-bench-ceiling";
+    private IConnection _pub = null!;
+    private IConnection _sub = null!;
+    private IChannel _consumerChannel = null!;
+    private readonly List<IChannel> _channels = [];
+    private long _windowStart = long.MaxValue, _windowEnd = long.MinValue, _consumed;
+    private Latency _latency = new();
 
-        await using var sub = await subConn.CreateChannelAsync();
-        await sub.BasicQosAsync(0, 256, false);
-        var consumer = new AsyncEventingBasicConsumer(sub);
+    public static async Task<RabbitCeiling> OpenAsync(string uri, int channels)
+    {
+        var c = new RabbitCeiling();
+        var factory = new ConnectionFactory { Uri = new Uri(uri) };
+        c._pub = await factory.CreateConnectionAsync("vigil-bench-publisher");
+        c._sub = await factory.CreateConnectionAsync("vigil-bench-consumer");
+        c._consumerChannel = await c._sub.CreateChannelAsync();
+        await c._consumerChannel.QueueDeclareAsync(Queue, durable: true, exclusive: false, autoDelete: false);
+        await c._consumerChannel.QueuePurgeAsync(Queue);
+        await c._consumerChannel.BasicQosAsync(0, 256, false);
+        var consumer = new AsyncEventingBasicConsumer(c._consumerChannel);
         consumer.ReceivedAsync += async (_, ea) =>
         {
             var now = Stopwatch.GetTimestamp();
             var sent = BitConverter.ToInt64(ea.Body.Span[..8]);
-            if (now >= windowStart && now < windowEnd) Interlocked.Increment(ref consumed);
-            if (sent >= windowStart && sent < windowEnd) latency.RecordTicks(now - sent);
-            await sub.BasicAckAsync(ea.DeliveryTag, false);
+            if (now >= Interlocked.Read(ref c._windowStart) && now < Interlocked.Read(ref c._windowEnd)) Interlocked.Increment(ref c._consumed);
+            if (sent >= Interlocked.Read(ref c._windowStart) && sent < Interlocked.Read(ref c._windowEnd)) c._latency.RecordTicks(now - sent);
+            await c._consumerChannel.BasicAckAsync(ea.DeliveryTag, false);
         };
-        var tag = await sub.BasicConsumeAsync(queue, autoAck: false, consumer);
-
-        // A body the size of a BoardDecisionRecorded envelope as MassTransit sends it (about 1 KiB of JSON).
-        var body = new byte[1024];
-        var props = new BasicProperties { Persistent = true, ContentType = "application/vnd.masstransit+json" };
-        var channels = new List<IChannel>();
-        for (var i = 0; i < Math.Max(1, publishers / 16); i++)
+        await c._consumerChannel.BasicConsumeAsync(Queue, autoAck: false, consumer);
+        for (var i = 0; i < Math.Max(1, channels); i++)
         {
-            channels.Add(await pubConn.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)));
+            c._channels.Add(await c._pub.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)));
         }
+        return c;
+    }
+
+    public async Task<RawRun> RunAsync(int publishers, double warmup, double seconds)
+    {
+        var latency = new Latency();
+        _latency = latency;
+        Interlocked.Exchange(ref _consumed, 0);
+        long errors = 0;
+        string? first = null;
+        var start = Stopwatch.GetTimestamp();
+        var windowStart = start + (long)(warmup * Stopwatch.Frequency);
+        var windowEnd = windowStart + (long)(seconds * Stopwatch.Frequency);
+        Interlocked.Exchange(ref _windowStart, windowStart);
+        Interlocked.Exchange(ref _windowEnd, windowEnd);
+        // A body the size of a BoardDecisionRecorded envelope as MassTransit sends it (about 1 KiB of JSON).
+        var props = new BasicProperties { Persistent = true, ContentType = "application/vnd.masstransit+json" };
         await Task.WhenAll(Enumerable.Range(0, publishers).Select(async p =>
         {
-            var ch = channels[p % channels.Count];
-            var mine = new byte[body.Length];
+            var ch = _channels[p % _channels.Count];
+            var body = new byte[1024];
             while (Stopwatch.GetTimestamp() < windowEnd)
             {
-                BitConverter.TryWriteBytes(mine, Stopwatch.GetTimestamp());
+                BitConverter.TryWriteBytes(body, Stopwatch.GetTimestamp());
                 try
                 {
-                    await ch.BasicPublishAsync("", queue, false, props, mine);
+                    await ch.BasicPublishAsync("", Queue, false, props, body);
                 }
                 catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.PublishException or RabbitMQ.Client.Exceptions.AlreadyClosedException or OperationCanceledException)
                 {
@@ -117,8 +128,14 @@ internal static class RabbitCeiling
             }
         }));
         await Task.Delay(500);
-        await sub.BasicCancelAsync(tag);
-        foreach (var ch in channels) await ch.DisposeAsync();
-        return new RawRun(consumed, seconds, latency, errors, first);
+        return new RawRun(Interlocked.Read(ref _consumed), seconds, latency, errors, first);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var ch in _channels) await ch.DisposeAsync();
+        await _consumerChannel.DisposeAsync();
+        await _pub.DisposeAsync();
+        await _sub.DisposeAsync();
     }
 }

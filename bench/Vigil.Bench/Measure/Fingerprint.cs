@@ -33,7 +33,7 @@ internal sealed class Fingerprint
         catch (IOException) { }
         try { f.Kernel = File.ReadAllText("/proc/sys/kernel/osrelease").Trim(); } catch (IOException) { }
         try { f.LoadAverage = File.ReadAllText("/proc/loadavg").Trim(); } catch (IOException) { }
-        try { f.OpenFilesLimit = File.ReadLines("/proc/self/limits").FirstOrDefault(l => l.StartsWith("Max open files", StringComparison.Ordinal))?[26..].Trim() ?? ""; } catch (IOException) { }
+        try { f.OpenFilesLimit = File.ReadLines("/proc/self/limits").FirstOrDefault(l => l.StartsWith("Max open files", StringComparison.Ordinal))?[26..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(2) is { } lim ? string.Join(" soft / ", lim) + " hard" : ""; } catch (IOException) { }
         // Steal and busy time over one second.
         var a = ProcStats.MachineJiffies();
         await Task.Delay(1000);

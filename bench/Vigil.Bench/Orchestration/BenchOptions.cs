@@ -18,6 +18,8 @@ internal sealed class BenchOptions
     public int SaturateStreams { get; set; } = 64;
     public int SaturateDepth { get; set; } = 1;
     public double SaveRate { get; set; } = 5000;
+    /// <summary>Streams the save-latency scenarios spread their fixed rate over.</summary>
+    public int LatencyStreams { get; set; } = 1000;
     public int DirectConnections { get; set; } = 4;
     public int Decisions { get; set; } = 2000;
     public int PhotoConcurrency { get; set; } = 4;
@@ -46,6 +48,7 @@ internal sealed class BenchOptions
             o.PhotoPool = 20;
             o.SaturateStreams = 8;
             o.SaveRate = 100;
+            o.LatencyStreams = 8;
             o.Decisions = 20;
             o.LoopbackAddresses = 2;
         }
@@ -70,6 +73,7 @@ internal sealed class BenchOptions
                 case "--saturate-streams": o.SaturateStreams = I(); break;
                 case "--saturate-depth": o.SaturateDepth = I(); break;
                 case "--save-rate": o.SaveRate = D(); break;
+                case "--latency-streams": o.LatencyStreams = I(); break;
                 case "--direct-connections": o.DirectConnections = I(); break;
                 case "--decisions": o.Decisions = I(); break;
                 case "--photo-concurrency": o.PhotoConcurrency = I(); break;
@@ -103,6 +107,8 @@ internal sealed class BenchOptions
           --round-seconds S       measured seconds per scenario per round (default 5)
           --saturate-streams N    streams in the message-rate scenarios (default 64)
           --save-rate R           fixed arrival rate of the save-latency scenarios, saves/s (default 5000)
+          --latency-streams N     streams that rate is spread over (default 1000, at most the learners)
+          --photo-pool N          fresh learners for the identity photo scenario (default: enough for 150 photos/s)
           --decisions N           board decisions in the decision-to-dashboard burst (default 2000)
           --no-pin                do not pin load to core 0 and servers to core 1
           --out FILE              JSON results (default bench/results/latest.json)

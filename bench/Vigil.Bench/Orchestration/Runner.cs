@@ -128,7 +128,10 @@ internal static class Runner
 
         // --- The scenarios of each round, shuffled per round.
         var sat = learners.Take(o.SaturateStreams).ToList();
-        var fakeLearners = Enumerable.Range(0, o.SaturateStreams).Select(i => new PreparedLearner("echo-" + i, TestTokens.Learner("echo-" + i), "echo-session-" + i)).ToList();
+        // The save-latency scenarios spread the fixed rate over many streams, as an exam day does (each learner
+        // saves rarely): all the prepared learners, up to --latency-streams.
+        var latencyLearners = learners.Take(Math.Max(o.LatencyStreams, 1)).ToList();
+        var fakeLearners = Enumerable.Range(0, Math.Max(o.SaturateStreams, Math.Max(latencyLearners.Count, o.Smoke ? o.SaturateStreams : o.LatencyStreams))).Select(i => new PreparedLearner("echo-" + i, TestTokens.Learner("echo-" + i), "echo-session-" + i)).ToList();
         string Gw(int i) => stack.Gateways[i % stack.Gateways.Count].GrpcAddress.ToString().TrimEnd('/');
         var echoGw = stack.EchoGateway.GrpcAddress.ToString().TrimEnd('/');
         var sessionAddr = stack.Session.GrpcAddress.ToString().TrimEnd('/');
@@ -148,7 +151,7 @@ internal static class Runner
             DurationSeconds = o.RoundSeconds,
             QuestionIds = [.. Setup.QuestionIds],
         };
-        var latencyStreams = o.SaturateStreams;
+        var latencyStreams = latencyLearners.Count > 0 ? latencyLearners.Count : Math.Min(fakeLearners.Count, o.LatencyStreams);
         var saveInterval = latencyStreams / o.SaveRate;
         var defs = new List<(string Name, Func<Task<ScenarioResult>> Run)>();
         void StreamDef(string name, string what, Func<StreamSpec> spec, bool needsSessions)
@@ -160,9 +163,9 @@ internal static class Runner
         {
             var k = kind == "heartbeat" ? "hb" : "save";
             StreamDef($"echo-direct-{k}", $"{kind}s, {o.SaturateStreams} streams x {o.SaturateDepth} in flight, {o.DirectConnections} shared HTTP/2 connections, empty echo",
-                () => Spec($"echo-direct-{k}", fakeLearners, _ => stack.EchoAddress, false, "saturate", kind), false);
+                () => Spec($"echo-direct-{k}", fakeLearners.Take(o.SaturateStreams).ToList(), _ => stack.EchoAddress, false, "saturate", kind), false);
             StreamDef($"echo-gateway-{k}", $"{kind}s, {o.SaturateStreams} learners on their own connections through a gateway to the empty echo",
-                () => Spec($"echo-gateway-{k}", fakeLearners, _ => echoGw, true, "saturate", kind), false);
+                () => Spec($"echo-gateway-{k}", fakeLearners.Take(o.SaturateStreams).ToList(), _ => echoGw, true, "saturate", kind), false);
             StreamDef($"session-direct-{k}", $"{kind}s, {sat.Count} streams x {o.SaturateDepth} in flight, {o.DirectConnections} shared HTTP/2 connections to the session service",
                 () => Spec($"session-direct-{k}", sat, _ => sessionAddr, false, "saturate", kind), true);
             StreamDef($"session-gateway-{k}", $"{kind}s, {sat.Count} learners on their own connections through the gateway(s) to the session service",
@@ -178,13 +181,14 @@ internal static class Runner
         {
             var name = $"{target}-save-latency";
             StreamDef(name, $"saves open loop at {o.SaveRate} /s over {latencyStreams} streams, latency from the intended send time",
-                () => Spec(name, sessions ? sat : fakeLearners, addr, perLearner, "open-loop", "save", saveInterval), sessions);
+                () => Spec(name, sessions ? latencyLearners : fakeLearners.Take(latencyStreams).ToList(), addr, perLearner, "open-loop", "save", saveInterval), sessions);
         }
         var mux = await ConnectionMultiplexer.ConnectAsync(redis);
         defs.Add(("redis-raw", () => scenarios.RawAsync("redis-raw", $"HSET of 200 bytes, {o.SaturateStreams} in flight on one multiplexer, appendfsync always",
             () => RedisCeiling.RunAsync(mux, o.SaturateStreams, o.WarmupSeconds, o.RoundSeconds))));
-        defs.Add(("rabbitmq-raw", () => scenarios.RawAsync("rabbitmq-raw", "1 KiB persistent messages, publish with confirms (64 in flight) to a durable queue, consumed with acks",
-            () => RabbitCeiling.RunAsync(rabbitUri, 64, o.WarmupSeconds, o.RoundSeconds))));
+        await using var rabbitCeiling = await RabbitCeiling.OpenAsync(rabbitUri, 4);
+        defs.Add(("rabbitmq-raw", () => scenarios.RawAsync("rabbitmq-raw", "1 KiB persistent messages, publish with confirms (64 in flight on 4 channels) to a durable queue, consumed with acks",
+            () => rabbitCeiling.RunAsync(64, o.WarmupSeconds, o.RoundSeconds))));
         defs.Add(("photo-echo-direct", () => scenarios.RawAsync("photo-echo-direct", $"bare SkiaSharp decode + JPEG re-encode of the ID photo ({Setup.IdPhotoBytes.Length / 1024} KiB), {o.PhotoConcurrency} uploads in flight",
             () => Scenarios.PhotosAsync(echoDirect, () => (new Metadata(), "echo", "echo"), o.PhotoConcurrency, o.WarmupSeconds, o.RoundSeconds))));
         if (photoPoolSize > 0)

@@ -107,17 +107,17 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
         var windowEnd = windowStart + (long)(seconds * Stopwatch.Frequency);
         var photo = Setup.IdPhotoBytes;
         var client = new IdentityService.IdentityServiceClient(channel);
-        var ended = windowEnd;
+        long lastCompletion = windowStart;
+        var exhausted = false;
+        // Uploads start until the window ends; those in flight then are waited for. The rate is the uploads
+        // completed after the window started, over the time from its start to the last completion (a photo
+        // check can take longer than a short window).
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
         {
             while (Stopwatch.GetTimestamp() < windowEnd)
             {
                 var learner = next();
-                if (learner is null)
-                {
-                    Interlocked.Exchange(ref ended, Math.Min(Interlocked.Read(ref ended), Stopwatch.GetTimestamp()));
-                    break;
-                }
+                if (learner is null) { exhausted = true; break; }
                 var t0 = Stopwatch.GetTimestamp();
                 try
                 {
@@ -131,7 +131,12 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
                     var response = await call.ResponseAsync;
                     var t1 = Stopwatch.GetTimestamp();
                     if (response.Verdict != PhotoVerdict.Accepted) { Interlocked.Increment(ref errors); first ??= "rejected: " + response.Message; continue; }
-                    if (t1 >= windowStart && t1 < windowEnd) Interlocked.Increment(ref ops);
+                    if (t1 >= windowStart)
+                    {
+                        Interlocked.Increment(ref ops);
+                        long seen;
+                        while ((seen = Interlocked.Read(ref lastCompletion)) < t1 && Interlocked.CompareExchange(ref lastCompletion, t1, seen) != seen) { }
+                    }
                     if (t0 >= windowStart) latency.RecordTicks(t1 - t0);
                 }
                 catch (RpcException ex)
@@ -141,8 +146,9 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
                 }
             }
         }));
-        var measured = Math.Max(0.001, (Math.Min(ended, windowEnd) - windowStart) / (double)Stopwatch.Frequency);
-        return new RawRun(ops, Math.Min(seconds, measured), latency, errors, first);
+        if (exhausted) first ??= "the pool of fresh learners ran out: raise --photo-pool";
+        var measured = Math.Max(0.001, (lastCompletion - windowStart) / (double)Stopwatch.Frequency);
+        return new RawRun(ops, ops == 0 ? seconds : measured, latency, errors, first);
     }
 
     /// <summary>
