@@ -119,7 +119,8 @@ internal sealed class EmailChecker
         {
             var fixedAddress = local + "@" + domain.TrimEnd('.');
             var fixedCheck = Check(fixedAddress);
-            return Refuse(EmailRefusalReason.Domain, "The domain ends with a dot: remove it.", fixedCheck.Accepted ? fixedAddress : fixedCheck.SuggestedEmail);
+            var use = fixedCheck.Accepted ? fixedAddress : fixedCheck.SuggestedEmail;
+            return Refuse(EmailRefusalReason.Domain, "The domain ends with a dot: remove it." + (use.Length > 0 ? $" Use {use}." : string.Empty), use);
         }
         string ascii;
         try

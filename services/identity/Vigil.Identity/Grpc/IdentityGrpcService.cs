@@ -58,7 +58,7 @@ internal sealed partial class IdentityGrpcService(
         {
             throw GrpcErrors.InvalidArgument("display_name", "The name must be at most 200 characters, without control characters.");
         }
-        var now = clock.GetUtcNow();
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(clock.GetUtcNow().ToUnixTimeMilliseconds()); // stored to the millisecond
         var existing = await store.GetLearnerAsync(learnerId);
         if (existing is null || existing.CanonicalEmail != check.CanonicalEmail)
         {

@@ -67,7 +67,7 @@ internal sealed class IdentityStore(IConnectionMultiplexer redis)
         local photos, verifs = 0, 0
         for i = 3, #KEYS do
           local k = KEYS[i]
-          if redis.call('DEL', k) == 1 then
+          if redis.call('DEL', k) == 1 and not string.find(k, ':idem:', 1, true) then
             if string.find(k, ':photo:', 1, true) then photos = photos + 1
             elseif string.find(k, ':verif:', 1, true) then verifs = verifs + 1 end
           end
