@@ -21,7 +21,7 @@ public sealed partial class ComposeStartupTests
         await StartAndStopAsync(name, env);
     }
 
-    internal static async Task StartAndStopAsync(string name, IDictionary<string, string> composeEnvironment)
+    internal static async Task StartAndStopAsync(string name, IDictionary<string, string> composeEnvironment, bool checkDrain = true)
     {
         var settings = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var (key, value) in composeEnvironment)
@@ -34,13 +34,54 @@ public sealed partial class ComposeStartupTests
                 _ => value,
             };
         }
+        settings["Hosting__DrainDelay"] = $"00:00:0{DrainDelaySeconds}";
         var project = Repository.Project(name);
         await using var process = await ServiceProcess.StartAsync(project.ProjectPath, settings, timeout: TimeSpan.FromSeconds(60));
         Assert.False(process.HasExited, process.Output);
-        // SIGTERM, as docker compose stop sends it: the drain runs and the process exits well within stop_grace_period.
+        if (!checkDrain)
+        {
+            // Live means the options validated at start: the configuration is complete.
+            Assert.Equal(0, await process.TerminateAsync(TimeSpan.FromSeconds(40)));
+            return;
+        }
+        // Ready with the real Redis and RabbitMQ: what Kubernetes' readiness probe and compose's health check wait for.
+        await process.WaitReadyAsync(TimeSpan.FromSeconds(60));
+
+        // SIGTERM, as the kubelet and `docker compose stop` send it: readiness turns not-serving at once,
+        // during the drain delay, while the process still answers; then it exits cleanly within the grace period.
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill!.WaitForExitAsync();
+        }
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, await ReadinessDuringDrainAsync(process));
         var exit = await process.TerminateAsync(TimeSpan.FromSeconds(40));
         Assert.True(exit == 0, $"{name} exited with {exit} after SIGTERM:\n{process.Output}");
     }
+
+    /// <summary>The first readiness answer after SIGTERM (the drain delay is set long enough to see it).</summary>
+    private static async Task<System.Net.HttpStatusCode?> ReadinessDuringDrainAsync(ServiceProcess process)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(DrainDelaySeconds);
+        System.Net.HttpStatusCode? last = null;
+        while (DateTime.UtcNow < until && !process.HasExited)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri(process.HttpAddress, "/health/ready"));
+                last = response.StatusCode;
+                if (last != System.Net.HttpStatusCode.OK) return last;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(50);
+        }
+        return last;
+    }
+
+    /// <summary>Long enough to observe readiness during the drain on a busy machine.</summary>
+    private const int DrainDelaySeconds = 3;
 
     /// <summary>What an operator puts in .env for the production override: real, freshly made keys.</summary>
     internal static Dictionary<string, string> ProductionVariables()
@@ -104,6 +145,7 @@ public sealed class ComposeProductionStartupTests
         var resolved = env.ToDictionary(kv => kv.Key, kv => ComposeStartupTests.Interpolate(kv.Value, variables));
         // ServiceProcess always sets the development key for convenience; production must run without it.
         resolved["Auth__DevelopmentKey"] = string.Empty;
-        await ComposeStartupTests.StartAndStopAsync(name, resolved);
+        // The drain itself is checked with the development environment; here, that production starts.
+        await ComposeStartupTests.StartAndStopAsync(name, resolved, checkDrain: false);
     }
 }
