@@ -244,7 +244,12 @@ internal static class Runner
             }).ToList();
             did.Add($"exam day: {learners.Count} learners over {specs.Count} client process(es) and {stack.Gateways.Count} gateway(s), {o.LoopbackAddresses} loopback source addresses, heartbeat every {o.HeartbeatSeconds} s, save every {o.SaveEverySeconds} s, {o.DurationSeconds} s measured, then each learner's final check");
             Log($"exam day: {learners.Count} learners, {specs.Count} client process(es), {stack.Gateways.Count} gateway(s), {o.DurationSeconds} s");
-            GC.Collect();
+            // A fresh session process (same ports) so that its memory per stream is not hidden by what the
+            // earlier rounds' streams left in its heap; wait until every gateway routes to it again.
+            Log("restarting the session process for the exam day's memory measurement");
+            await stack.RestartSessionAsync();
+            await WaitRoutedAsync(stack, learners[0]);
+            await Task.Delay(TimeSpan.FromSeconds(2));
             var rssBefore = ProcStats.RssBytes(stack.Session.Pid);
             var gwRssBefore = stack.Gateways.Sum(g => ProcStats.RssBytes(g.Pid));
             long rssOpen = 0, gwRssOpen = 0;
@@ -259,6 +264,7 @@ internal static class Runner
             exam.Extra["session_rss_streams_open_mb"] = Math.Round(rssOpen / 1048576.0, 1);
             exam.Extra["session_kb_per_stream_delta"] = Math.Round((rssOpen - rssBefore) / 1024.0 / opened, 2);
             exam.Extra["session_kb_per_stream_total"] = Math.Round(rssOpen / 1024.0 / opened, 2);
+            exam.Extra["session_rss_end_mb"] = exam.ServerRssMb.GetValueOrDefault("session");
             exam.Extra["gateways_kb_per_stream_delta"] = Math.Round((gwRssOpen - gwRssBefore) / 1024.0 / opened, 2);
             var hbCount = exam.Extra["heartbeats_sent"];
             exam.Extra["session_cpu_ms_per_1000_messages"] = exam.Ops > 0 ? Math.Round(exam.ServerCpuSeconds.GetValueOrDefault("session") * 1e6 / exam.Ops, 2) : 0;
@@ -285,6 +291,27 @@ internal static class Runner
         Console.WriteLine(Analysis.Table(report));
         Write(o, report);
         return 0;
+    }
+
+    /// <summary>Waits (at most 60 s) until GetSession through every gateway answers.</summary>
+    private static async Task WaitRoutedAsync(Stack stack, PreparedLearner learner)
+    {
+        foreach (var g in stack.Gateways)
+        {
+            using var ch = Connections.Channel(g.GrpcAddress.ToString().TrimEnd('/'), System.Net.IPAddress.Loopback, false);
+            var client = new Vigil.Contracts.Session.V1.SessionService.SessionServiceClient(ch);
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < until)
+            {
+                try
+                {
+                    await client.GetSessionAsync(new Vigil.Contracts.Session.V1.GetSessionRequest { SessionId = learner.SessionId },
+                        new Metadata { { "authorization", "Bearer " + learner.Token } }, deadline: DateTime.UtcNow.AddSeconds(5));
+                    break;
+                }
+                catch (RpcException) { await Task.Delay(500); }
+            }
+        }
     }
 
     private static void Write(BenchOptions o, BenchReport report)

@@ -22,6 +22,8 @@ internal sealed class Stack : IAsyncDisposable
     public string EchoAddress { get; private set; } = "";
     public int? RedisPid { get; init; }
     public int? RabbitPid { get; init; }
+    private Dictionary<string, string?> _common = [];
+    private string? _core;
 
     public static async Task<Stack> StartAsync(BenchOptions o, string redis, string rabbitUri, int? redisPid, int? rabbitPid, Action<string> log)
     {
@@ -49,6 +51,8 @@ internal sealed class Stack : IAsyncDisposable
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         };
         if (o.Pin) common["DOTNET_PROCESSOR_COUNT"] = "1";
+        s._common = common;
+        s._core = core;
 
         log("starting identity, session and certificate");
         var identity = Start("services/identity/Vigil.Identity", common, null, core);
@@ -93,11 +97,24 @@ internal sealed class Stack : IAsyncDisposable
 
     private static string Addr(Uri u) => u.ToString().TrimEnd('/');
 
-    private static async Task<ServiceProcess> Start(string project, Dictionary<string, string?> common, Dictionary<string, string?>? extra, string? core)
+    /// <summary>
+    /// Replaces the session process with a fresh one on the same ports (SIGKILL: the state is in Redis), so that
+    /// memory per stream is measured from a process that has not held the earlier rounds' streams.
+    /// </summary>
+    public async Task RestartSessionAsync()
+    {
+        var (grpc, http) = (Session.GrpcPort, Session.HttpPort);
+        await Session.KillAsync();
+        Session = await Start("services/session/Vigil.Session", _common, new() { ["Services:Identity"] = Addr(Identity.GrpcAddress) }, _core, grpc, http);
+        _owned.Add(Session);
+        await Session.WaitReadyAsync(TimeSpan.FromSeconds(60));
+    }
+
+    private static async Task<ServiceProcess> Start(string project, Dictionary<string, string?> common, Dictionary<string, string?>? extra, string? core, int? grpcPort = null, int? httpPort = null)
     {
         var settings = new Dictionary<string, string?>(common);
         if (extra is not null) foreach (var (k, v) in extra) settings[k] = v;
-        var p = await ServiceProcess.StartAsync(project, settings, timeout: TimeSpan.FromSeconds(90));
+        var p = await ServiceProcess.StartAsync(project, settings, grpcPort, httpPort, TimeSpan.FromSeconds(90));
         if (core is not null) Pinning.Pin(p.Pid, core);
         return p;
     }
