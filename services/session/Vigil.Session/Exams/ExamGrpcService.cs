@@ -4,11 +4,12 @@ using Vigil.Contracts.Session.V1;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
 using Vigil.Session.Identity;
+using Vigil.Session.Storage;
 
 namespace Vigil.Session.Exams;
 
 /// <summary>ExamService: course staff create and update their course's exams.</summary>
-internal sealed class ExamGrpcService(ExamStore store, IdentityGateway identity) : ExamService.ExamServiceBase
+internal sealed class ExamGrpcService(ExamStore store, SessionStore sessions, IdentityGateway identity) : ExamService.ExamServiceBase
 {
     public override async Task<CreateExamResponse> CreateExam(CreateExamRequest request, ServerCallContext context)
     {
@@ -89,6 +90,11 @@ internal sealed class ExamGrpcService(ExamStore store, IdentityGateway identity)
         var exam = await store.GetAsync(request.ExamId) ?? throw GrpcErrors.NotFound("exam", request.ExamId);
         caller.RequireStaffOf(exam.CourseId);
         await store.SetExtraTimeAsync(exam.ExamId, request.LearnerId, request.ExtraTime!.ToTimeSpan());
+        // A session already running gets it too: its deadline moves (its next heartbeat reply shows the new time left).
+        if (await sessions.GetClaimAsync(exam.ExamId, request.LearnerId) is { } sessionId)
+        {
+            await sessions.ExtendDeadlineAsync(sessionId, request.ExtraTime.ToTimeSpan());
+        }
         return new GrantExtraTimeResponse { LearnerId = request.LearnerId, ExtraTime = Duration.FromTimeSpan(request.ExtraTime.ToTimeSpan()) };
     }
 }

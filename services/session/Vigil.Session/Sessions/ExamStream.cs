@@ -90,7 +90,8 @@ internal sealed partial class ExamStream(
         var headphones = hb.AudioOutput == AudioOutput.Headphones && !rules.HeadphonesAllowed;
         var reply = await store.HeartbeatAsync(s.Session.SessionId, now, headphones, !hb.CameraOn, !hb.ScreenShareOn, !hb.Focused, !hb.MicrophoneOn,
             s.Session.Exam.ConnectionLostAfter.ToTimeSpan());
-        var timeLeft = s.Session.Deadline - now;
+        if (reply[0] == "ok") s.Deadline = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(reply[1], System.Globalization.CultureInfo.InvariantCulture));
+        var timeLeft = s.Deadline - now;
         if (timeLeft < TimeSpan.Zero || reply[0] != "ok") timeLeft = TimeSpan.Zero;
         await responses.WriteAsync(new StreamExamResponse
         {
@@ -102,7 +103,7 @@ internal sealed partial class ExamStream(
             },
         });
         if (reply[0] != "ok") return;
-        foreach (var kind in reply.Skip(1))
+        foreach (var kind in reply.Skip(2))
         {
             var warning = kind switch
             {
@@ -187,12 +188,12 @@ internal sealed partial class ExamStream(
     private async Task MaybeWarnUnvalidatedAsync(StreamContext s, DateTimeOffset now, IServerStreamWriter<StreamExamResponse> responses)
     {
         if (s.WarnedUnvalidated) return;
-        var warnAt = s.Session.Deadline - (s.Session.Exam.WarnBeforeDeadline?.ToTimeSpan() ?? TimeSpan.FromMinutes(5));
-        if (now < warnAt || now >= s.Session.Deadline) return;
+        var warnAt = s.Deadline - (s.Session.Exam.WarnBeforeDeadline?.ToTimeSpan() ?? TimeSpan.FromMinutes(5));
+        if (now < warnAt || now >= s.Deadline) return;
         if (!s.HasAnswers) s.HasAnswers = await store.CountAnswersAsync(s.Session.SessionId) > 0;
         if (!s.HasAnswers) return;
         s.WarnedUnvalidated = true;
-        var minutes = Math.Max(0, (int)Math.Ceiling((s.Session.Deadline - now).TotalMinutes));
+        var minutes = Math.Max(0, (int)Math.Ceiling((s.Deadline - now).TotalMinutes));
         await responses.WriteAsync(new StreamExamResponse
         {
             Warning = new Warning
@@ -206,6 +207,8 @@ internal sealed partial class ExamStream(
     private sealed class StreamContext(SessionData session)
     {
         public SessionData Session { get; } = session;
+        /// <summary>The deadline as last read (extra time granted during the session moves it).</summary>
+        public DateTimeOffset Deadline { get; set; } = session.Deadline;
         public bool HasAnswers { get; set; }
         public bool WarnedUnvalidated { get; set; }
     }

@@ -89,16 +89,17 @@ internal static class Scripts
     /// <summary>
     /// A heartbeat. KEYS: session, incidents, open-incidents. ARGV: now (ms), then one flag per rule kind 2..6
     /// (headphones, camera off, screen share stopped, focus lost, microphone off): '1' when breached.
-    /// Closes an open connection-lost incident; opens or closes rule incidents. Returns {ok, opened kinds…} or {closed, state} | {missing}.
+    /// Closes an open connection-lost incident; opens or closes rule incidents. Returns {ok, deadline ms, opened kinds…} or {closed, state} | {missing}.
     /// </summary>
     public const string Heartbeat = IncidentHelpers + """
-        local state = redis.call('HGET', KEYS[1], 'state')
+        local f = redis.call('HMGET', KEYS[1], 'state', 'deadline')
+        local state = f[1]
         if not state then return {'missing'} end
         if state ~= '1' then return {'closed', state} end
         local now = ARGV[1]
         redis.call('HSET', KEYS[1], 'last_hb', now)
         close_incident(KEYS[1], KEYS[2], KEYS[3], '1', now)
-        local result = {'ok'}
+        local result = {'ok', f[2]}
         for k = 2, 6 do
           local kind = tostring(k)
           if ARGV[k] == '1' then
@@ -183,6 +184,18 @@ internal static class Scripts
         redis.call('RPUSH', KEYS[3], ARGV[4])
         redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
         return {'ok'}
+        """;
+
+    /// <summary>
+    /// Moves the deadline of a session still in progress (extra time granted after the start).
+    /// KEYS: session. ARGV: extra time (ms). Returns the new deadline (ms), or 0 when the session is not in progress.
+    /// </summary>
+    public const string ExtendDeadline = """
+        local f = redis.call('HMGET', KEYS[1], 'state', 'started_at', 'exam_ms')
+        if f[1] ~= '1' or not f[3] then return 0 end
+        local deadline = tonumber(f[2]) + tonumber(f[3]) + tonumber(ARGV[1])
+        redis.call('HSET', KEYS[1], 'deadline', tostring(deadline))
+        return deadline
         """;
 
     /// <summary>

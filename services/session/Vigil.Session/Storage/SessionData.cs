@@ -50,6 +50,7 @@ internal sealed class SessionData
         new("started_at", startedAt.ToUnixTimeMilliseconds()),
         new("deadline", deadline.ToUnixTimeMilliseconds()),
         new("gap_ms", (long)exam.ConnectionLostAfter.ToTimeSpan().TotalMilliseconds),
+        new("exam_ms", (long)exam.TimeLimit.ToTimeSpan().TotalMilliseconds),
         new("last_acked", 0),
         new("rev", 0),
         new("exam", exam.ToByteArray()),

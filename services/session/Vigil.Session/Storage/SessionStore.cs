@@ -66,6 +66,22 @@ internal sealed class SessionStore(IConnectionMultiplexer redis, RedisKeys keys)
         return (await Db.StringGetAsync(key)).ToString();
     }
 
+    /// <summary>The session a learner holds for an exam, if any.</summary>
+    public async Task<string?> GetClaimAsync(string examId, string learnerId)
+    {
+        var v = await Db.StringGetAsync(keys.Claim(examId, learnerId));
+        return v.IsNullOrEmpty ? null : v.ToString();
+    }
+
+    /// <summary>Gives a running session its extra time (time limit + extra from the start); returns the new deadline, or null when not running.</summary>
+    public async Task<DateTimeOffset?> ExtendDeadlineAsync(string sessionId, TimeSpan extra)
+    {
+        var r = (long)await Db.ScriptEvaluateAsync(Scripts.ExtendDeadline, [keys.Session(sessionId).Hash], [(long)extra.TotalMilliseconds]);
+        if (r == 0) return null;
+        await Db.SortedSetAddAsync(keys.Deadlines, sessionId, r);
+        return DateTimeOffset.FromUnixTimeMilliseconds(r);
+    }
+
     /// <summary>Releases a claim this start made, when the start is refused.</summary>
     public Task ReleaseClaimAsync(string examId, string learnerId, string sessionId) =>
         Db.ScriptEvaluateAsync(Scripts.ReleaseLease, [keys.Claim(examId, learnerId)], [sessionId]);
