@@ -20,7 +20,7 @@ out=$(mktemp -d /tmp/vigil-bench-smoke.XXXXXX)
 # Its own process group: on a hang, the whole group (services, gateways, workers) is killed.
 setsid dotnet "$DLL" run --smoke --out "$out/smoke.json" > "$out/run.log" 2>&1 &
 pid=$!
-limit=${VIGIL_BENCH_SMOKE_TIMEOUT:-180}
+limit=${VIGIL_BENCH_SMOKE_TIMEOUT:-420}
 for _ in $(seq 1 "$limit"); do
   kill -0 "$pid" 2>/dev/null || break
   sleep 1
