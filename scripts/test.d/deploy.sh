@@ -7,6 +7,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 if ! command -v kubectl >/dev/null 2>&1; then
+  # The machine image has it; try the package when a machine lacks it.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubectl >/dev/null 2>&1 || true
+fi
+if ! command -v kubectl >/dev/null 2>&1; then
   echo "deploy: kubectl (for kustomize) is not installed"
   echo "0 passed, 1 failed"
   exit 1
