@@ -46,6 +46,10 @@ public class VigilServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoin
             ["Hosting:DrainDelay"] = "00:00:00.100",
         };
         foreach (var (k, v) in _settings) settings[k] = v;
+        // UseSetting reaches the configuration the service reads while it is being built (minimal hosting
+        // reads builder.Configuration before ConfigureAppConfiguration callbacks run); the in-memory
+        // collection keeps the same values last in line for anything read after the build.
+        foreach (var (k, v) in settings) builder.UseSetting(k, v);
         builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(settings));
     }
 
