@@ -24,7 +24,7 @@ internal enum FileRefusal
 }
 
 /// <summary>A file refused as a file (not as a photo): the message says what is wrong.</summary>
-internal sealed class FileRefusedException(FileRefusal refusal, string message) : Exception(message)
+internal sealed class FileRefusedException(FileRefusal refusal, string message, Exception? inner = null) : Exception(message, inner)
 {
     public FileRefusal Refusal { get; } = refusal;
 }

@@ -39,6 +39,11 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
         {
             return Inspect(data, container);
         }
+        catch (Exception ex) when (ex is not FileRefusedException and not OperationCanceledException and not OutOfMemoryException)
+        {
+            // Whatever the decoder chokes on is a damaged file for the learner, never an internal error.
+            throw new FileRefusedException(FileRefusal.Corrupt, "The image file is damaged and cannot be read: take the photo again.", ex);
+        }
         finally
         {
             _decodes.Release();
