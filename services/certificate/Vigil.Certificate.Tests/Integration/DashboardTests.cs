@@ -61,10 +61,14 @@ public sealed class DashboardTests(RunningService service)
         await RpcAssert.ThrowsAsync(StatusCode.Unauthenticated, async () =>
             await new DashboardService.DashboardServiceClient(Host.Factory.Channel(null)).GetDashboardAsync(new GetDashboardRequest()));
 
-        // A service (the gateway) or ops may name the learner.
+        // A service or ops may name the learner to read; only the learner or ops may erase.
         var asService = await Host.Dashboard(TestTokens.Service()).GetDashboardAsync(new GetDashboardRequest { LearnerId = learner });
         Assert.Single(asService.Entries);
         Assert.Equal(learner, asService.LearnerId);
+        Assert.Single((await Host.Dashboard(TestTokens.Ops()).GetDashboardAsync(new GetDashboardRequest { LearnerId = learner })).Entries);
+        await RpcAssert.ThrowsAsync(StatusCode.PermissionDenied, async () =>
+            await Host.Dashboard(TestTokens.Service()).EraseLearnerDataAsync(new EraseLearnerDataRequest { LearnerId = learner, RequestId = "r" }));
+        Assert.Single((await Host.Dashboard(TestTokens.Learner(learner)).GetDashboardAsync(new GetDashboardRequest())).Entries);
     }
 
     [Fact]
@@ -81,12 +85,13 @@ public sealed class DashboardTests(RunningService service)
 
         var client = Host.Dashboard(TestTokens.Learner(learner));
         await RpcAssert.ThrowsAsync(StatusCode.InvalidArgument, async () => await client.EraseLearnerDataAsync(new EraseLearnerDataRequest()));
+        await RpcAssert.ThrowsAsync(StatusCode.InvalidArgument, async () => await client.EraseLearnerDataAsync(new EraseLearnerDataRequest { RequestId = "white space" }));
         var erased = await client.EraseLearnerDataAsync(new EraseLearnerDataRequest { RequestId = "erase-1" });
         Assert.Equal(2, erased.EntriesErased);
         Assert.Equal(1, erased.CertificatesErased);
         // The same request again answers the same; a new request finds nothing left.
         Assert.Equal(erased, await client.EraseLearnerDataAsync(new EraseLearnerDataRequest { RequestId = "erase-1" }));
-        Assert.Equal(0, (await client.EraseLearnerDataAsync(new EraseLearnerDataRequest { RequestId = "erase-2" })).EntriesErased);
+        Assert.Equal(new EraseLearnerDataResponse(), await Host.Dashboard(TestTokens.Ops()).EraseLearnerDataAsync(new EraseLearnerDataRequest { RequestId = "erase-2", LearnerId = learner }));
 
         Assert.Empty((await client.GetDashboardAsync(new GetDashboardRequest())).Entries);
         var verdict = await Host.Verification().VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = code });

@@ -70,10 +70,12 @@ internal sealed partial class DashboardGrpcService(
 
     public override async Task<EraseLearnerDataResponse> EraseLearnerData(EraseLearnerDataRequest request, ServerCallContext context)
     {
-        var learnerId = Resolve(request.LearnerId, context);
-        if (string.IsNullOrWhiteSpace(request.RequestId) || request.RequestId.Length > 200)
+        // As in the identity service: the learner themselves or ops; no other service erases.
+        var learnerId = Resolve(request.LearnerId, context, allowService: false);
+        if (string.IsNullOrEmpty(request.RequestId) || request.RequestId.Length > 128
+            || !request.RequestId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
         {
-            throw GrpcErrors.InvalidArgument("request_id", "An idempotency key (1 to 200 characters) is required.");
+            throw GrpcErrors.InvalidArgument("request_id", "A request_id of 1-128 characters (letters, digits, '-', '_', '.', ':') is required, the same on every retry.");
         }
         // The remembered outcome is keyed by a digest: no learner id is kept after the erasure.
         var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(learnerId + "\n" + request.RequestId)));
@@ -87,14 +89,14 @@ internal sealed partial class DashboardGrpcService(
         return new EraseLearnerDataResponse { EntriesErased = entries, CertificatesErased = certificates };
     }
 
-    private static string Resolve(string requested, ServerCallContext context)
+    private static string Resolve(string requested, ServerCallContext context, bool allowService = true)
     {
         var caller = Caller.From(context);
         if (requested.Length > 200 || requested.Contains('{') || requested.Contains('}'))
         {
             throw GrpcErrors.InvalidArgument("learner_id", "Not a learner id.");
         }
-        return caller.ResolveLearner(requested);
+        return caller.ResolveLearner(requested, allowService: allowService);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dashboard stream told to reconnect elsewhere (shutting down)")]
