@@ -24,6 +24,7 @@ public sealed class DeliveryTests(FaultStack stack, ITestOutputHelper output) : 
     [Fact]
     public async Task RabbitMQ_unreachable_while_sessions_are_submitted_and_decided_the_outbox_delivers_everything_once_it_is_back()
     {
+        await stack.HealAsync();
         await using var tap = await EventTap.StartAsync();
         var learners = await _journey.StartedAsync(4, Questions);
         var ids = learners.Select(l => l.SessionId).ToList();
@@ -55,6 +56,7 @@ public sealed class DeliveryTests(FaultStack stack, ITestOutputHelper output) : 
     [Fact]
     public async Task Certificate_service_down_while_sessions_are_submitted_and_decided_applies_every_event_once_it_runs()
     {
+        await stack.HealAsync();
         await using var tap = await EventTap.StartAsync();
         var learners = await _journey.StartedAsync(3, Questions);
         var ids = learners.Select(l => l.SessionId).ToList();
@@ -75,6 +77,7 @@ public sealed class DeliveryTests(FaultStack stack, ITestOutputHelper output) : 
     [Fact]
     public async Task Certificate_consumer_killed_mid_delivery_and_every_event_delivered_again_changes_nothing()
     {
+        await stack.HealAsync();
         await using var tap = await EventTap.StartAsync();
         var learners = await _journey.StartedAsync(6, Questions);
         var ids = learners.Select(l => l.SessionId).ToList();
@@ -120,6 +123,7 @@ public sealed class DeliveryTests(FaultStack stack, ITestOutputHelper output) : 
     [Fact]
     public async Task A_final_check_whose_reply_is_lost_retried_gives_one_submission_and_one_event()
     {
+        await stack.HealAsync();
         await using var tap = await EventTap.StartAsync();
         var learner = (await _journey.StartedAsync(1, Questions))[0];
         await using (var stream = await ExamStream.OpenAsync(_journey.Sessions(learner.Token), learner.SessionId))

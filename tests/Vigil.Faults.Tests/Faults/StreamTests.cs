@@ -19,6 +19,7 @@ public sealed class StreamTests(FaultStack stack, ITestOutputHelper output) : ID
     [Fact]
     public async Task A_stream_idle_through_the_gateway_longer_than_its_timeouts_the_exam_goes_on()
     {
+        await stack.HealAsync();
         var learner = (await _journey.StartedAsync(1, 4))[0];
         // Through the second gateway, whose activity timeout is short enough to idle past.
         var viaShortGateway = _journey.Sessions(learner.Token, stack.ShortTimeoutGateway.GrpcAddress);
@@ -68,6 +69,7 @@ public sealed class StreamTests(FaultStack stack, ITestOutputHelper output) : ID
     [Fact]
     public async Task A_rolling_restart_of_the_session_instances_under_load_ends_no_stream_unrecoverably_and_loses_nothing()
     {
+        await stack.HealAsync();
         const int Questions = 30;
         var learners = await _journey.StartedAsync(6, Questions);
         using var stop = new CancellationTokenSource();

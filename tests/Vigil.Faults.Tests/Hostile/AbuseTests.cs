@@ -24,6 +24,7 @@ public sealed class AbuseTests(FaultStack stack, ITestOutputHelper output) : IDi
     [Fact]
     public async Task Oversized_messages_are_refused_with_ResourceExhausted_and_the_services_stay_up()
     {
+        await stack.HealAsync();
         var token = TestTokens.Learner(Journey.Id("learner"));
         // 6 MiB in a string field: above gRPC's 4 MiB receive limit.
         var huge = new GetSessionRequest { SessionId = new string('x', 6 * 1024 * 1024) }.ToByteArray();
@@ -43,6 +44,7 @@ public sealed class AbuseTests(FaultStack stack, ITestOutputHelper output) : IDi
     [Fact]
     public async Task An_upload_that_never_ends_is_cut_off_with_a_clear_status_and_bounded_memory()
     {
+        await stack.HealAsync();
         var learner = (await _journey.StartedAsync(1, 1))[0];
         var identity = new IdentityService.IdentityServiceClient(_journey.Channel(learner.Token, stack.Identity.GrpcAddress));
         var rssBefore = RssMiB(stack.Identity.Pid);
@@ -78,6 +80,7 @@ public sealed class AbuseTests(FaultStack stack, ITestOutputHelper output) : IDi
     [Fact]
     public async Task Uploads_that_stop_halfway_and_client_streams_left_open_leave_the_service_serving()
     {
+        await stack.HealAsync();
         var learner = (await _journey.StartedAsync(1, 1))[0];
         var exam = learner.Exam.ExamId;
         var photo = TestImages.IdDocumentJpeg(7);
@@ -113,6 +116,7 @@ public sealed class AbuseTests(FaultStack stack, ITestOutputHelper output) : IDi
     [Fact]
     public async Task Garbage_bytes_on_the_gRPC_ports_are_dropped_and_the_services_keep_serving()
     {
+        await stack.HealAsync();
         var random = new Random(FuzzTests.Seed + 2);
         byte[][] payloads =
         [

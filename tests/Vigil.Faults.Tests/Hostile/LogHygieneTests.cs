@@ -49,6 +49,7 @@ public sealed class LogHygieneTests(FaultStack stack, ITestOutputHelper output) 
     [Fact]
     public async Task No_photo_bytes_answers_tokens_or_keys_in_any_log()
     {
+        await stack.HealAsync();
         var canary = "canary-answer-" + Guid.NewGuid().ToString("N")[..12];
         var course = Journey.Id("course");
         var now = DateTime.UtcNow;

@@ -108,6 +108,34 @@ public sealed class FaultStack : IAsyncLifetime
     public async Task StartCertificateAsync() =>
         Certificate = await Start("services/certificate/Vigil.Certificate", _certificatePorts);
 
+    /// <summary>
+    /// Brings back whatever an earlier (possibly failed) test left down: the broker relay, redis-server, session
+    /// instances, the certificate service. Every test starts with it, so one failure does not cascade.
+    /// </summary>
+    public async Task HealAsync()
+    {
+        Broker.Restore();
+        var healed = false;
+        if (!Redis.Running)
+        {
+            await Redis.RestartAsync();
+            healed = true;
+        }
+        for (var i = 0; i < Sessions.Length; i++)
+        {
+            if (Sessions[i] is { HasExited: false }) continue;
+            await StartSessionAsync(i);
+            healed = true;
+        }
+        if (Certificate is not { HasExited: false })
+        {
+            await StartCertificateAsync();
+            healed = true;
+        }
+        if (healed) Console.WriteLine("[faults] healed the stack left down by an earlier test");
+        await WaitGatewayRoutesAsync();
+    }
+
     /// <summary>The gRPC address of session instance <paramref name="index"/> (also when it is down).</summary>
     public Uri SessionAddress(int index) => new($"http://127.0.0.1:{_sessionPorts[index].Grpc}");
 
@@ -184,6 +212,12 @@ public sealed class FaultStack : IAsyncLifetime
         // The last word on logs: everything every process printed during the whole suite, dead ones included.
         var leaks = Hostile.LogHygieneTests.Leaks(this, []);
         Console.WriteLine($"[faults] log hygiene over the whole suite: processes: {AllProcesses.Count}, log lines: {AllProcesses.Sum(p => p.Output.Split('\n').Length)}, leaks: {leaks.Count}");
+        // Every process's whole output, for a failed run's post-mortem.
+        var dump = Path.Combine(Path.GetTempPath(), "vigil-faults-last-run");
+        if (Directory.Exists(dump)) Directory.Delete(dump, recursive: true);
+        Directory.CreateDirectory(dump);
+        foreach (var p in AllProcesses) await File.WriteAllTextAsync(Path.Combine(dump, $"{p.Name}-{p.Pid}.log"), p.Output);
+        Console.WriteLine($"[faults] process logs written to {dump}");
         foreach (var p in AllProcesses) await p.DisposeAsync();
         await Broker.DisposeAsync();
         await Redis.DisposeAsync();

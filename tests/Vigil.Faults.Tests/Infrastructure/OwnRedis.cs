@@ -28,6 +28,9 @@ public sealed class OwnRedis : IAsyncDisposable
     /// <summary>"127.0.0.1:port".</summary>
     public string Address => $"127.0.0.1:{Port}";
 
+    /// <summary>Whether the server process runs.</summary>
+    public bool Running => _process is { HasExited: false };
+
     /// <summary>Times it was killed with SIGKILL.</summary>
     public int Kills { get; private set; }
 

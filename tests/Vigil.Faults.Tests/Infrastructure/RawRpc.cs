@@ -114,6 +114,38 @@ public static class RawRpc
         return message;
     }
 
+    /// <summary>
+    /// Makes a request well-formed apart from who sends it, so an authorization check is what refuses it: unset
+    /// enums get their first real value, empty texts a word, durations ten minutes, an exam the template's copy.
+    /// </summary>
+    public static void Plausible(IMessage message, Google.Protobuf.WellKnownTypes.Duration duration, Vigil.Contracts.Session.V1.Exam? examTemplate, int depth = 0)
+    {
+        foreach (var field in message.Descriptor.Fields.InFieldNumberOrder())
+        {
+            if (field.IsRepeated || field.IsMap) continue;
+            var value = field.Accessor.GetValue(message);
+            switch (field.FieldType)
+            {
+                // A reason stays unset: a valid decision must not carry one.
+                case FieldType.Enum when field.Name != "reason" && Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture) == 0 && field.EnumType.Values.Count > 1:
+                    field.Accessor.SetValue(message, field.EnumType.Values[1].Number);
+                    break;
+                case FieldType.String when value is "" && field.RealContainingOneof is null && !field.Name.EndsWith("_id", StringComparison.Ordinal) && !field.Name.EndsWith("_token", StringComparison.Ordinal):
+                    field.Accessor.SetValue(message, "fault drill");
+                    break;
+                case FieldType.Message when field.MessageType.FullName == "google.protobuf.Duration" && value is null:
+                    field.Accessor.SetValue(message, duration.Clone());
+                    break;
+                case FieldType.Message when field.MessageType.FullName == "vigil.session.v1.Exam" && examTemplate is not null:
+                    field.Accessor.SetValue(message, examTemplate.Clone());
+                    break;
+                case FieldType.Message when value is IMessage child && depth < 2 && child.Descriptor.FullName.StartsWith("vigil.", StringComparison.Ordinal):
+                    Plausible(child, duration, examTemplate, depth + 1);
+                    break;
+            }
+        }
+    }
+
     private static void Fill(IMessage message, IReadOnlyDictionary<string, string> ids, int depth)
     {
         foreach (var field in message.Descriptor.Fields.InFieldNumberOrder())
