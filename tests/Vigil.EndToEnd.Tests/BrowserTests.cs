@@ -46,7 +46,7 @@ public sealed class BrowserTests(VigilStack stack) : IDisposable
         using var node = Process.Start(psi)!;
         var stderr = node.StandardError.ReadToEndAsync();
         var seen = new List<string>();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(240));
         try
         {
             while (await node.StandardOutput.ReadLineAsync(timeout.Token) is { } line)

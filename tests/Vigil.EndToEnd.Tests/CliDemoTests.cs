@@ -22,7 +22,7 @@ public sealed class CliDemoTests(VigilStack stack)
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(240));
         await process.WaitForExitAsync(timeout.Token);
         var output = await stdout;
         Assert.True(process.ExitCode == 0, $"vigil demo exited {process.ExitCode}:\n{output}\n{await stderr}\n{stack.Logs()}");

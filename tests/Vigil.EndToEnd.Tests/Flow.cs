@@ -143,7 +143,7 @@ public sealed class Flow(VigilStack stack) : IDisposable
     /// <summary>Reads the stream until the save's acknowledgement.</summary>
     public static async Task<long> AckAsync(AsyncDuplexStreamingCall<StreamExamRequest, StreamExamResponse> call, long sequence)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (await call.ResponseStream.MoveNext(cts.Token))
         {
             var m = call.ResponseStream.Current;
@@ -174,7 +174,7 @@ public sealed class Flow(VigilStack stack) : IDisposable
     /// <summary>Waits until the board of the course sees the session in its list.</summary>
     public async Task AwaitReviewableAsync(string boardToken, string courseId, string sessionId)
     {
-        var until = DateTime.UtcNow.AddSeconds(30);
+        var until = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
             var list = await Board(boardToken).ListSessionsForReviewAsync(new ListSessionsForReviewRequest { CourseId = courseId });
@@ -187,7 +187,7 @@ public sealed class Flow(VigilStack stack) : IDisposable
     /// <summary>Polls the learner's dashboard until an entry of the session matches.</summary>
     public async Task<DashboardEntry> AwaitDashboardAsync(string token, string sessionId, Func<DashboardEntry, bool> predicate, TimeSpan? timeout = null)
     {
-        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         DashboardEntry? last = null;
         while (DateTime.UtcNow < until)
         {

@@ -94,7 +94,7 @@ public sealed class JourneyTests(VigilStack stack) : IDisposable
         })).Decision;
         var certified = await _flow.AwaitDashboardAsync(submitted.Token, submitted.SessionId, e => e.Status == ResultStatus.Certified);
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var watch = _flow.Dashboard(submitted.Token).WatchDashboard(new WatchDashboardRequest(), cancellationToken: cts.Token);
         // The snapshot first, with the certificate as it is now.
         Assert.True(await watch.ResponseStream.MoveNext(cts.Token));
@@ -132,8 +132,10 @@ public sealed class JourneyTests(VigilStack stack) : IDisposable
         await _flow.VerifyAsync(longToken, exam.ExamId);
         var session = (await _flow.Sessions(longToken).StartSessionAsync(new StartSessionRequest { RequestId = Flow.RequestId(), ExamId = exam.ExamId })).Session;
 
-        // A token that expires a few seconds after the stream opened (the stack tolerates no clock skew).
-        var shortToken = TestTokens.Custom(learnerId, [Vigil.ServiceDefaults.Auth.VigilRoles.Learner], lifetime: TimeSpan.FromSeconds(4));
+        // A token that expires seconds after the stream opened (the stack tolerates no clock skew).
+        var lifetime = TimeSpan.FromSeconds(12);
+        var expiresAt = DateTime.UtcNow + lifetime;
+        var shortToken = TestTokens.Custom(learnerId, [Vigil.ServiceDefaults.Auth.VigilRoles.Learner], lifetime: lifetime);
         using var call = _flow.Sessions(shortToken).StreamExam();
         await call.RequestStream.WriteAsync(new StreamExamRequest { Open = new OpenStream { SessionId = session.SessionId } });
         Assert.True(await call.ResponseStream.MoveNext());
@@ -141,7 +143,8 @@ public sealed class JourneyTests(VigilStack stack) : IDisposable
         await call.RequestStream.WriteAsync(new StreamExamRequest { Save = new AnswerSave { Sequence = 1, QuestionId = "q1", Answer = new Answer { Choice = new ChoiceAnswer { OptionIds = { "half" } } } } });
         await Flow.AckAsync(call, 1);
 
-        await Task.Delay(TimeSpan.FromSeconds(6));
+        var wait = expiresAt - DateTime.UtcNow + TimeSpan.FromSeconds(1.5);
+        if (wait > TimeSpan.Zero) await Task.Delay(wait);
         // The token has expired: a new call with it is refused at the gateway…
         await RpcAssert.ThrowsAsync(StatusCode.Unauthenticated, () =>
             _flow.Sessions(shortToken).GetSessionAsync(new GetSessionRequest { SessionId = session.SessionId }).ResponseAsync);

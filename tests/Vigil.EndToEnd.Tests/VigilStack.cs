@@ -14,6 +14,9 @@ public sealed class VigilStack : IAsyncLifetime
     /// <summary>The gateway's photo-upload limit per learner and window (the rate-limit test goes past it).</summary>
     public const int PhotoUploadsPerWindow = 6;
 
+    /// <summary>Generous: a loaded CI machine starts four .NET processes slowly.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
+
     private readonly List<ServiceProcess> _processes = [];
 
     public ServiceProcess Identity { get; private set; } = null!;
@@ -45,9 +48,9 @@ public sealed class VigilStack : IAsyncLifetime
         };
         var starts = new[]
         {
-            ServiceProcess.StartAsync("services/identity/Vigil.Identity", common, identityGrpc, identityHttp),
-            ServiceProcess.StartAsync("services/session/Vigil.Session", common, sessionGrpc, sessionHttp),
-            ServiceProcess.StartAsync("services/certificate/Vigil.Certificate", common, certificateGrpc, certificateHttp),
+            ServiceProcess.StartAsync("services/identity/Vigil.Identity", common, identityGrpc, identityHttp, StartTimeout),
+            ServiceProcess.StartAsync("services/session/Vigil.Session", common, sessionGrpc, sessionHttp, StartTimeout),
+            ServiceProcess.StartAsync("services/certificate/Vigil.Certificate", common, certificateGrpc, certificateHttp, StartTimeout),
         };
         try
         {
@@ -70,9 +73,9 @@ public sealed class VigilStack : IAsyncLifetime
             ["Gateway:PhotoUploadsPerWindow"] = PhotoUploadsPerWindow.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Gateway:RateLimitWindow"] = "00:05:00",
         };
-        Gateway = await ServiceProcess.StartAsync("gateway/Vigil.Gateway", gateway);
+        Gateway = await ServiceProcess.StartAsync("gateway/Vigil.Gateway", gateway, timeout: StartTimeout);
         _processes.Add(Gateway);
-        var ready = TimeSpan.FromSeconds(60);
+        var ready = StartTimeout;
         await Task.WhenAll(Identity.WaitReadyAsync(ready), Session.WaitReadyAsync(ready), Certificate.WaitReadyAsync(ready), Gateway.WaitReadyAsync(ready));
         await WaitForHealthyDestinationsAsync();
     }
@@ -102,7 +105,7 @@ public sealed class VigilStack : IAsyncLifetime
         // The gateway's active health checks mark destinations healthy within an interval; a public call proves it.
         using var channel = Channel(null);
         var client = new Vigil.Contracts.Certificate.V1.CertificateVerificationService.CertificateVerificationServiceClient(channel);
-        var until = DateTime.UtcNow.AddSeconds(20);
+        var until = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
             try

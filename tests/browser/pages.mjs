@@ -26,6 +26,7 @@ const nextLine = () => new Promise((resolve) => waiting.push(resolve));
 const step = (name) => console.log("step " + name);
 
 const browser = await chromium.launch({
+  timeout: 60000,
   executablePath,
   headless: true,
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -35,6 +36,7 @@ let page;
 try {
   // Without a token: the sign-in form, never someone's data.
   const stranger = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+  stranger.setDefaultTimeout(60000);
   await stranger.goto(base + "/dashboard");
   await stranger.waitForSelector("#signin:not([hidden])");
   if (await stranger.locator("li.entry").count() !== 0) throw new Error("entries shown without a token");
@@ -43,11 +45,12 @@ try {
 
   // With the learner's token (in the fragment: never sent to a server, never logged).
   page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+  page.setDefaultTimeout(60000);
   page.on("pageerror", (e) => console.log("pageerror " + e.message));
   await page.goto(base + "/dashboard#token=" + encodeURIComponent(token));
   const entry = page.locator(`li.entry[data-session-id="${sessionId}"]`);
   await entry.waitFor();
-  await page.waitForFunction((id) => document.querySelector(`li.entry[data-session-id="${id}"]`)?.dataset.status === "RESULT_STATUS_CERTIFIED", sessionId, { timeout: 30000 });
+  await page.waitForFunction((id) => document.querySelector(`li.entry[data-session-id="${id}"]`)?.dataset.status === "RESULT_STATUS_CERTIFIED", sessionId, { timeout: 60000 });
   if (page.url().includes("token=")) throw new Error("the token stayed in the address bar");
   const code = (await entry.locator(".verification-code").textContent()).trim();
   if (!code) throw new Error("no verification code shown");
@@ -60,7 +63,7 @@ try {
   const go = nextLine();
   step("ready-for-withdrawal");
   await go;
-  await page.waitForFunction((id) => document.querySelector(`li.entry[data-session-id="${id}"]`)?.dataset.status === "RESULT_STATUS_WITHDRAWN", sessionId, { timeout: 30000 });
+  await page.waitForFunction((id) => document.querySelector(`li.entry[data-session-id="${id}"]`)?.dataset.status === "RESULT_STATUS_WITHDRAWN", sessionId, { timeout: 60000 });
   const reason = (await entry.locator(".reason").textContent()).trim();
   if (!reason) throw new Error("the withdrawal shows no reason");
   await page.screenshot({ path: join(shots, "dashboard-withdrawn-live.png"), fullPage: true });
@@ -68,6 +71,7 @@ try {
 
   // The public verification page, without any token.
   const anonymous = await browser.newPage({ viewport: { width: 1100, height: 640 } });
+  anonymous.setDefaultTimeout(60000);
   await anonymous.goto(base + "/verify?code=" + encodeURIComponent(code));
   await anonymous.waitForSelector("#result:not([hidden])");
   const verdict = await anonymous.getAttribute("#result", "data-result");
