@@ -15,7 +15,8 @@ internal static class Errors
         if (status is null) return lines;
         if (status.GetDetail<BadRequest>() is { } bad)
         {
-            lines.AddRange(bad.FieldViolations.Select(v => $"{v.Field}: {v.Description}"));
+            // The status message often is the first violation already: show each only once.
+            lines.AddRange(bad.FieldViolations.Select(v => $"{v.Field}: {v.Description}").Where(l => !lines[0].EndsWith(l, StringComparison.Ordinal)));
         }
         if (status.GetDetail<PreconditionFailure>() is { } pre)
         {
