@@ -48,13 +48,29 @@ public sealed class GatewayTests : IAsyncLifetime
     public async Task A_replica_that_is_not_ready_gets_no_more_calls()
     {
         _b.Ready = false;
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
         using var channel = _gateway.Channel(null);
         var client = new CertificateVerificationService.CertificateVerificationServiceClient(channel);
-        for (var i = 0; i < 20; i++)
+        // Once the probes have seen B fail, every call goes to A: 30 in a row (chance alone: 1 in 10^9).
+        var until = DateTime.UtcNow.AddSeconds(30);
+        var inARow = 0;
+        while (inARow < 30 && DateTime.UtcNow < until)
         {
-            Assert.Equal("replica-a", (await client.VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" })).Certificate.CertificateId);
+            var replica = (await client.VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" })).Certificate.CertificateId;
+            inARow = replica == "replica-a" ? inARow + 1 : 0;
+            if (inARow == 0) await Task.Delay(100);
         }
+        Assert.Equal(30, inARow);
+
+        // Ready again: it gets calls again.
+        _b.Ready = true;
+        var seenB = false;
+        until = DateTime.UtcNow.AddSeconds(30);
+        while (!seenB && DateTime.UtcNow < until)
+        {
+            seenB = (await client.VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" })).Certificate.CertificateId == "replica-b";
+            if (!seenB) await Task.Delay(50);
+        }
+        Assert.True(seenB, "The replica never got calls again after it became ready.");
     }
 
     [Fact]
