@@ -124,7 +124,7 @@ internal static class Analysis
         sb.AppendLine("What it did:");
         foreach (var d in report.WhatItDid) sb.AppendLine("  - " + d);
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"{"scenario",-30} {"rate/s median",14} {"(min..max)",20} {"p50 ms",8} {"p99 ms",8} {"p99.9 ms",9} {"cpu ms/1k",10} {"steal%",7} {"errors",7}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{"scenario",-30} {"rate/s median",14} {"(min..max)",20} {"p50 ms",8} {"p99 ms",8} {"p99.9 ms",9} {"cpu ms/1k",10} {"gw ms/1k",9} {"steal%",7} {"errors",7}");
         foreach (var name in report.Rounds.Select(x => x.Name).Distinct().OrderBy(n => n, StringComparer.Ordinal))
         {
             var rs = report.Rounds.Where(x => x.Name == name).ToList();
@@ -132,8 +132,10 @@ internal static class Analysis
             var lat = rs.Where(x => x.Latency is not null).Select(x => x.Latency!).ToList();
             var group = name.StartsWith("session", StringComparison.Ordinal) ? "session" : name.StartsWith("echo", StringComparison.Ordinal) ? "echo" : name.StartsWith("redis", StringComparison.Ordinal) ? "redis" : name.StartsWith("rabbit", StringComparison.Ordinal) ? "rabbitmq" : name.Contains("identity", StringComparison.Ordinal) ? "identity" : "echo";
             var cpu = Median([.. rs.Where(x => x.Ops > 0).Select(x => CpuMsPer1000(x, group))]);
+            var gwGroup = name.StartsWith("echo-gateway", StringComparison.Ordinal) ? "echo-gateway" : name.StartsWith("session-gateway", StringComparison.Ordinal) ? "gateways" : null;
+            var gwCpu = gwGroup is null ? double.NaN : Median([.. rs.Where(x => x.Ops > 0).Select(x => CpuMsPer1000(x, gwGroup))]);
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"{name,-30} {F(Median(rates), "F0"),14} {($"({F(rates.Min(), "F0")}..{F(rates.Max(), "F0")})"),20} {F(Median([.. lat.Select(l => l.P50)]), "F2"),8} {F(Median([.. lat.Select(l => l.P99)]), "F2"),8} {F(Median([.. lat.Select(l => l.P999)]), "F2"),9} {F(cpu, "F1"),10} {F(Median([.. rs.Select(x => x.StealPercent)]), "F1"),7} {rs.Sum(x => x.Errors),7}");
+                $"{name,-30} {F(Median(rates), "F0"),14} {($"({F(rates.Min(), "F0")}..{F(rates.Max(), "F0")})"),20} {F(Median([.. lat.Select(l => l.P50)]), "F2"),8} {F(Median([.. lat.Select(l => l.P99)]), "F2"),8} {F(Median([.. lat.Select(l => l.P999)]), "F2"),9} {F(cpu, "F1"),10} {(gwGroup is null ? "" : F(gwCpu, "F1")),9} {F(Median([.. rs.Select(x => x.StealPercent)]), "F1"),7} {rs.Sum(x => x.Errors),7}");
         }
         if (report.ExamDay is { } e)
         {
