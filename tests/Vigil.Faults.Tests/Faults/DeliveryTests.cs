@@ -124,6 +124,74 @@ public sealed class DeliveryTests(FaultStack stack, ITestOutputHelper output) : 
     }
 
     [Fact]
+    public async Task Certificate_consumer_killed_in_the_middle_of_a_backlog_every_fact_is_applied_exactly_once()
+    {
+        await stack.HealAsync();
+        await using var tap = await EventTap.StartAsync();
+        var learner = (await _journey.StartedAsync(1, Questions))[0];
+        await _journey.AnswerAndSubmitAsync(learner);
+        var template = (await tap.WaitAsync(Submitted, [learner.SessionId], 1, TimeSpan.FromSeconds(90)))[0];
+
+        // A backlog of distinct facts (the real event as template, each with its own event id, session and learner),
+        // large enough that the consumer is still in the middle of it when it is killed.
+        const int Backlog = 400;
+        await stack.Certificate!.KillAsync();
+        var facts = Enumerable.Range(0, Backlog).Select(i => EventTap.Variant(template, $"{learner.SessionId}-f{i:D3}", $"{learner.Id}-f{i:D3}")).ToList();
+        foreach (var f in facts) await tap.RedeliverAsync(f, EventTopology.CertificateSessionSubmittedQueue);
+        var ids = facts.Select(f => f.SessionId).ToList();
+
+        await stack.StartCertificateAsync();
+        var first = stack.Certificate!;
+        var watchUntil = DateTime.UtcNow.AddSeconds(60);
+        while (CountLog(first.Output, ids, "Applied") < Backlog / 10 && DateTime.UtcNow < watchUntil) await Task.Delay(1);
+        await first.KillAsync();
+        var appliedByFirst = Results(first.Output, ids, "Applied");
+
+        await stack.StartCertificateAsync();
+        var second = stack.Certificate!;
+        var until = DateTime.UtcNow.AddSeconds(90);
+        while (Results(second.Output, ids, null).Count + appliedByFirst.Count < Backlog && DateTime.UtcNow < until) await Task.Delay(200);
+        await Task.Delay(1000);
+        var appliedBySecond = Results(second.Output, ids, "Applied");
+        var duplicatesBySecond = Results(second.Output, ids, "Duplicate");
+        var appliedTwice = appliedByFirst.Intersect(appliedBySecond).Count();
+        var redelivered = appliedByFirst.Intersect(duplicatesBySecond).Count();
+        var applied = appliedByFirst.Union(appliedBySecond).Count();
+
+        // Every fact is on its learner's dashboard (a sample of them, read as each learner).
+        var sample = facts.Where((_, i) => i % 20 == 0).ToList();
+        var onDashboard = 0;
+        foreach (var f in sample)
+        {
+            var token = Vigil.Testing.TestTokens.Learner(f.SessionId.Replace(learner.SessionId, learner.Id, StringComparison.Ordinal));
+            var dashboard = await _journey.Dashboard(token).GetDashboardAsync(new GetDashboardRequest());
+            if (dashboard.Entries.Count(e => e.SessionId == f.SessionId) == 1) onDashboard++;
+        }
+        Figures.Print(output, "certificate consumer SIGKILL mid-backlog", $"events published: {Backlog}, applied before the kill: {appliedByFirst.Count}, events applied in all: {applied}, applied twice: {appliedTwice}, redelivered after the kill and seen as duplicates: {redelivered}, sampled dashboards with exactly one entry: {onDashboard} of {sample.Count}");
+        Assert.True(appliedByFirst.Count < Backlog, "The kill came after the whole backlog: nothing was in flight.");
+        Assert.Equal(Backlog, applied);
+        Assert.Equal(0, appliedTwice);
+        Assert.Equal(sample.Count, onDashboard);
+    }
+
+    /// <summary>The sessions whose fact line in the log has that result (any result when null).</summary>
+    private static HashSet<string> Results(string log, IReadOnlyCollection<string> sessionIds, string? result)
+    {
+        var set = sessionIds.ToHashSet();
+        var found = new HashSet<string>();
+        foreach (var line in log.Split('\n'))
+        {
+            if (result is not null && !line.Contains(": " + result, StringComparison.Ordinal)) continue;
+            var at = line.IndexOf("for session ", StringComparison.Ordinal);
+            if (at < 0) continue;
+            var rest = line[(at + "for session ".Length)..];
+            var end = rest.IndexOf(':', StringComparison.Ordinal);
+            if (end > 0 && set.Contains(rest[..end])) found.Add(rest[..end]);
+        }
+        return found;
+    }
+
+    [Fact]
     public async Task A_final_check_whose_reply_is_lost_retried_gives_one_submission_and_one_event()
     {
         await stack.HealAsync();

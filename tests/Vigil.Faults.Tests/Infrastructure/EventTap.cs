@@ -83,6 +83,22 @@ public sealed class EventTap : IAsyncDisposable
         await _channel.BasicPublishAsync(string.Empty, queue, mandatory: false, props, e.Body);
     }
 
+    /// <summary>
+    /// A copy of <paramref name="template"/> as a different fact: new message and event ids, another session and
+    /// learner (everything else, the envelope included, as the real publisher wrote it).
+    /// </summary>
+    public static TappedEvent Variant(TappedEvent template, string sessionId, string learnerId)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(template.Body)!.AsObject();
+        var eventId = Guid.NewGuid().ToString();
+        root["messageId"] = Guid.NewGuid().ToString();
+        var message = root["message"]!.AsObject();
+        message["eventId"] = eventId;
+        message["sessionId"] = sessionId;
+        message["learnerId"] = learnerId;
+        return template with { SessionId = sessionId, EventId = eventId, Body = System.Text.Encoding.UTF8.GetBytes(root.ToJsonString()) };
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _channel.DisposeAsync();
