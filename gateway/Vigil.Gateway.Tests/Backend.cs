@@ -29,6 +29,9 @@ public sealed class Backend : IAsyncDisposable
 
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The HTTP/1.1 management address (its /health/ready).</summary>
+    public Uri HealthAddress { get; private set; } = null!;
+
     public int Calls;
 
     public volatile bool Ready = true;
@@ -42,7 +45,12 @@ public sealed class Backend : IAsyncDisposable
         var root = Directory.CreateTempSubdirectory("vigil-backend-").FullName;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = root, EnvironmentName = "Testing" });
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            // The gRPC port (h2c) and, like the services, an HTTP/1.1 management port.
+            k.Listen(System.Net.IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2);
+            k.Listen(System.Net.IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http1);
+        });
         builder.Services.AddGrpc();
         var app = builder.Build();
         var backend = new Backend(app, name);
@@ -51,8 +59,9 @@ public sealed class Backend : IAsyncDisposable
         app.MapGet("/health/ready", () => backend.Ready ? Results.Ok("Healthy") : Results.StatusCode(503));
         Instances[app] = backend;
         await app.StartAsync();
-        var address = app.Urls.First();
-        backend.Address = new Uri(address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal));
+        var urls = app.Urls.Select(u => new Uri(u.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal))).ToList();
+        backend.Address = urls[0];
+        backend.HealthAddress = urls[1];
         return backend;
     }
 

@@ -149,6 +149,38 @@ public sealed class GatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Probes_reach_HTTP1_management_ports_and_a_replica_that_is_not_ready_there_gets_no_calls()
+    {
+        await using var gateway = new GatewayHost(new Dictionary<string, string?>
+        {
+            ["Services:Identity"] = $"{_a.Address},{_b.Address}",
+            ["Services:Session"] = $"{_a.Address},{_b.Address}",
+            ["Services:Certificate"] = $"{_a.Address},{_b.Address}",
+            ["Services:CertificateHealth"] = $"{_a.HealthAddress},{_b.HealthAddress}",
+        });
+        using var channel = gateway.Channel(null);
+        var client = new CertificateVerificationService.CertificateVerificationServiceClient(channel);
+        // Both healthy over HTTP/1.1: both get calls (were the probes failing, both would be unhealthy and still get calls,
+        // so the next step is what tells).
+        var seen = new HashSet<string>();
+        for (var i = 0; i < 40 && seen.Count < 2; i++)
+        {
+            seen.Add((await client.VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" })).Certificate.CertificateId);
+        }
+        Assert.Equal(2, seen.Count);
+        _a.Ready = false;
+        var until = DateTime.UtcNow.AddSeconds(30);
+        var inARow = 0;
+        while (inARow < 30 && DateTime.UtcNow < until)
+        {
+            var replica = (await client.VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" })).Certificate.CertificateId;
+            inARow = replica == "replica-b" ? inARow + 1 : 0;
+            if (inARow == 0) await Task.Delay(100);
+        }
+        Assert.Equal(30, inARow);
+    }
+
+    [Fact]
     public async Task A_service_that_cannot_be_reached_is_Unavailable_with_a_message()
     {
         var dead = $"http://127.0.0.1:{ServiceProcess.FreePort()}";

@@ -34,6 +34,8 @@ internal static class GatewayExtensions
 
         builder.Services.AddReverseProxy()
             .LoadFromMemory(ProxyRoutes.Routes(), ProxyRoutes.Clusters(addresses, options));
+        // Probes over HTTP/1.1 to management ports, h2c to gRPC ports (YARP's default would use the cluster's HTTP/2).
+        builder.Services.AddSingleton<Yarp.ReverseProxy.Health.IProbingRequestFactory, ProbingRequestFactory>();
 
         // A gRPC caller without a valid token gets UNAUTHENTICATED as a gRPC status, not a bare HTTP 401.
         builder.Services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
