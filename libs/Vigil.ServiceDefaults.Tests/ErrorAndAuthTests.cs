@@ -64,4 +64,19 @@ public sealed class ErrorAndAuthTests
         });
         Assert.Contains("DevelopmentKey", ex.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(new byte[] { 0x00 })]                                     // field number 0
+    [InlineData(new byte[] { 0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0x41 })]  // a string claiming 2 GiB
+    public async Task Bytes_that_are_not_a_message_are_InvalidArgument_not_Unknown(byte[] body)
+    {
+        await using var app = await TestHost.StartAsync();
+        var raw = Marshallers.Create<byte[]>(b => b, b => b);
+        var method = new Method<byte[], byte[]>(MethodType.Unary, "vigil.tests.v1.ProbeService", "Fail", raw, raw);
+        var invoker = app.Channel(TestTokens.Learner("l1")).CreateCallInvoker();
+        var ex = await RpcAssert.ThrowsAsync(StatusCode.InvalidArgument, async () => await invoker.AsyncUnaryCall(method, null, new CallOptions(), body));
+        Assert.Contains("FailRequest", ex.Status.Detail, StringComparison.Ordinal);
+        // The service still answers a good request.
+        await new ProbeService.ProbeServiceClient(app.Channel()).FailAsync(new FailRequest { Kind = "none" });
+    }
 }

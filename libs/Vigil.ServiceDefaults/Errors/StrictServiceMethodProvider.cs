@@ -1,0 +1,92 @@
+using System.Reflection;
+using Google.Protobuf;
+using Grpc.AspNetCore.Server.Model;
+using Grpc.Core;
+using Microsoft.AspNetCore.Routing;
+
+namespace Vigil.ServiceDefaults.Errors;
+
+/// <summary>
+/// Binds gRPC services like grpc-dotnet's own binder, but with request marshallers that turn bytes which are
+/// not a valid message into InvalidArgument. grpc-dotnet reads a unary request before any interceptor runs
+/// and reports a parse failure as Unknown ("Exception was thrown by handler."); a malformed request is the
+/// caller's fault and must say so.
+/// </summary>
+internal sealed class StrictServiceMethodProvider<TService> : IServiceMethodProvider<TService>
+    where TService : class
+{
+    public void OnServiceMethodDiscovery(ServiceMethodProviderContext<TService> context)
+    {
+        var bind = FindBindMethod(typeof(TService));
+        if (bind is null) return;
+        var binder = new Binder(context);
+        bind.Invoke(null, [binder, null]);
+    }
+
+    private static MethodInfo? FindBindMethod(Type serviceType)
+    {
+        for (var t = serviceType; t is not null; t = t.BaseType)
+        {
+            var attribute = t.GetCustomAttribute<BindServiceMethodAttribute>(inherit: false);
+            if (attribute is null) continue;
+            return attribute.BindType.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+                .FirstOrDefault(m => m.Name == attribute.BindMethodName && m.GetParameters() is { Length: 2 } p && p[0].ParameterType == typeof(ServiceBinderBase));
+        }
+        return null;
+    }
+
+    private sealed class Binder(ServiceMethodProviderContext<TService> context) : ServiceBinderBase
+    {
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) =>
+            context.AddUnaryMethod(Strict(method), Metadata(method.Name, typeof(TRequest), typeof(ServerCallContext)),
+                Invoker<UnaryServerMethod<TService, TRequest, TResponse>>(method.Name, typeof(TRequest), typeof(ServerCallContext)));
+
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler) =>
+            context.AddClientStreamingMethod(Strict(method), Metadata(method.Name, typeof(IAsyncStreamReader<TRequest>), typeof(ServerCallContext)),
+                Invoker<ClientStreamingServerMethod<TService, TRequest, TResponse>>(method.Name, typeof(IAsyncStreamReader<TRequest>), typeof(ServerCallContext)));
+
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler) =>
+            context.AddServerStreamingMethod(Strict(method), Metadata(method.Name, typeof(TRequest), typeof(IServerStreamWriter<TResponse>), typeof(ServerCallContext)),
+                Invoker<ServerStreamingServerMethod<TService, TRequest, TResponse>>(method.Name, typeof(TRequest), typeof(IServerStreamWriter<TResponse>), typeof(ServerCallContext)));
+
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler) =>
+            context.AddDuplexStreamingMethod(Strict(method), Metadata(method.Name, typeof(IAsyncStreamReader<TRequest>), typeof(IServerStreamWriter<TResponse>), typeof(ServerCallContext)),
+                Invoker<DuplexStreamingServerMethod<TService, TRequest, TResponse>>(method.Name, typeof(IAsyncStreamReader<TRequest>), typeof(IServerStreamWriter<TResponse>), typeof(ServerCallContext)));
+
+        private static MethodInfo Handler(string name, Type[] parameters) =>
+            typeof(TService).GetMethod(name, BindingFlags.Public | BindingFlags.Instance, parameters)
+            ?? throw new InvalidOperationException($"{typeof(TService).Name} has no method {name}.");
+
+        private static TDelegate Invoker<TDelegate>(string name, params Type[] parameters) where TDelegate : Delegate =>
+            (TDelegate)Delegate.CreateDelegate(typeof(TDelegate), Handler(name, parameters));
+
+        // The same endpoint metadata grpc-dotnet gives: the service's and the method's attributes ([Authorize]…), POST only.
+        private static List<object> Metadata(string name, params Type[] parameters)
+        {
+            var metadata = new List<object>();
+            metadata.AddRange(typeof(TService).GetCustomAttributes(inherit: true));
+            metadata.AddRange(Handler(name, parameters).GetCustomAttributes(inherit: true));
+            metadata.Add(new HttpMethodMetadata(["POST"], acceptCorsPreflight: true));
+            return metadata;
+        }
+
+        private static Method<TRequest, TResponse> Strict<TRequest, TResponse>(Method<TRequest, TResponse> method)
+        {
+            var inner = method.RequestMarshaller;
+            var strict = new Marshaller<TRequest>(
+                inner.ContextualSerializer,
+                ctx =>
+                {
+                    try
+                    {
+                        return inner.ContextualDeserializer(ctx);
+                    }
+                    catch (InvalidProtocolBufferException)
+                    {
+                        throw GrpcErrors.InvalidArgument("request", $"The request is not a valid {typeof(TRequest).Name}.");
+                    }
+                });
+            return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, strict, method.ResponseMarshaller);
+        }
+    }
+}
