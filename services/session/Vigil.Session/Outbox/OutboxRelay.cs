@@ -61,50 +61,62 @@ internal sealed partial class OutboxRelay(
         var o = options.Value;
         var published = 0;
         var pending = await db.SortedSetRangeByRankAsync(keys.OutboxPending, 0, 999);
-        foreach (var member in pending)
+        // Sessions side by side (Redis groups their fsyncs); one session's events stay in order.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = o.OutboxRelayConcurrency, CancellationToken = ct };
+        try
         {
-            if (ct.IsCancellationRequested) break;
-            var sessionId = member.ToString();
-            var lease = keys.OutboxLease(sessionId);
-            if (!await db.StringSetAsync(lease, _holder, o.OutboxLeaseDuration, When.NotExists)) continue;
-            try
+            await Parallel.ForEachAsync(pending, parallel, async (member, _) =>
+                Interlocked.Add(ref published, await RelaySessionAsync(db, o, member.ToString(), ct)));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        return published;
+    }
+
+    /// <summary>Relays one session's outbox under its lease; returns how many events were published.</summary>
+    private async Task<int> RelaySessionAsync(IDatabase db, SessionServiceOptions o, string sessionId, CancellationToken ct)
+    {
+        var published = 0;
+        var lease = keys.OutboxLease(sessionId);
+        if (!await db.StringSetAsync(lease, _holder, o.OutboxLeaseDuration, When.NotExists)) return 0;
+        try
+        {
+            var outbox = keys.Session(sessionId).Outbox;
+            foreach (var line in await db.ListRangeAsync(outbox))
             {
-                var outbox = keys.Session(sessionId).Outbox;
-                foreach (var line in await db.ListRangeAsync(outbox))
+                var text = line.ToString();
+                var entry = OutboxEntry.Deserialize(text);
+                if (entry is null)
                 {
-                    var text = line.ToString();
-                    var entry = OutboxEntry.Deserialize(text);
-                    if (entry is null)
-                    {
-                        LogUnreadable(logger, sessionId);
-                        continue;
-                    }
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    timeout.CancelAfter(o.PublishTimeout);
-                    try
-                    {
-                        await bus.Publish(entry.Value.Event, entry.Value.Type, timeout.Token);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-                    {
-                        LogPublishFailed(logger, sessionId, entry.Value.Type.Name, ex);
-                        break;
-                    }
-                    // Confirmed by the broker: only now does it leave the outbox.
-                    await db.ListRemoveAsync(outbox, line, 1);
-                    published++;
-                    LogPublished(logger, entry.Value.Type.Name, sessionId);
+                    LogUnreadable(logger, sessionId);
+                    continue;
                 }
-                if (await db.ListLengthAsync(outbox) == 0)
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(o.PublishTimeout);
+                try
                 {
-                    var bound = (time.GetUtcNow() - o.OutboxAnnounceGrace).ToUnixTimeMilliseconds();
-                    await db.ScriptEvaluateAsync(Scripts.RemoveIfOlder, [keys.OutboxPending], [sessionId, bound]);
+                    await bus.Publish(entry.Value.Event, entry.Value.Type, timeout.Token);
                 }
+                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    LogPublishFailed(logger, sessionId, entry.Value.Type.Name, ex);
+                    break;
+                }
+                // Confirmed by the broker: only now does it leave the outbox.
+                await db.ListRemoveAsync(outbox, line, 1);
+                published++;
+                LogPublished(logger, entry.Value.Type.Name, sessionId);
             }
-            finally
+            if (await db.ListLengthAsync(outbox) == 0)
             {
-                await db.ScriptEvaluateAsync(Scripts.ReleaseLease, [lease], [_holder]);
+                var bound = (time.GetUtcNow() - o.OutboxAnnounceGrace).ToUnixTimeMilliseconds();
+                await db.ScriptEvaluateAsync(Scripts.RemoveIfOlder, [keys.OutboxPending], [sessionId, bound]);
             }
+        }
+        finally
+        {
+            await db.ScriptEvaluateAsync(Scripts.ReleaseLease, [lease], [_holder]);
         }
         return published;
     }

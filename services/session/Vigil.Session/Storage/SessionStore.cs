@@ -111,16 +111,16 @@ internal sealed class SessionStore(IConnectionMultiplexer redis, RedisKeys keys)
     {
         var k = keys.Session(sessionId);
         static RedisValue Flag(bool b) => b ? "1" : "0";
-        var r = (RedisResult[])(await Db.ScriptEvaluateAsync(Scripts.Heartbeat,
+        var script = Db.ScriptEvaluateAsync(Scripts.Heartbeat,
             [k.Hash, k.Incidents, k.OpenIncidents],
-            [now.ToUnixTimeMilliseconds(), Flag(headphones), Flag(cameraOff), Flag(screenShareOff), Flag(focusLost), Flag(micOff)]))!;
-        var reply = r.Select(x => x.ToString()).ToArray();
-        if (reply[0] == "ok")
-        {
-            // Watched by every replica's sweeper: the connection counts as lost at now + gap.
-            await Db.SortedSetAddAsync(keys.HeartbeatDue, sessionId, (now + gap).ToUnixTimeMilliseconds());
-        }
-        return reply;
+            [now.ToUnixTimeMilliseconds(), Flag(headphones), Flag(cameraOff), Flag(screenShareOff), Flag(focusLost), Flag(micOff)]);
+        // Watched by every replica's sweeper: the connection counts as lost at now + gap. Sent with the script
+        // (one round trip, one fsync) rather than after it; GT keeps a late heartbeat from moving it back. For a
+        // session that turns out closed, the sweeper finds it gone and drops it.
+        var due = Db.SortedSetAddAsync(keys.HeartbeatDue, sessionId, (now + gap).ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan);
+        var r = (RedisResult[])(await script)!;
+        await due;
+        return r.Select(x => x.ToString()).ToArray();
     }
 
     /// <summary>Runs the finish script; returns its reply.</summary>
