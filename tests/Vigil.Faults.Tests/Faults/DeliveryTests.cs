@@ -155,11 +155,11 @@ public sealed class DeliveryTests(FaultStack stack, ITestOutputHelper output) : 
         var appliedBySecond = Results(second.Output, ids, "Applied");
         var duplicatesBySecond = Results(second.Output, ids, "Duplicate");
         var appliedTwice = appliedByFirst.Intersect(appliedBySecond).Count();
-        var redelivered = appliedByFirst.Intersect(duplicatesBySecond).Count();
-        var applied = appliedByFirst.Union(appliedBySecond).Count();
 
-        // Every fact is on its learner's dashboard (a sample of them, read as each learner).
-        var sample = facts.Where((_, i) => i % 20 == 0).ToList();
+        // Every fact is on its learner's dashboard, read as each learner: the store is the proof. The logs only
+        // tell who applied what: the killed process may have applied a fact whose log line was still queued in
+        // its console logger when SIGKILL came; the redelivery then finds it a duplicate.
+        var sample = facts;
         var onDashboard = 0;
         foreach (var f in sample)
         {
@@ -167,11 +167,10 @@ public sealed class DeliveryTests(FaultStack stack, ITestOutputHelper output) : 
             var dashboard = await _journey.Dashboard(token).GetDashboardAsync(new GetDashboardRequest());
             if (dashboard.Entries.Count(e => e.SessionId == f.SessionId) == 1) onDashboard++;
         }
-        Figures.Print(output, "certificate consumer SIGKILL mid-backlog", $"events published: {Backlog}, applied before the kill: {appliedByFirst.Count}, events applied in all: {applied}, applied twice: {appliedTwice}, redelivered after the kill and seen as duplicates: {redelivered}, sampled dashboards with exactly one entry: {onDashboard} of {sample.Count}");
+        Figures.Print(output, "certificate consumer SIGKILL mid-backlog", $"events published: {Backlog}, applied before the kill (logged): {appliedByFirst.Count}, applied after the restart: {appliedBySecond.Count}, applied twice: {appliedTwice}, redelivered after the kill and seen as duplicates: {duplicatesBySecond.Count}, events applied (dashboards with exactly one entry): {onDashboard} of {Backlog}");
         Assert.True(appliedByFirst.Count < Backlog, "The kill came after the whole backlog: nothing was in flight.");
-        Assert.Equal(Backlog, applied);
         Assert.Equal(0, appliedTwice);
-        Assert.Equal(sample.Count, onDashboard);
+        Assert.Equal(Backlog, onDashboard);
     }
 
     /// <summary>The sessions whose fact line in the log has that result (any result when null).</summary>
