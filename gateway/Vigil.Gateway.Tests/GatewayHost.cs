@@ -29,17 +29,7 @@ public sealed class GatewayHost(IDictionary<string, string?> settings) : WebAppl
 
     public GrpcChannel Channel(string? token)
     {
-        var options = new GrpcChannelOptions { HttpHandler = Server.CreateHandler() };
-        if (token is not null)
-        {
-            options.Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, m) =>
-            {
-                m.Add("Authorization", "Bearer " + token);
-                return Task.CompletedTask;
-            }));
-            options.UnsafeUseInsecureChannelCallCredentials = true;
-        }
-        return GrpcChannel.ForAddress(Server.BaseAddress, options);
+        return TestChannel.Create(Server.BaseAddress, token, new GrpcChannelOptions { HttpHandler = Server.CreateHandler() });
     }
 
     /// <summary>Waits until every backend of a cluster is known healthy (a few health-check intervals).</summary>

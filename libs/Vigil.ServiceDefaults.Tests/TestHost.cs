@@ -49,17 +49,7 @@ internal static class TestHost
     public static GrpcChannel Channel(this WebApplication app, string? token = null)
     {
         var server = app.GetTestServer();
-        var options = new GrpcChannelOptions { HttpHandler = server.CreateHandler() };
-        if (token is not null)
-        {
-            options.Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, m) =>
-            {
-                m.Add("Authorization", "Bearer " + token);
-                return Task.CompletedTask;
-            }));
-            options.UnsafeUseInsecureChannelCallCredentials = true;
-        }
-        return GrpcChannel.ForAddress(server.BaseAddress, options);
+        return TestChannel.Create(server.BaseAddress, token, new GrpcChannelOptions { HttpHandler = server.CreateHandler() });
     }
 }
 

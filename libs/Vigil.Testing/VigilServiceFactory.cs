@@ -1,4 +1,3 @@
-using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -56,20 +55,10 @@ public class VigilServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoin
     /// <summary>A gRPC channel to the in-process server, sending <paramref name="token"/> (none when null).</summary>
     public GrpcChannel Channel(string? token)
     {
-        var options = new GrpcChannelOptions
+        return TestChannel.Create(Server.BaseAddress, token, new GrpcChannelOptions
         {
             HttpHandler = Server.CreateHandler(),
             MaxReceiveMessageSize = 16 * 1024 * 1024,
-        };
-        if (token is not null)
-        {
-            options.Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, metadata) =>
-            {
-                metadata.Add("Authorization", "Bearer " + token);
-                return Task.CompletedTask;
-            }));
-            options.UnsafeUseInsecureChannelCallCredentials = true;
-        }
-        return GrpcChannel.ForAddress(Server.BaseAddress, options);
+        });
     }
 }

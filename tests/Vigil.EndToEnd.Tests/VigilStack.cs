@@ -83,17 +83,7 @@ public sealed class VigilStack : IAsyncLifetime
     /// <summary>A gRPC channel to the gateway sending <paramref name="token"/> (none when null).</summary>
     public GrpcChannel Channel(string? token)
     {
-        var options = new GrpcChannelOptions { MaxReceiveMessageSize = 16 * 1024 * 1024 };
-        if (token is not null)
-        {
-            options.Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, metadata) =>
-            {
-                metadata.Add("Authorization", "Bearer " + token);
-                return Task.CompletedTask;
-            }));
-            options.UnsafeUseInsecureChannelCallCredentials = true;
-        }
-        return GrpcChannel.ForAddress(GatewayGrpc, options);
+        return TestChannel.Create(GatewayGrpc, token, new GrpcChannelOptions { MaxReceiveMessageSize = 16 * 1024 * 1024 });
     }
 
     /// <summary>Everything the processes logged, for a failing test's message.</summary>

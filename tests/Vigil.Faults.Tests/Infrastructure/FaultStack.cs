@@ -145,17 +145,7 @@ public sealed class FaultStack : IAsyncLifetime
     /// <summary>A channel straight to one process.</summary>
     public static GrpcChannel Channel(Uri address, string? token)
     {
-        var options = new GrpcChannelOptions { MaxReceiveMessageSize = 16 * 1024 * 1024, MaxRetryAttempts = 0 };
-        if (token is not null)
-        {
-            options.Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, metadata) =>
-            {
-                metadata.Add("Authorization", "Bearer " + token);
-                return Task.CompletedTask;
-            }));
-            options.UnsafeUseInsecureChannelCallCredentials = true;
-        }
-        return GrpcChannel.ForAddress(address, options);
+        return TestChannel.Create(address, token, new GrpcChannelOptions { MaxReceiveMessageSize = 16 * 1024 * 1024, MaxRetryAttempts = 0 });
     }
 
     /// <summary>Every process started so far, the dead ones too.</summary>

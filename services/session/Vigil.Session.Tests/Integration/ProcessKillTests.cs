@@ -16,15 +16,7 @@ public sealed class ProcessKillTests(SessionFixture f, ITestOutputHelper output)
 {
     private const int Questions = 120;
 
-    private static GrpcChannel Channel(ServiceProcess p, string token) => GrpcChannel.ForAddress(p.GrpcAddress, new GrpcChannelOptions
-    {
-        Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, m) =>
-        {
-            m.Add("Authorization", "Bearer " + token);
-            return Task.CompletedTask;
-        })),
-        UnsafeUseInsecureChannelCallCredentials = true,
-    });
+    private static GrpcChannel Channel(ServiceProcess p, string token) => TestChannel.Create(p.GrpcAddress, token);
 
     [Fact]
     public async Task Killing_the_process_right_after_acknowledgements_loses_no_acknowledged_save()
