@@ -29,11 +29,17 @@ public static class TestImages
     /// <summary>A photo of an ID card on a desk: card, header band, text-like lines, a small portrait box, MRZ lines.</summary>
     public static byte[] IdDocumentJpeg(int seed = 0) => EncodeJpeg(IdDocumentBitmap(seed, Width, Height));
 
+    /// <summary>The same ID document drawn at another size (e.g. a phone's 4000x3000), for benchmarks.</summary>
+    public static byte[] IdDocumentJpeg(int seed, int width, int height) => EncodeJpeg(IdDocumentBitmap(seed, width, height));
+
     /// <summary>The same ID document as a PNG.</summary>
     public static byte[] IdDocumentPng(int seed = 0) => EncodePng(IdDocumentBitmap(seed, Width, Height));
 
     /// <summary>A face-like drawing: head oval, hair, eyes, mouth, shoulders, in front of a wall.</summary>
     public static byte[] FaceJpeg(int seed = 0) => EncodeJpeg(FaceBitmap(seed, Width, Height));
+
+    /// <summary>The same face drawn at another size, for benchmarks.</summary>
+    public static byte[] FaceJpeg(int seed, int width, int height) => EncodeJpeg(FaceBitmap(seed, width, height));
 
     /// <summary>The same face as a PNG.</summary>
     public static byte[] FacePng(int seed = 0) => EncodePng(FaceBitmap(seed, Width, Height));

@@ -52,7 +52,8 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
 
     private InspectedPhoto Inspect(ReadOnlyMemory<byte> data, ContainerInfo container)
     {
-        using var oriented = Decode(data, container);
+        var (decoded, origin) = DecodePixels(data, container);
+        using var oriented = Prepare(decoded, origin);
         var (gray, gw, gh) = AnalysisGray(oriented);
         var metrics = Measure(gray, gw, gh);
         var problems = new List<PhotoProblem>();
@@ -94,7 +95,8 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
         return new InspectedPhoto(oriented.Width, oriented.Height, problems, metrics, hash, clean);
     }
 
-    private SKBitmap Decode(ReadOnlyMemory<byte> data, ContainerInfo container)
+    /// <summary>The decoded pixels, as the file stores them, and the EXIF orientation to apply.</summary>
+    internal (SKBitmap Bitmap, SKEncodedOrigin Origin) DecodePixels(ReadOnlyMemory<byte> data, ContainerInfo container)
     {
         using var skData = SKData.CreateCopy(data.Span);
         using var codec = SKCodec.Create(skData)
@@ -129,15 +131,21 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
                 default:
                     throw new FileRefusedException(FileRefusal.Corrupt, "The image file is damaged and cannot be read: take the photo again.");
             }
-            var oriented = ApplyOrigin(bitmap, codec.EncodedOrigin);
-            if (!ReferenceEquals(oriented, bitmap)) bitmap.Dispose();
-            return Flatten(FitWithin(oriented, _options.StoredMaxLongSide));
+            return (bitmap, codec.EncodedOrigin);
         }
         catch
         {
             bitmap.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Upright, fitted within the stored size, flattened over white (takes ownership of <paramref name="bitmap"/>).</summary>
+    internal SKBitmap Prepare(SKBitmap bitmap, SKEncodedOrigin origin)
+    {
+        var oriented = ApplyOrigin(bitmap, origin);
+        if (!ReferenceEquals(oriented, bitmap)) bitmap.Dispose();
+        return Flatten(FitWithin(oriented, _options.StoredMaxLongSide));
     }
 
     /// <summary>Turns the pixels so that the image is upright, as EXIF orientation says (before metadata is dropped).</summary>
@@ -164,7 +172,7 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
         return target;
     }
 
-    private static SKBitmap FitWithin(SKBitmap source, int maxLongSide)
+    internal static SKBitmap FitWithin(SKBitmap source, int maxLongSide)
     {
         var longSide = Math.Max(source.Width, source.Height);
         if (longSide <= maxLongSide) return source;
@@ -176,7 +184,7 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
     }
 
     /// <summary>Draws the image over white (transparent PNGs) into an opaque bitmap.</summary>
-    private static SKBitmap Flatten(SKBitmap source)
+    internal static SKBitmap Flatten(SKBitmap source)
     {
         var target = new SKBitmap(new SKImageInfo(source.Width, source.Height, SKColorType.Rgba8888, SKAlphaType.Premul));
         using (var canvas = new SKCanvas(target))
@@ -188,7 +196,7 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
         return target;
     }
 
-    private byte[] EncodeClean(SKBitmap bitmap)
+    internal byte[] EncodeClean(SKBitmap bitmap)
     {
         using var image = SKImage.FromBitmap(bitmap);
         using var encoded = image.Encode(SKEncodedImageFormat.Jpeg, _options.StoredJpegQuality);
@@ -196,7 +204,7 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
     }
 
     /// <summary>A greyscale (luma) copy with its long side at most 512 pixels, area-averaged.</summary>
-    private static (float[] Gray, int Width, int Height) AnalysisGray(SKBitmap bitmap)
+    internal static (float[] Gray, int Width, int Height) AnalysisGray(SKBitmap bitmap)
     {
         var longSide = Math.Max(bitmap.Width, bitmap.Height);
         var f = Math.Min(1.0, (double)AnalysisLongSide / longSide);

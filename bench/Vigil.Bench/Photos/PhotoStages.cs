@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Options;
+using SkiaSharp;
+using Vigil.Identity.Photos;
+using Vigil.Testing.Images;
+
+namespace Vigil.Bench.Photos;
+
+/// <summary>
+/// <c>Vigil.Bench photo-stages [--seconds S] [--sizes 800x600,2048x1536,4000x3000] [--corpus]</c>: times each stage of
+/// the identity service's photo check on the test photos, on the calling thread, with the service's own code
+/// (its <c>Photos/</c> folder is compiled into the bench). Prints per-stage median and mean ms, whole checks/s
+/// (inspection + encryption, as UploadPhoto does between receiving the bytes and writing Redis), the bare
+/// decode + re-encode of the echo ceiling for the same bytes, managed bytes allocated per check, and the
+/// metrics and hash (to see that the verdicts do not move). <c>--corpus</c> prints only the verdict, metrics,
+/// hash and stored-copy digest of every test photo.
+/// </summary>
+internal static class PhotoStages
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var seconds = double.Parse(Arg(args, "--seconds") ?? "3", CultureInfo.InvariantCulture);
+        var sizes = (Arg(args, "--sizes") ?? "800x600,2048x1536,4000x3000").Split(',')
+            .Select(s => s.Split('x')).Select(p => (W: int.Parse(p[0], CultureInfo.InvariantCulture), H: int.Parse(p[1], CultureInfo.InvariantCulture)));
+        var options = new PhotoOptions
+        {
+            EncryptionKeys = [new PhotoKey { KeyId = "bench", Key = Convert.ToBase64String(new byte[32]) }],
+            ActiveKeyId = "bench",
+        };
+        var inspector = new PhotoInspector(Options.Create(options));
+        var cipher = new PhotoCipher(Options.Create(options));
+        var photos = new List<(string Name, byte[] Data)>();
+        foreach (var (w, h) in sizes)
+        {
+            photos.Add(($"id {w}x{h}", w == TestImages.Width && h == TestImages.Height ? TestImages.IdDocumentJpeg(1) : TestImages.IdDocumentJpeg(1, w, h)));
+            if (w == TestImages.Width && h == TestImages.Height) photos.Add(($"face {w}x{h}", TestImages.FaceJpeg(1)));
+        }
+        if (args.Contains("--corpus"))
+        {
+            await CorpusAsync(inspector);
+            return 0;
+        }
+        Console.WriteLine($"photo-stages: {Environment.ProcessorCount} processor(s), {seconds:0.#} s per photo and loop, one thread, .NET {Environment.Version}, SkiaSharp {typeof(SKBitmap).Assembly.GetName().Version}");
+        foreach (var (name, data) in photos)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"{name} JPEG, {data.Length:N0} bytes");
+            Staged(inspector, cipher, data, 0.5); // warm-up
+            var stages = Staged(inspector, cipher, data, seconds);
+            double total = 0, totalCpu = 0;
+            foreach (var ((stage, ms), cpu) in stages.Stages.Zip(stages.CpuMs))
+            {
+                ms.Sort();
+                total += ms.Average();
+                totalCpu += cpu;
+                Console.WriteLine($"  {stage,-14} median {ms[ms.Count / 2],8:0.000} ms   mean {ms.Average(),8:0.000} ms   thread CPU mean {cpu,8:0.000} ms");
+            }
+            Console.WriteLine($"  {"sum of stages",-14}                   mean {total,8:0.000} ms   thread CPU mean {totalCpu,8:0.000} ms   ({stages.Runs} runs)");
+
+            var encryptData = "vigil-photo|learner|exam|PHOTO_KIND_ID_DOCUMENT|ph_bench";
+            InspectedPhoto? last = null;
+            async Task Check()
+            {
+                last = await inspector.InspectAsync(data, CancellationToken.None);
+                if (last.Accepted) cipher.Encrypt(last.CleanJpeg, encryptData);
+            }
+            var (checks, allocated, gcs, checkCpu) = await LoopAsync(Check, seconds);
+            var (bare, _, _, bareCpu) = await LoopAsync(() => { Bare(data); return Task.CompletedTask; }, seconds);
+            Console.WriteLine($"  whole check    {checks,8:0.0} /s ({1000 / checks:0.00} ms; process CPU {checkCpu:0.00} ms = {1000 / checkCpu:0.0} checks per CPU-second), {allocated / 1024.0:N0} KiB managed allocated per check, GCs gen0/1/2 {gcs}");
+            Console.WriteLine($"  bare decode + re-encode (echo ceiling) {bare,8:0.0} /s ({1000 / bare:0.00} ms; process CPU {bareCpu:0.00} ms = {1000 / bareCpu:0.0} per CPU-second); check = {100 * bareCpu / checkCpu:0}% of it by CPU");
+            Console.WriteLine($"  {last!.Width}x{last.Height} accepted={last.Accepted} mean={last.Metrics.MeanLuminance:0.00} spread={last.Metrics.LuminanceSpread:0} clipped={last.Metrics.ClippedWhiteShare:0.0000} sharpness={last.Metrics.Sharpness:0.0} phash={last.PerceptualHash:X16} stored={last.CleanJpeg.Length:N0} bytes");
+        }
+        return 0;
+    }
+
+    /// <summary>The verdict, metrics and hash of every test photo (before/after comparisons of the analysis).</summary>
+    private static async Task CorpusAsync(PhotoInspector inspector)
+    {
+        (string, byte[])[] corpus =
+        [
+            ("id-jpeg-0", TestImages.IdDocumentJpeg(0)), ("id-jpeg-1", TestImages.IdDocumentJpeg(1)), ("id-jpeg-7", TestImages.IdDocumentJpeg(7)),
+            ("id-png-0", TestImages.IdDocumentPng(0)), ("face-jpeg-0", TestImages.FaceJpeg(0)), ("face-jpeg-1", TestImages.FaceJpeg(1)),
+            ("face-jpeg-7", TestImages.FaceJpeg(7)), ("face-png-0", TestImages.FacePng(0)), ("gps-orient-6", TestImages.JpegWithGps(0, 6)),
+            ("dark", TestImages.DarkJpeg()), ("overexposed", TestImages.OverexposedJpeg()), ("blurred", TestImages.BlurredJpeg()),
+            ("blank", TestImages.BlankJpeg()), ("tiny", TestImages.TinyJpeg()),
+            ("id-2048x1536", TestImages.IdDocumentJpeg(1, 2048, 1536)), ("face-4000x3000", TestImages.FaceJpeg(1, 4000, 3000)),
+        ];
+        foreach (var (name, data) in corpus)
+        {
+            var p = await inspector.InspectAsync(data, CancellationToken.None);
+            var stored = p.CleanJpeg.Length == 0 ? "-" : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(p.CleanJpeg))[..12];
+            Console.WriteLine($"{name,-15} {p.Width}x{p.Height} [{string.Join(",", p.Problems.Select(x => x.Code))}] mean={p.Metrics.MeanLuminance:0.00} spread={p.Metrics.LuminanceSpread:0} clipped={p.Metrics.ClippedWhiteShare:0.0000} sharpness={p.Metrics.Sharpness:0.0} phash={p.PerceptualHash:X16} stored={p.CleanJpeg.Length} sha={stored}");
+        }
+    }
+
+    private sealed record StageTimes(List<(string Stage, List<double> Ms)> Stages, List<double> CpuMs, int Runs);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out Timespec time);
+
+    /// <summary>This thread's CPU time (CLOCK_THREAD_CPUTIME_ID), ms: what a stage costs whatever else the machine runs.</summary>
+    private static double ThreadCpuMs()
+    {
+        if (!OperatingSystem.IsLinux() || ClockGetTime(3, out var t) != 0) return double.NaN;
+        return (t.Seconds * 1000.0) + (t.Nanoseconds / 1e6);
+    }
+
+    /// <summary>The check's stages one after the other, as <see cref="PhotoInspector"/> runs them, each timed.</summary>
+    private static StageTimes Staged(PhotoInspector inspector, PhotoCipher cipher, byte[] data, double seconds)
+    {
+        var names = new[] { "container", "decode", "orient+fit", "flatten", "analysis grey", "measure", "hash", "encode", "encrypt" };
+        var ms = names.Select(_ => new List<double>()).ToArray();
+        var cpu = new double[names.Length];
+        var end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        var runs = 0;
+        do
+        {
+            var stage = 0;
+            var (t, c) = (Stopwatch.GetTimestamp(), ThreadCpuMs());
+            void Mark()
+            {
+                var (t2, c2) = (Stopwatch.GetTimestamp(), ThreadCpuMs());
+                ms[stage].Add(Stopwatch.GetElapsedTime(t, t2).TotalMilliseconds);
+                cpu[stage++] += c2 - c;
+                (t, c) = (t2, c2);
+            }
+            var container = ImageContainer.Read(data, 40_000_000);
+            Mark();
+            var (decoded, origin) = inspector.DecodePixels(data, container);
+            Mark();
+            var oriented = PhotoInspector.ApplyOrigin(decoded, origin);
+            if (!ReferenceEquals(oriented, decoded)) decoded.Dispose();
+            var fitted = PhotoInspector.FitWithin(oriented, new PhotoOptions().StoredMaxLongSide);
+            Mark();
+            using var flat = PhotoInspector.Flatten(fitted);
+            Mark();
+            var (gray, gw, gh) = PhotoInspector.AnalysisGray(flat);
+            Mark();
+            PhotoInspector.Measure(gray, gw, gh);
+            Mark();
+            PerceptualHash.Compute(gray, gw, gh);
+            Mark();
+            var clean = inspector.EncodeClean(flat);
+            Mark();
+            cipher.Encrypt(clean, "vigil-photo|learner|exam|PHOTO_KIND_ID_DOCUMENT|ph_bench");
+            Mark();
+            runs++;
+        }
+        while (Stopwatch.GetTimestamp() < end);
+        return new StageTimes([.. names.Zip(ms)], [.. cpu.Select(x => x / runs)], runs);
+    }
+
+    private static async Task<(double PerSecond, double AllocatedPerRun, string Gcs, double CpuMsPerRun)> LoopAsync(Func<Task> run, double seconds)
+    {
+        for (var w = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 2); Stopwatch.GetTimestamp() < w;) await run();
+        var gc0 = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu = Environment.CpuUsage.TotalTime;
+        var start = Stopwatch.GetTimestamp();
+        var end = start + (long)(seconds * Stopwatch.Frequency);
+        var runs = 0;
+        do
+        {
+            await run();
+            runs++;
+        }
+        while (Stopwatch.GetTimestamp() < end);
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var bytes = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / runs;
+        var gcs = $"{GC.CollectionCount(0) - gc0.Item1}/{GC.CollectionCount(1) - gc0.Item2}/{GC.CollectionCount(2) - gc0.Item3}";
+        return (runs / elapsed, bytes, gcs, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds / runs);
+    }
+
+    /// <summary>What the echo server does with a photo (Servers/EchoServer.cs): decode, re-encode.</summary>
+    private static void Bare(byte[] data)
+    {
+        using var bitmap = SKBitmap.Decode(data);
+        using var image = SKImage.FromBitmap(bitmap);
+        using var encoded = image.Encode(SKEncodedImageFormat.Jpeg, 90);
+    }
+
+    private static string? Arg(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
