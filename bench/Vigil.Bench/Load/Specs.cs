@@ -58,6 +58,9 @@ internal sealed class WorkerResult
     public double OpenSeconds { get; set; }
     public List<long[]>? SaveLatency { get; set; }
     public List<long[]>? HeartbeatLatency { get; set; }
+    /// <summary>Per second of the window (by intended send time): [messages, worst latency in µs].</summary>
+    public List<long[]>? SaveTimeline { get; set; }
+    public List<long[]>? HeartbeatTimeline { get; set; }
     public int FinalChecksOk { get; set; }
     public int FinalChecksFailed { get; set; }
     public List<string> SubmittedSessions { get; set; } = [];

@@ -29,6 +29,8 @@ internal sealed class StreamWorker
     private long _hbSent, _hbReplies, _hbInWindow, _savesSent, _saveAcks, _saveAcksInWindow, _saveRejected, _warnings;
     private int _dropped;
     private volatile bool _finishing;
+    private Timeline _saveTimeline = new(0);
+    private Timeline _heartbeatTimeline = new(0);
 
     private StreamWorker(StreamSpec spec) => _spec = spec;
 
@@ -149,7 +151,11 @@ internal sealed class StreamWorker
                         {
                             Interlocked.Increment(ref _hbReplies);
                             if (InWindow(now)) Interlocked.Increment(ref _hbInWindow);
-                            if (InWindow(hb)) _heartbeatLatency.RecordTicks(now - hb);
+                            if (InWindow(hb))
+                            {
+                                _heartbeatLatency.RecordTicks(now - hb);
+                                _heartbeatTimeline.Record(hb - _windowStart, now - hb);
+                            }
                             l.InFlight?.Release();
                         }
                         break;
@@ -158,7 +164,11 @@ internal sealed class StreamWorker
                         {
                             Interlocked.Increment(ref _saveAcks);
                             if (InWindow(now)) Interlocked.Increment(ref _saveAcksInWindow);
-                            if (InWindow(sv)) _saveLatency.RecordTicks(now - sv);
+                            if (InWindow(sv))
+                            {
+                                _saveLatency.RecordTicks(now - sv);
+                                _saveTimeline.Record(sv - _windowStart, now - sv);
+                            }
                             if (r.SaveAck.Sequence > l.LastAcked) l.LastAcked = r.SaveAck.Sequence;
                             l.InFlight?.Release();
                         }
@@ -207,6 +217,8 @@ internal sealed class StreamWorker
         _go = Stopwatch.GetTimestamp();
         _windowStart = _go + (long)(_spec.WarmupSeconds * TicksPerSecond);
         _windowEnd = _windowStart + (long)(_spec.DurationSeconds * TicksPerSecond);
+        _saveTimeline = new Timeline((int)Math.Ceiling(_spec.DurationSeconds));
+        _heartbeatTimeline = new Timeline((int)Math.Ceiling(_spec.DurationSeconds));
         var live = _learners.Where(l => l.Call is not null).ToList();
         var senders = _spec.Mode == "saturate"
             ? live.Select(l => Task.Run(() => SaturateAsync(l)))
@@ -336,6 +348,8 @@ internal sealed class StreamWorker
         r.WindowSeconds = _spec.DurationSeconds;
         r.SaveLatency = _saveLatency.Export();
         r.HeartbeatLatency = _heartbeatLatency.Export();
+        r.SaveTimeline = _saveTimeline.Export();
+        r.HeartbeatTimeline = _heartbeatTimeline.Export();
     }
 
     private async Task FinalChecksAsync(WorkerResult result)

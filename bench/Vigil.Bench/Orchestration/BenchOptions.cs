@@ -27,10 +27,20 @@ internal sealed class BenchOptions
     /// <summary>Fresh learners prepared for the identity photo scenario (0: enough for about 150 photos/s).</summary>
     public int PhotoPool { get; set; }
     public bool Pin { get; set; } = true;
+    /// <summary>Setup (learners verified and started) with the servers on every core, re-pinned before the first scenario.</summary>
+    public bool SetupUnpinned { get; set; }
+    /// <summary>Folder for a heap snapshot of the session process with every exam-day stream open (dotnet-gcdump).</summary>
+    public string? GcDump { get; set; }
     public bool Smoke { get; set; }
     public string? Output { get; set; }
     public int Seed { get; set; } = Environment.TickCount;
     public string? Only { get; set; }
+    /// <summary>Extra environment for every server process (services, gateways, echo server): runtime knobs to compare.</summary>
+    public Dictionary<string, string> ServerEnv { get; } = [];
+
+    /// <summary>Whether <c>--only</c> selects the scenario <paramref name="name"/> (every scenario without it).</summary>
+    public bool Selects(string name) =>
+        Only is null || Only.Split(',', StringSplitOptions.RemoveEmptyEntries).Any(p => name.StartsWith(p, StringComparison.Ordinal));
 
     public static BenchOptions Parse(string[] args)
     {
@@ -80,9 +90,16 @@ internal sealed class BenchOptions
                 case "--setup-concurrency": o.SetupConcurrency = I(); break;
                 case "--photo-pool": o.PhotoPool = I(); break;
                 case "--no-pin": o.Pin = false; break;
+                case "--setup-unpinned": o.SetupUnpinned = true; break;
+                case "--gcdump": o.GcDump = Next(); break;
                 case "--out": o.Output = Next(); break;
                 case "--seed": o.Seed = I(); break;
                 case "--only": o.Only = Next(); break;
+                case "--server-env":
+                    var kv = Next().Split('=', 2);
+                    if (kv.Length != 2 || kv[0].Length == 0) throw new ArgumentException("--server-env takes NAME=VALUE");
+                    o.ServerEnv[kv[0]] = kv[1];
+                    break;
                 default: throw new ArgumentException($"Unknown flag {args[i]}. See bench/run.sh --help.");
             }
         }
@@ -111,7 +128,15 @@ internal sealed class BenchOptions
           --photo-pool N          fresh learners for the identity photo scenario (default: enough for 150 photos/s)
           --decisions N           board decisions in the decision-to-dashboard burst (default 2000)
           --no-pin                do not pin load to core 0 and servers to core 1
+          --setup-unpinned        let the servers use every core during the setup (learners verified and started:
+                                  two photo checks each), then pin them back before anything is measured; for
+                                  large runs, whose setup is the slowest part
           --out FILE              JSON results (default bench/results/latest.json)
-          --only LIST             comma-separated scenario prefixes (e.g. echo,session,redis)
+          --server-env NAME=VALUE extra environment for every server process, echo included (repeatable), e.g.
+                                  DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, to compare runtime settings
+          --gcdump DIR            heap snapshot of the session process once every exam-day stream is open, before
+                                  the window (dotnet-gcdump must be installed as a global tool), and its report
+          --only LIST             comma-separated scenario prefixes (e.g. echo,session,redis; exam-day; board,
+                                  which runs the exam day too, for its submitted sessions)
         """;
 }

@@ -19,6 +19,8 @@ internal sealed class ScenarioResult
     [JsonPropertyName("saves_per_second")] public double SavesPerSecond { get; set; }
     [JsonPropertyName("latency")] public LatencySummary? Latency { get; set; }
     [JsonPropertyName("heartbeat_latency")] public LatencySummary? HeartbeatLatency { get; set; }
+    [JsonPropertyName("save_timeline")] public List<TimelineSecond>? SaveTimeline { get; set; }
+    [JsonPropertyName("heartbeat_timeline")] public List<TimelineSecond>? HeartbeatTimeline { get; set; }
     [JsonPropertyName("unanswered")] public long Unanswered { get; set; }
     [JsonPropertyName("errors")] public long Errors { get; set; }
     [JsonPropertyName("error_samples")] public List<string> ErrorSamples { get; set; } = [];

@@ -53,6 +53,7 @@ internal static class Runner
         did.Add(o.Pin
             ? "pinned: the load (this orchestrator and its worker processes) to core 0 with taskset; every server (identity, session, certificate, gateways, echo server, Redis, RabbitMQ) to core 1, with DOTNET_PROCESSOR_COUNT=1"
             : "not pinned");
+        if (o.ServerEnv.Count > 0) did.Add("server environment added: " + string.Join(" ", o.ServerEnv.Select(kv => $"{kv.Key}={kv.Value}")));
         did.Add($"services run from their {ServiceProcess.BuildConfiguration} build output as real processes on loopback, logging at Warning");
         try
         {
@@ -85,6 +86,12 @@ internal static class Runner
 
         // --- Setup: an exam, and learners verified and started through the gateway with the real RPCs.
         var setup = new Setup(runId, Log);
+        var unpinnedSetup = o.Pin && o.SetupUnpinned && Environment.ProcessorCount > 1;
+        if (unpinnedSetup)
+        {
+            stack.PinServers($"0-{Environment.ProcessorCount - 1}");
+            did.Add("setup ran with the servers on every core (--setup-unpinned); they were pinned back to core 1 before the first measurement");
+        }
         await setup.CreateExamAsync(sessionDirect);
         Log($"exam {setup.ExamId}; preparing {o.Learners} learners through the gateway (register, system check, microphone, ID photo, face photo, start)");
         var learners = await setup.PrepareAsync(gateway0, 0, o.Learners, o.SetupConcurrency);
@@ -95,6 +102,7 @@ internal static class Runner
         report.Setup["photos_uploaded"] = photos;
         report.Setup["photos_rejected"] = setup.PhotosRejected;
         report.Setup["photo_validations_per_second_in_setup"] = setup.PhotoSeconds > 0 ? Math.Round(photos / setup.PhotoSeconds, 1) : 0;
+        report.Setup["setup_servers_on_every_core"] = unpinnedSetup ? 1 : 0;
         report.Setup["photo_upload_p50_ms"] = setup.PhotoLatency.PercentileMs(50);
         report.Setup["photo_upload_p99_ms"] = setup.PhotoLatency.PercentileMs(99);
         foreach (var (e, c) in setup.Errors.OrderByDescending(e => e.Value).Take(10)) report.Problems.Add($"setup: {c}x {e}");
@@ -102,7 +110,7 @@ internal static class Runner
         did.Add($"setup: {learners.Count} learners verified and started through the gateway ({o.SetupConcurrency} at a time): {photos} photo uploads, the start-of-exam burst");
 
         // Fresh learners for the identity photo scenario: system check and microphone test done, no photo yet.
-        var photoPoolSize = learners.Count == 0 ? 0 : o.PhotoPool > 0 ? o.PhotoPool : (int)Math.Min(20000, o.Rounds * (o.RoundSeconds + o.WarmupSeconds) * 150);
+        var photoPoolSize = learners.Count == 0 || !o.Selects("photo-identity") ? 0 : o.PhotoPool > 0 ? o.PhotoPool : (int)Math.Min(20000, o.Rounds * (o.RoundSeconds + o.WarmupSeconds) * 150);
         var photoPool = new ConcurrentQueue<(Metadata, string, string)>();
         if (photoPoolSize > 0)
         {
@@ -125,6 +133,8 @@ internal static class Runner
                 finally { gate.Release(); }
             }));
         }
+
+        if (unpinnedSetup) stack.PinServers(Pinning.ServerCore);
 
         // --- The scenarios of each round, shuffled per round.
         var sat = learners.Take(o.SaturateStreams).ToList();
@@ -196,11 +206,7 @@ internal static class Runner
             defs.Add(("photo-identity-direct", () => scenarios.RawAsync("photo-identity-direct", $"identity UploadPhoto of the same ID photo, fresh learners, {o.PhotoConcurrency} uploads in flight",
                 () => Scenarios.PhotosAsync(identityDirect, () => photoPool.TryDequeue(out var p) ? p : null, o.PhotoConcurrency, o.WarmupSeconds, o.RoundSeconds))));
         }
-        if (o.Only is not null)
-        {
-            var prefixes = o.Only.Split(',', StringSplitOptions.RemoveEmptyEntries);
-            defs = [.. defs.Where(d => prefixes.Any(p => d.Name.StartsWith(p, StringComparison.Ordinal)))];
-        }
+        defs = [.. defs.Where(d => o.Selects(d.Name))];
         did.Add($"{o.Rounds} round(s) of {defs.Count} scenarios in shuffled order (seed {o.Seed}), {o.WarmupSeconds} s warm-up + {o.RoundSeconds} s measured each");
 
         var rng = new Random(o.Seed);
@@ -224,7 +230,8 @@ internal static class Runner
         await mux.DisposeAsync();
 
         // --- The exam day: every learner on their own connection through the gateways, open loop.
-        if (learners.Count > 0 && o.Only is null)
+        // The board burst needs the exam day's submitted sessions: selecting "board" runs both.
+        if (learners.Count > 0 && (o.Selects("exam-day") || o.Selects("board")))
         {
             var perProcess = (int)Math.Ceiling(learners.Count / (double)o.ClientProcesses);
             var specs = learners.Chunk(perProcess).Select((chunk, p) => new StreamSpec
@@ -267,9 +274,14 @@ internal static class Runner
                     DurationSeconds = 2,
                     QuestionIds = [.. Setup.QuestionIds],
                 };
-                await scenarios.StreamsAsync("warm-up", "warm-up of the fresh session process", [warmSpec]);
+                // Both paths of the stream: heartbeats, then saves (each its own Redis script and messages).
+                await scenarios.StreamsAsync("warm-up", "warm-up of the fresh session process (heartbeats)", [warmSpec]);
+                warmSpec.Kind = "save";
+                await scenarios.StreamsAsync("warm-up", "warm-up of the fresh session process (saves)", [warmSpec]);
                 await Task.Delay(TimeSpan.FromSeconds(2));
             }
+            var gcBefore = await ServerDiagnostics.GcAsync(stack.Session.HttpAddress);
+            var redisBefore = await ServerDiagnostics.RedisAsync(redis);
             var rssBefore = ProcStats.RssBytes(stack.Session.Pid);
             var gwRssBefore = stack.Gateways.Sum(g => ProcStats.RssBytes(g.Pid));
             long rssOpen = 0, gwRssOpen = 0;
@@ -277,8 +289,12 @@ internal static class Runner
             {
                 rssOpen = ProcStats.RssBytes(stack.Session.Pid);
                 gwRssOpen = stack.Gateways.Sum(g => ProcStats.RssBytes(g.Pid));
-                return Task.CompletedTask;
+                return o.GcDump is null ? Task.CompletedTask : HeapSnapshot.TakeAsync(stack.Session.Pid, o.GcDump, Log);
             });
+            // What could explain a tail: the session's garbage collections and Redis's forks/AOF rewrites over
+            // the exam day (streams opening to final checks), and the worst seconds of the window.
+            ServerDiagnostics.AddDelta(exam.Extra, gcBefore, await ServerDiagnostics.GcAsync(stack.Session.HttpAddress));
+            ServerDiagnostics.AddDelta(exam.Extra, redisBefore, await ServerDiagnostics.RedisAsync(redis), "redis_latest_fork_usec", "redis_aof_current_size", "redis_used_memory");
             var opened = Math.Max(1, exam.Streams);
             exam.Extra["session_rss_before_mb"] = Math.Round(rssBefore / 1048576.0, 1);
             exam.Extra["session_rss_streams_open_mb"] = Math.Round(rssOpen / 1048576.0, 1);
@@ -291,16 +307,19 @@ internal static class Runner
             report.ExamDay = exam;
             Log($"  exam day: {exam.Streams} streams open ({exam.StreamsFailed} failed to open, {exam.StreamsDropped} dropped), {exam.HeartbeatsPerSecond} hb/s, {exam.SavesPerSecond} saves/s" + (exam.Latency is { } l ? $", save p99 {l.P99:F2} ms" : "") + $", session RSS {(rssOpen - rssBefore) / 1024.0 / opened:F1} KB/stream");
             foreach (var e in exam.ErrorSamples.Take(5)) Log("    " + e);
+            Log("    worst seconds for saves (second of the window: saves, worst ms): " + string.Join(", ",
+                (exam.SaveTimeline ?? []).OrderByDescending(t => t.MaxMs).Take(6).Select(t => $"{t.Second}: {t.Messages}, {t.MaxMs:F0}")));
+            Log("    session GC and Redis over the exam day: " + string.Join(", ", exam.Extra.Where(kv => kv.Key.StartsWith("gc_", StringComparison.Ordinal) || kv.Key.StartsWith("redis_", StringComparison.Ordinal)).Select(kv => $"{kv.Key} {kv.Value}")));
 
             // --- Board decisions on the submitted sessions, watched on the learners' dashboards.
             var submitted = scenarios.Submitted.ToHashSet(StringComparer.Ordinal);
             var decided = learners.Where(l => submitted.Contains(l.SessionId)).Take(o.Decisions).ToList();
-            if (decided.Count > 0)
+            if (decided.Count > 0 && o.Selects("board"))
             {
                 Log($"board: {decided.Count} decisions");
                 report.Board = await scenarios.BoardAsync(gateway0, decided, 64);
             }
-            else report.Problems.Add("no submitted session: the board-to-dashboard scenario did not run");
+            else if (decided.Count == 0) report.Problems.Add("no submitted session: the board-to-dashboard scenario did not run");
         }
         else if (learners.Count == 0)
         {

@@ -39,7 +39,7 @@ internal sealed class Stack : IAsyncDisposable
         var echoGrpc = ServiceProcess.FreePort();
         var echoHttp = ServiceProcess.FreePort();
         s.Echo = Child.Start(["echo-server", "--grpc-port", echoGrpc.ToString(System.Globalization.CultureInfo.InvariantCulture), "--http-port", echoHttp.ToString(System.Globalization.CultureInfo.InvariantCulture)], core,
-            new Dictionary<string, string> { ["DOTNET_PROCESSOR_COUNT"] = o.Pin ? "1" : Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            new Dictionary<string, string>(o.ServerEnv) { ["DOTNET_PROCESSOR_COUNT"] = o.Pin ? "1" : Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         s._owned.Add(s.Echo);
         s.EchoAddress = $"http://127.0.0.1:{echoGrpc}";
 
@@ -51,11 +51,13 @@ internal sealed class Stack : IAsyncDisposable
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         };
         if (o.Pin) common["DOTNET_PROCESSOR_COUNT"] = "1";
+        foreach (var (k, v) in o.ServerEnv) common[k] = v;
         s._common = common;
         s._core = core;
 
         log("starting identity, session and certificate");
-        var identity = Start("services/identity/Vigil.Identity", common, null, core);
+        // Two photo checks at once even on its one core, so that an unpinned setup (--setup-unpinned) uses both cores.
+        var identity = Start("services/identity/Vigil.Identity", common, new() { ["Photos:MaxConcurrentDecodes"] = "2" }, core);
         var certificate = Start("services/certificate/Vigil.Certificate", common, null, core);
         s.Identity = await identity;
         s._owned.Add(s.Identity);
@@ -117,6 +119,12 @@ internal sealed class Stack : IAsyncDisposable
         var p = await ServiceProcess.StartAsync(project, settings, grpcPort, httpPort, TimeSpan.FromSeconds(90));
         if (core is not null) Pinning.Pin(p.Pid, core);
         return p;
+    }
+
+    /// <summary>Pins every server process (Redis and RabbitMQ included) to <paramref name="cores"/>.</summary>
+    public void PinServers(string cores)
+    {
+        foreach (var pid in ServerPids().Values.SelectMany(p => p)) Pinning.Pin(pid, cores);
     }
 
     /// <summary>The server processes by role, for CPU and memory sampling.</summary>
