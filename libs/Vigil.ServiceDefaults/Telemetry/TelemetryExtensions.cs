@@ -25,6 +25,7 @@ public static class TelemetryExtensions
                 m.AddAspNetCoreInstrumentation()
                     .AddMeter(MeterPrefix + "*")
                     .AddMeter("MassTransit")
+                    .AddMeter("System.Runtime")
                     .AddPrometheusExporter();
                 if (otlp) m.AddOtlpExporter();
             })
