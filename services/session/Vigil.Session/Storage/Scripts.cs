@@ -98,14 +98,28 @@ internal static class Scripts
         if state ~= '1' then return {'closed', state} end
         local now = ARGV[1]
         redis.call('HSET', KEYS[1], 'last_hb', now)
-        close_incident(KEYS[1], KEYS[2], KEYS[3], '1', now)
+        -- The open incidents in one read (usually none): only those are closed, only missing ones opened.
+        local open = {}
+        local flat = redis.call('HGETALL', KEYS[3])
+        for i = 1, #flat, 2 do open[flat[i]] = flat[i + 1] end
+        local function close_open(kind)
+          local id = open[kind]
+          if not id then return end
+          local v = redis.call('HGET', KEYS[2], id)
+          if v then
+            local k, s, e, d = parse_incident(v)
+            redis.call('HSET', KEYS[2], id, k .. '|' .. s .. '|' .. now .. '|' .. d)
+          end
+          redis.call('HDEL', KEYS[3], kind)
+        end
+        close_open('1')
         local result = {'ok', f[2]}
         for k = 2, 6 do
           local kind = tostring(k)
           if ARGV[k] == '1' then
-            if open_incident(KEYS[1], KEYS[2], KEYS[3], kind, now, '') then table.insert(result, kind) end
+            if not open[kind] and open_incident(KEYS[1], KEYS[2], KEYS[3], kind, now, '') then table.insert(result, kind) end
           else
-            close_incident(KEYS[1], KEYS[2], KEYS[3], kind, now)
+            close_open(kind)
           end
         end
         return result

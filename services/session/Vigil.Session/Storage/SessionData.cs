@@ -22,6 +22,8 @@ internal sealed class SessionData
     public required string Rev { get; init; }
     public DateTimeOffset? SubmittedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
+    /// <summary>The exam as it was when the session started; shared with the other sessions of the same snapshot
+    /// (<see cref="ExamSnapshots"/>): read it, clone it before changing it.</summary>
     public required Exam Exam { get; init; }
     public required bool IdDocumentPhotoAccepted { get; init; }
     public required bool FacePhotoAccepted { get; init; }
@@ -83,7 +85,7 @@ internal sealed class SessionData
             Rev = Get("rev").IsNullOrEmpty ? "0" : Get("rev").ToString(),
             SubmittedAt = OptMs(Get("submitted_at")),
             FinishedAt = OptMs(Get("finished_at")),
-            Exam = Exam.Parser.ParseFrom((byte[])Get("exam")!),
+            Exam = ExamSnapshots.Parse((byte[])Get("exam")!),
             IdDocumentPhotoAccepted = Get("id_photo") == 1,
             FacePhotoAccepted = Get("face_photo") == 1,
             StartRequest = Get("start_request").ToString(),
