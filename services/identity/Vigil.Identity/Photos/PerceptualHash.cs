@@ -9,11 +9,11 @@ namespace Vigil.Identity.Photos;
 internal static class PerceptualHash
 {
     private const int Size = 32;
-    private static readonly double[,] Cosines = BuildCosines();
+    private static readonly double[] Cosines = BuildCosines();
 
-    public static ulong Compute(float[] gray, int width, int height)
+    public static ulong Compute(ReadOnlySpan<float> gray, int width, int height)
     {
-        var small = new double[Size, Size];
+        Span<double> small = stackalloc double[Size * Size];
         // Area average into 32x32 cells.
         for (var cy = 0; cy < Size; cy++)
         {
@@ -31,26 +31,37 @@ internal static class PerceptualHash
                         c++;
                     }
                 }
-                small[cy, cx] = c == 0 ? 0 : s / c;
+                small[(cy * Size) + cx] = c == 0 ? 0 : s / c;
             }
         }
-        var coefficients = new double[64];
+        // The 8x8 lowest frequencies of the 2-D DCT-II, separably: along y first, then along x.
+        Span<double> partial = stackalloc double[8 * Size];
+        partial.Clear();
         for (var u = 0; u < 8; u++)
         {
+            var p = partial.Slice(u * Size, Size);
+            for (var y = 0; y < Size; y++)
+            {
+                var c = Cosines[(u * Size) + y];
+                var r = small.Slice(y * Size, Size);
+                for (var x = 0; x < Size; x++) p[x] += r[x] * c;
+            }
+        }
+        Span<double> coefficients = stackalloc double[64];
+        for (var u = 0; u < 8; u++)
+        {
+            var p = partial.Slice(u * Size, Size);
             for (var v = 0; v < 8; v++)
             {
+                var c = Cosines.AsSpan(v * Size, Size);
                 double s = 0;
-                for (var y = 0; y < Size; y++)
-                {
-                    for (var x = 0; x < Size; x++)
-                    {
-                        s += small[y, x] * Cosines[u, y] * Cosines[v, x];
-                    }
-                }
+                for (var x = 0; x < Size; x++) s += p[x] * c[x];
                 coefficients[(u * 8) + v] = s;
             }
         }
-        var ac = coefficients[1..].Order().ToArray();
+        Span<double> ac = stackalloc double[63];
+        coefficients[1..].CopyTo(ac);
+        ac.Sort();
         var median = (ac[31] + ac[32]) / 2;
         ulong hash = 0;
         for (var i = 1; i < 64; i++)
@@ -62,14 +73,15 @@ internal static class PerceptualHash
 
     public static int Distance(ulong a, ulong b) => BitOperations.PopCount(a ^ b);
 
-    private static double[,] BuildCosines()
+    /// <summary>cos((2x + 1)uπ / 64) at [u * 32 + x], u &lt; 8, x &lt; 32.</summary>
+    private static double[] BuildCosines()
     {
-        var c = new double[8, Size];
+        var c = new double[8 * Size];
         for (var u = 0; u < 8; u++)
         {
             for (var x = 0; x < Size; x++)
             {
-                c[u, x] = Math.Cos((2 * x + 1) * u * Math.PI / (2 * Size));
+                c[(u * Size) + x] = Math.Cos((2 * x + 1) * u * Math.PI / (2 * Size));
             }
         }
         return c;
