@@ -233,39 +233,56 @@ internal sealed partial class IdentityGrpcService(
         // Refuse out-of-order uploads before reading the bytes.
         VerificationFlow.RequireInOrder((await store.LoadVerificationAsync(learnerId, metadata.ExamId)).Record, steps, step, metadata.ExamId);
 
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Clamp(metadata.DeclaredSize, 64 * 1024, _photos.MaxUploadBytes));
-        while (await requestStream.MoveNext(ct))
-        {
-            var part = requestStream.Current;
-            if (part.PartCase != UploadPhotoRequest.PartOneofCase.Chunk)
-            {
-                throw GrpcErrors.InvalidArgument("metadata", "The metadata comes once, first; then only chunks.");
-            }
-            if (buffer.WrittenCount + (long)part.Chunk.Length > _photos.MaxUploadBytes)
-            {
-                throw TooLarge();
-            }
-            part.Chunk.Span.CopyTo(buffer.GetSpan(part.Chunk.Length));
-            buffer.Advance(part.Chunk.Length);
-        }
-        if (buffer.WrittenCount == 0)
-        {
-            throw GrpcErrors.InvalidArgument("chunk", "No image bytes were sent.");
-        }
-        if (metadata.DeclaredSize > 0 && buffer.WrittenCount != metadata.DeclaredSize)
-        {
-            throw GrpcErrors.InvalidArgument("chunk", $"Received {buffer.WrittenCount} bytes but {metadata.DeclaredSize} were declared: the upload was cut. Send the photo again.");
-        }
-
+        // The bytes go into a pooled buffer (a new array per upload would be a large-object allocation per photo),
+        // wiped and returned as soon as the photo is inspected: nothing keeps a reference to it.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(metadata.DeclaredSize, 64 * 1024, _photos.MaxUploadBytes));
+        var received = 0;
         InspectedPhoto photo;
         try
         {
-            photo = await inspector.InspectAsync(buffer.WrittenMemory, ct);
+            while (await requestStream.MoveNext(ct))
+            {
+                var part = requestStream.Current;
+                if (part.PartCase != UploadPhotoRequest.PartOneofCase.Chunk)
+                {
+                    throw GrpcErrors.InvalidArgument("metadata", "The metadata comes once, first; then only chunks.");
+                }
+                var chunk = part.Chunk.Span;
+                if (received + (long)chunk.Length > _photos.MaxUploadBytes)
+                {
+                    throw TooLarge();
+                }
+                if (received + chunk.Length > buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(_photos.MaxUploadBytes, Math.Max(2L * buffer.Length, received + chunk.Length)));
+                    buffer.AsSpan(0, received).CopyTo(larger);
+                    ReturnUploadBuffer(buffer, received);
+                    buffer = larger;
+                }
+                chunk.CopyTo(buffer.AsSpan(received));
+                received += chunk.Length;
+            }
+            if (received == 0)
+            {
+                throw GrpcErrors.InvalidArgument("chunk", "No image bytes were sent.");
+            }
+            if (metadata.DeclaredSize > 0 && received != metadata.DeclaredSize)
+            {
+                throw GrpcErrors.InvalidArgument("chunk", $"Received {received} bytes but {metadata.DeclaredSize} were declared: the upload was cut. Send the photo again.");
+            }
+            try
+            {
+                photo = await inspector.InspectAsync(buffer.AsMemory(0, received), ct);
+            }
+            catch (FileRefusedException ex)
+            {
+                LogFileRefused(logger, learnerId, metadata.Kind, ex.Refusal);
+                throw GrpcErrors.InvalidArgument("chunk", ex.Message);
+            }
         }
-        catch (FileRefusedException ex)
+        finally
         {
-            LogFileRefused(logger, learnerId, metadata.Kind, ex.Refusal);
-            throw GrpcErrors.InvalidArgument("chunk", ex.Message);
+            ReturnUploadBuffer(buffer, received);
         }
 
         for (var attempt = 0; attempt < MaxCommitAttempts; attempt++)
@@ -290,6 +307,13 @@ internal sealed partial class IdentityGrpcService(
             return outcome.Response;
         }
         throw GrpcErrors.Aborted("The verification changed concurrently; upload the photo again.");
+    }
+
+    /// <summary>Wipes the received photo bytes and gives the buffer back to the pool.</summary>
+    private static void ReturnUploadBuffer(byte[] buffer, int used)
+    {
+        buffer.AsSpan(0, used).Clear();
+        ArrayPool<byte>.Shared.Return(buffer);
     }
 
     private sealed record UploadOutcome(UploadPhotoResponse Response, bool RecordChanged, NewPhoto? NewPhoto, IReadOnlyList<string> DeletePhotoIds);
