@@ -66,6 +66,26 @@ public sealed class StreamTests(SessionFixture f)
         var closed = Assert.Single(after.Incidents, x => x.Kind == IncidentKind.ConnectionLost);
         Assert.NotNull(closed.EndedAt);
         Assert.True(closed.EndedAt.ToDateTimeOffset() - closed.StartedAt.ToDateTimeOffset() >= TimeSpan.FromMilliseconds(700));
+
+        // Heartbeats flow again for longer than the gap (the stream moves its heartbeat-due entry only once per
+        // half gap, the sweepers move it in between): no false incident...
+        for (var i = 0; i < 8; i++)
+        {
+            await Task.Delay(200);
+            await stream.HeartbeatAsync();
+        }
+        var flowing = (await board.GetSessionRecordAsync(new GetSessionRecordRequest { SessionId = session.SessionId })).Record;
+        Assert.Single(flowing.Incidents, x => x.Kind == IncidentKind.ConnectionLost);
+
+        // ...and when they stop again, a second incident: the entry the first one removed is back.
+        Incident? second = null;
+        for (var i = 0; i < 50 && second is null; i++)
+        {
+            await Task.Delay(100);
+            var record = (await board.GetSessionRecordAsync(new GetSessionRecordRequest { SessionId = session.SessionId })).Record;
+            second = record.Incidents.FirstOrDefault(x => x.Kind == IncidentKind.ConnectionLost && x.EndedAt is null);
+        }
+        Assert.NotNull(second);
     }
 
     [Fact]

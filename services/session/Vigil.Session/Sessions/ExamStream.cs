@@ -88,8 +88,17 @@ internal sealed partial class ExamStream(
         var now = time.GetUtcNow();
         var rules = s.Session.Exam.Rules ?? new ExamRules();
         var headphones = hb.AudioOutput == AudioOutput.Headphones && !rules.HeadphonesAllowed;
+        var gap = s.Session.Exam.ConnectionLostAfter.ToTimeSpan();
+        // The heartbeat-due index needs an entry no later than the last heartbeat + gap, not one per heartbeat: the
+        // sweeper finds an entry that comes due while heartbeats still flow "later" and moves it itself. So the
+        // stream moves it on its first heartbeat and then once per half gap (a heartbeat after a gap long enough
+        // for a connection-lost incident, which removed the entry, is always past that half gap): one Redis
+        // command per heartbeat instead of two.
+        var dueMs = (now + gap).ToUnixTimeMilliseconds();
+        var updateDueIndex = s.IndexedDueMs is not { } indexed || dueMs - indexed >= gap.TotalMilliseconds / 2;
         var reply = await store.HeartbeatAsync(s.Session.SessionId, now, headphones, !hb.CameraOn, !hb.ScreenShareOn, !hb.Focused, !hb.MicrophoneOn,
-            s.Session.Exam.ConnectionLostAfter.ToTimeSpan());
+            gap, updateDueIndex);
+        if (updateDueIndex && reply[0] == "ok") s.IndexedDueMs = dueMs;
         if (reply[0] == "ok") s.Deadline = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(reply[1], System.Globalization.CultureInfo.InvariantCulture));
         var timeLeft = s.Deadline - now;
         if (timeLeft < TimeSpan.Zero || reply[0] != "ok") timeLeft = TimeSpan.Zero;
@@ -211,6 +220,8 @@ internal sealed partial class ExamStream(
         public DateTimeOffset Deadline { get; set; } = session.Deadline;
         public bool HasAnswers { get; set; }
         public bool WarnedUnvalidated { get; set; }
+        /// <summary>The due time (ms) this stream last wrote to the heartbeat-due index; null before its first heartbeat.</summary>
+        public long? IndexedDueMs { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Exam stream opened for session {SessionId} at acknowledged sequence {LastAcked}")]

@@ -106,20 +106,26 @@ internal sealed class SessionStore(IConnectionMultiplexer redis, RedisKeys keys)
         };
     }
 
-    /// <summary>Records a heartbeat; returns the script's reply ({ok, opened kinds…} or {closed, state}).</summary>
-    public async Task<string[]> HeartbeatAsync(string sessionId, DateTimeOffset now, bool headphones, bool cameraOff, bool screenShareOff, bool focusLost, bool micOff, TimeSpan gap)
+    /// <summary>
+    /// Records a heartbeat; returns the script's reply ({ok, opened kinds…} or {closed, state}). With
+    /// <paramref name="updateDueIndex"/>, also moves the session's entry in the heartbeat-due index (watched by every
+    /// replica's sweeper) to now + <paramref name="gap"/>.
+    /// </summary>
+    public async Task<string[]> HeartbeatAsync(string sessionId, DateTimeOffset now, bool headphones, bool cameraOff, bool screenShareOff, bool focusLost, bool micOff, TimeSpan gap, bool updateDueIndex = true)
     {
         var k = keys.Session(sessionId);
         static RedisValue Flag(bool b) => b ? "1" : "0";
         var script = Db.ScriptEvaluateAsync(Scripts.Heartbeat,
             [k.Hash, k.Incidents, k.OpenIncidents],
             [now.ToUnixTimeMilliseconds(), Flag(headphones), Flag(cameraOff), Flag(screenShareOff), Flag(focusLost), Flag(micOff)]);
-        // Watched by every replica's sweeper: the connection counts as lost at now + gap. Sent with the script
-        // (one round trip, one fsync) rather than after it; GT keeps a late heartbeat from moving it back. For a
-        // session that turns out closed, the sweeper finds it gone and drops it.
-        var due = Db.SortedSetAddAsync(keys.HeartbeatDue, sessionId, (now + gap).ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan);
+        // The connection counts as lost at now + gap. Sent with the script (one round trip, one fsync) rather than
+        // after it; GT keeps a late heartbeat from moving it back. For a session that turns out closed, the sweeper
+        // finds it gone and drops it.
+        var due = updateDueIndex
+            ? Db.SortedSetAddAsync(keys.HeartbeatDue, sessionId, (now + gap).ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan)
+            : null;
         var r = (RedisResult[])(await script)!;
-        await due;
+        if (due is not null) await due;
         return r.Select(x => x.ToString()).ToArray();
     }
 
