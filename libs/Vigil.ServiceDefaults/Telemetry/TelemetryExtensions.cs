@@ -9,7 +9,7 @@ using OpenTelemetry.Trace;
 
 namespace Vigil.ServiceDefaults.Telemetry;
 
-/// <summary>OpenTelemetry traces and metrics: exported over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set; metrics scrapeable at /metrics.</summary>
+/// <summary>OpenTelemetry metrics, scrapeable at /metrics and exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; traces only then.</summary>
 public static class TelemetryExtensions
 {
     /// <summary>The meter and activity source name prefix of Vigil's own instruments.</summary>
@@ -28,16 +28,18 @@ public static class TelemetryExtensions
                     .AddMeter("System.Runtime")
                     .AddPrometheusExporter();
                 if (otlp) m.AddOtlpExporter();
-            })
-            .WithTracing(t =>
-            {
-                t.AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/metrics"))
-                    .AddGrpcClientInstrumentation()
-                    .AddSource(MeterPrefix + "*")
-                    .AddSource("MassTransit");
-                if (otlp) t.AddOtlpExporter();
             });
-        _ = otel;
+        // Traces only where they go somewhere: with no exporter, recording an activity for every request (an exam
+        // stream keeps its own for hours) and every proxied call costs memory and CPU for nothing.
+        if (otlp)
+        {
+            otel.WithTracing(t => t
+                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/metrics"))
+                .AddGrpcClientInstrumentation()
+                .AddSource(MeterPrefix + "*")
+                .AddSource("MassTransit")
+                .AddOtlpExporter());
+        }
         return builder;
     }
 
