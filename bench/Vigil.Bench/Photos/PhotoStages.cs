@@ -135,11 +135,9 @@ internal static class PhotoStages
             }
             var container = ImageContainer.Read(data, 40_000_000);
             Mark();
-            var (decoded, origin, opaque) = inspector.DecodePixels(data, container);
+            var (decoded, origin, opaque, size) = inspector.DecodePixels(data, container);
             Mark();
-            var oriented = PhotoInspector.ApplyOrigin(decoded, origin);
-            if (!ReferenceEquals(oriented, decoded)) decoded.Dispose();
-            var fitted = PhotoInspector.FitWithin(oriented, new PhotoOptions().StoredMaxLongSide);
+            var fitted = inspector.Prepare(decoded, origin, opaque: true, size);
             Mark();
             using var flat = opaque ? fitted : PhotoInspector.Flatten(fitted);
             Mark();

@@ -40,6 +40,23 @@ public sealed class PhotoInspectorTests(ITestOutputHelper output)
         Assert.True(photo.Accepted, string.Join("; ", photo.Problems.Select(p => p.Message)));
         Assert.Equal((TestImages.Width, TestImages.Height), (photo.Width, photo.Height));
         Assert.Equal([0xFF, 0xD8, 0xFF], photo.CleanJpeg[..3]);
+        Assert.DoesNotContain("ICC_PROFILE", System.Text.Encoding.ASCII.GetString(photo.CleanJpeg), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(2600, 1950)]
+    [InlineData(1950, 2600)]
+    public async Task A_large_photo_is_decoded_scaled_and_stored_at_the_stored_size(int width, int height)
+    {
+        var photo = await Inspect(TestImages.IdDocumentJpeg(1, width, height), $"id-{width}x{height}");
+        Assert.True(photo.Accepted, string.Join("; ", photo.Problems.Select(p => p.Message)));
+        var stored = width > height ? (2048, 1536) : (1536, 2048);
+        Assert.Equal(stored, (photo.Width, photo.Height));
+        var info = ImageContainer.Read(photo.CleanJpeg, 40_000_000);
+        Assert.Equal(stored, (info.Width, info.Height));
+        // The same picture as the 800x600 one: the hash does not depend on the size it was taken at.
+        var small = await Inspect(TestImages.IdDocumentJpeg(1), "id-jpeg-1");
+        if (width > height) Assert.True(PerceptualHash.Distance(small.PerceptualHash, photo.PerceptualHash) <= new PhotoOptions().NearDuplicateMaxDistance);
     }
 
     [Theory]

@@ -55,8 +55,8 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
 
     private InspectedPhoto Inspect(ReadOnlyMemory<byte> data, ContainerInfo container)
     {
-        var (decoded, origin, opaque) = DecodePixels(data, container);
-        using var oriented = Prepare(decoded, origin, opaque);
+        var (decoded, origin, opaque, encodedSize) = DecodePixels(data, container);
+        using var oriented = Prepare(decoded, origin, opaque, encodedSize);
         var (gw, gh) = AnalysisSize(oriented.Width, oriented.Height);
         PhotoMetrics metrics;
         ulong hash;
@@ -111,11 +111,12 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
     }
 
     /// <summary>
-    /// The decoded pixels, as the file stores them, the EXIF orientation to apply, and whether the image is
-    /// opaque (JPEG always; PNG without alpha). A JPEG larger than the stored size is decoded at the smallest
-    /// libjpeg scale (n/8) that still covers it: the stored copy is as large as before, with fewer pixels decoded.
+    /// The decoded pixels, as the file stores them, the EXIF orientation to apply, whether the image is opaque
+    /// (JPEG always; PNG without alpha), and its full size. A JPEG larger than the stored size is decoded at the
+    /// smallest libjpeg scale (n/8) that still covers it: the stored copy is as large as before, with fewer
+    /// pixels decoded.
     /// </summary>
-    internal (SKBitmap Bitmap, SKEncodedOrigin Origin, bool Opaque) DecodePixels(ReadOnlyMemory<byte> data, ContainerInfo container)
+    internal (SKBitmap Bitmap, SKEncodedOrigin Origin, bool Opaque, SKSizeI EncodedSize) DecodePixels(ReadOnlyMemory<byte> data, ContainerInfo container)
     {
         // The codec reads the upload's own bytes, pinned while it lives: no native copy of them.
         GCHandle pin = default;
@@ -172,7 +173,7 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
                     default:
                         throw new FileRefusedException(FileRefusal.Corrupt, "The image file is damaged and cannot be read: take the photo again.");
                 }
-                return (bitmap, codec.EncodedOrigin, info.AlphaType == SKAlphaType.Opaque);
+                return (bitmap, codec.EncodedOrigin, info.AlphaType == SKAlphaType.Opaque, new SKSizeI(info.Width, info.Height));
             }
             catch
             {
@@ -189,13 +190,14 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
 
     /// <summary>
     /// Upright, fitted within the stored size, and flattened over white unless opaque already (takes ownership of
-    /// <paramref name="bitmap"/>).
+    /// <paramref name="bitmap"/>, which may have been decoded scaled from <paramref name="encodedSize"/>).
     /// </summary>
-    internal SKBitmap Prepare(SKBitmap bitmap, SKEncodedOrigin origin, bool opaque)
+    internal SKBitmap Prepare(SKBitmap bitmap, SKEncodedOrigin origin, bool opaque, SKSizeI encodedSize)
     {
         var oriented = ApplyOrigin(bitmap, origin);
         if (!ReferenceEquals(oriented, bitmap)) bitmap.Dispose();
-        var fitted = FitWithin(oriented, _options.StoredMaxLongSide);
+        var upright = SwapsAxes(origin) ? new SKSizeI(encodedSize.Height, encodedSize.Width) : encodedSize;
+        var fitted = FitWithin(oriented, _options.StoredMaxLongSide, upright);
         // Drawing opaque pixels over white gives the same pixels: only images with alpha need the copy.
         return opaque ? fitted : Flatten(fitted);
     }
@@ -204,7 +206,7 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
     internal static SKBitmap ApplyOrigin(SKBitmap source, SKEncodedOrigin origin)
     {
         if (origin is SKEncodedOrigin.TopLeft or SKEncodedOrigin.Default) return source;
-        var swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        var swap = SwapsAxes(origin);
         int w = source.Width, h = source.Height;
         var target = new SKBitmap(new SKImageInfo(swap ? h : w, swap ? w : h, SKColorType.Rgba8888, SKAlphaType.Premul));
         using var canvas = new SKCanvas(target);
@@ -224,12 +226,21 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
         return target;
     }
 
-    internal static SKBitmap FitWithin(SKBitmap source, int maxLongSide)
+    private static bool SwapsAxes(SKEncodedOrigin origin) =>
+        origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+
+    /// <summary>
+    /// Scales <paramref name="source"/> (Mitchell cubic) to the stored size of an image of <paramref name="fullSize"/>
+    /// (upright): its long side at most <paramref name="maxLongSide"/>, sides rounded from the full size, so a
+    /// scaled decode gives the same stored size as a full one.
+    /// </summary>
+    internal static SKBitmap FitWithin(SKBitmap source, int maxLongSide, SKSizeI fullSize)
     {
-        var longSide = Math.Max(source.Width, source.Height);
-        if (longSide <= maxLongSide) return source;
-        var f = (double)maxLongSide / longSide;
-        var info = new SKImageInfo(Math.Max(1, (int)Math.Round(source.Width * f)), Math.Max(1, (int)Math.Round(source.Height * f)), SKColorType.Rgba8888, SKAlphaType.Premul);
+        var longSide = Math.Max(fullSize.Width, fullSize.Height);
+        var f = Math.Min(1.0, (double)maxLongSide / longSide);
+        int w = Math.Max(1, (int)Math.Round(fullSize.Width * f)), h = Math.Max(1, (int)Math.Round(fullSize.Height * f));
+        if (w == source.Width && h == source.Height) return source;
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Premul);
         var resized = source.Resize(info, new SKSamplingOptions(SKCubicResampler.Mitchell));
         source.Dispose();
         return resized;
