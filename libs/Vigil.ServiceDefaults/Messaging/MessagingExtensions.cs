@@ -19,6 +19,15 @@ public sealed class RabbitMqOptions
     /// <summary>Immediate redeliveries before a message goes to the error queue (no delayed redelivery: Debian's RabbitMQ has no delay plugin).</summary>
     [Range(0, 20)]
     public int ImmediateRetries { get; set; } = 3;
+
+    /// <summary>
+    /// Messages each consumer queue has in flight at once (RabbitMQ prefetch, and as many processed side by side).
+    /// MassTransit's own default is twice the processor count, at least 16: 16 on a small container, fewer than the
+    /// session relay's 32 sessions in flight, each message waiting on its Redis round trips. The consumers are
+    /// idempotent and order-safe, so in-flight messages of one session may be processed concurrently.
+    /// </summary>
+    [Range(1, 1000)]
+    public int PrefetchCount { get; set; } = 64;
 }
 
 /// <summary>MassTransit over RabbitMQ: kebab-case endpoints, one queue per consumer, immediate retries, then the error queue.</summary>
@@ -44,6 +53,7 @@ public static class MessagingExtensions
             x.UsingRabbitMq((context, cfg) =>
             {
                 cfg.Host(new Uri(options.Uri), h => h.PublisherConfirmation = true);
+                cfg.PrefetchCount = options.PrefetchCount;
                 cfg.UseMessageRetry(r => r.Immediate(options.ImmediateRetries));
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);

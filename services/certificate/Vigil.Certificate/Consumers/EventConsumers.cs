@@ -25,8 +25,9 @@ internal static class EventValidation
 }
 
 /// <summary>
-/// Shared flow of the three consumers: index the learner's dashboard (idempotent), store the fact (one
-/// atomic Lua step: dedupe, order, write), then project (compare-and-set; a no-op when nothing changed).
+/// Shared flow of the three consumers: index the learner's dashboard (idempotent) and store the fact (one
+/// atomic Lua step: dedupe, order, write; it returns the session's hash), sent together in one round trip and
+/// both awaited; then project from that hash (compare-and-set; a no-op when nothing changed).
 /// </summary>
 internal abstract class FactConsumer<T>(CertificateStore store, ResultProjector projector, ILogger logger) : IConsumer<T>
     where T : class
@@ -36,18 +37,21 @@ internal abstract class FactConsumer<T>(CertificateStore store, ResultProjector 
     public async Task Consume(ConsumeContext<T> context)
     {
         var (eventId, sessionId, learnerId) = Validate(context.Message);
-        await store.IndexLearnerAsync(learnerId, sessionId);
-        var result = await ApplyAsync(context.Message);
+        // The index is sent first, the fact right behind it on the same connection: one round trip, not two.
+        var index = store.IndexLearnerAsync(learnerId, sessionId);
+        var apply = ApplyAsync(context.Message);
+        await Task.WhenAll(index, apply);
+        var (result, record) = await apply;
         ConsumerLog.Fact(logger, typeof(T).Name, eventId, sessionId, result);
         if (result != FactResult.Erased)
         {
-            await projector.ProjectAsync(sessionId);
+            await projector.ProjectAsync(sessionId, record);
         }
     }
 
     protected abstract (Guid EventId, string SessionId, string LearnerId) Validate(T message);
 
-    protected abstract Task<FactResult> ApplyAsync(T message);
+    protected abstract Task<(FactResult Result, SessionRecord? Record)> ApplyAsync(T message);
 }
 
 internal static partial class ConsumerLog
@@ -69,7 +73,7 @@ internal sealed class SessionSubmittedConsumer(CertificateStore store, ResultPro
         return (m.EventId, m.SessionId, m.LearnerId);
     }
 
-    protected override Task<FactResult> ApplyAsync(SessionSubmitted m) => Store.ApplySubmittedAsync(m);
+    protected override Task<(FactResult Result, SessionRecord? Record)> ApplyAsync(SessionSubmitted m) => Store.ApplySubmittedAsync(m);
 }
 
 /// <summary>Consumes <see cref="SessionExpired"/> from <c>certificate-session-expired</c>.</summary>
@@ -82,7 +86,7 @@ internal sealed class SessionExpiredConsumer(CertificateStore store, ResultProje
         return (m.EventId, m.SessionId, m.LearnerId);
     }
 
-    protected override Task<FactResult> ApplyAsync(SessionExpired m) => Store.ApplyExpiredAsync(m);
+    protected override Task<(FactResult Result, SessionRecord? Record)> ApplyAsync(SessionExpired m) => Store.ApplyExpiredAsync(m);
 }
 
 /// <summary>Consumes <see cref="BoardDecisionRecorded"/> from <c>certificate-board-decision-recorded</c>.</summary>
@@ -97,5 +101,5 @@ internal sealed class BoardDecisionRecordedConsumer(CertificateStore store, Resu
         return (m.EventId, m.SessionId, m.LearnerId);
     }
 
-    protected override Task<FactResult> ApplyAsync(BoardDecisionRecorded m) => Store.ApplyDecisionAsync(m);
+    protected override Task<(FactResult Result, SessionRecord? Record)> ApplyAsync(BoardDecisionRecorded m) => Store.ApplyDecisionAsync(m);
 }

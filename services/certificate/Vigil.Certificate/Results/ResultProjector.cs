@@ -15,12 +15,15 @@ internal sealed partial class ResultProjector(CertificateStore store, Certificat
 {
     private const int MaxAttempts = 10;
 
-    /// <summary>Projects a session; true when the dashboard changed.</summary>
-    public async Task<bool> ProjectAsync(string sessionId)
+    /// <summary>
+    /// Projects a session; true when the dashboard changed. <paramref name="current"/> is the hash as the fact's
+    /// script just left it (saves a read); a lost compare-and-set reads it again.
+    /// </summary>
+    public async Task<bool> ProjectAsync(string sessionId, SessionRecord? current = null)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var record = await store.GetAsync(sessionId);
+            var record = attempt == 0 && current is not null ? current : await store.GetAsync(sessionId);
             if (record is null) return false;
             var outcome = ResultRules.Evaluate(record.Facts);
             var fields = new List<KeyValuePair<string, string>>();

@@ -19,7 +19,8 @@ internal enum FactResult
 /// <summary>
 /// The certificate service's Redis layout (see docs/certificate.md). Every fact is stored by ONE Lua script
 /// on keys sharing the <c>{sessionId}</c> hash tag: the event-id check, the version check and the write are
-/// one atomic step. The projection is written separately with a compare-and-set on <c>p_rev</c>.
+/// one atomic step, which also returns the session's hash as it left it (the projection starts from it: no
+/// second read). The projection is written separately with a compare-and-set on <c>p_rev</c>.
 /// </summary>
 internal sealed class CertificateStore(IConnectionMultiplexer redis)
 {
@@ -33,12 +34,22 @@ internal sealed class CertificateStore(IConnectionMultiplexer redis)
     public static RedisChannel DashboardChannel(string learnerId) => RedisChannel.Literal($"certificate:dashboard:{learnerId}");
 
     // Shared prologue: a tombstone ignores everything; SADD of the event id is the dedupe, in the same step.
+    // Each fact script is the body of a function; the epilogue returns {outcome, the hash after it} ({'erased'} alone).
     private const string Prologue = """
+        local function apply()
         if redis.call('HEXISTS', KEYS[1], 'erased') == 1 then return 'erased' end
         if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 'duplicate' end
         redis.call('HSETNX', KEYS[1], 'learner_id', ARGV[2])
         redis.call('HSETNX', KEYS[1], 'exam_id', ARGV[3])
         redis.call('HSETNX', KEYS[1], 'course_id', ARGV[4])
+        """;
+
+    private const string Epilogue = """
+
+        end
+        local outcome = apply()
+        if outcome == 'erased' then return {outcome} end
+        return {outcome, redis.call('HGETALL', KEYS[1])}
         """;
 
     // A submission (any of the three kinds) overrides an expiry; a second submission changes nothing.
@@ -48,7 +59,7 @@ internal sealed class CertificateStore(IConnectionMultiplexer redis)
           'submitted_at', ARGV[8], 'score', ARGV[9], 'max_score', ARGV[10], 'pass_mark', ARGV[11], 'id_photo', ARGV[12])
         redis.call('HINCRBY', KEYS[1], 'facts_rev', 1)
         return 'applied'
-        """;
+        """ + Epilogue;
 
     // An expiry never overrides a submission.
     private const string ExpiredScript = Prologue + """
@@ -56,7 +67,7 @@ internal sealed class CertificateStore(IConnectionMultiplexer redis)
         redis.call('HSET', KEYS[1], 'sub_state', 'expired', 'exam_title', ARGV[5], 'submitted_at', ARGV[6])
         redis.call('HINCRBY', KEYS[1], 'facts_rev', 1)
         return 'applied'
-        """;
+        """ + Epilogue;
 
     // Only a higher version replaces the decision in force; a decision before its submission is simply kept.
     private const string DecisionScript = Prologue + """
@@ -66,7 +77,7 @@ internal sealed class CertificateStore(IConnectionMultiplexer redis)
           'dec_reason_text', ARGV[8], 'decided_at', ARGV[9])
         redis.call('HINCRBY', KEYS[1], 'facts_rev', 1)
         return 'applied'
-        """;
+        """ + Epilogue;
 
     // Compare-and-set of the projection: written only if nobody wrote it since it was read.
     private const string ProjectionScript = """
@@ -89,26 +100,29 @@ internal sealed class CertificateStore(IConnectionMultiplexer redis)
         return {1, code}
         """;
 
-    public async Task<FactResult> ApplySubmittedAsync(SessionSubmitted e) =>
-        Parse(await Db.ScriptEvaluateAsync(SubmittedScript, [SessionKey(e.SessionId), EventsKey(e.SessionId)],
+    public async Task<(FactResult Result, SessionRecord? Record)> ApplySubmittedAsync(SessionSubmitted e) =>
+        Parse(e.SessionId, await Db.ScriptEvaluateAsync(SubmittedScript, [SessionKey(e.SessionId), EventsKey(e.SessionId)],
         [
             e.EventId.ToString("N"), e.LearnerId, e.ExamId, e.CourseId, e.ExamTitle, e.LearnerName, e.Kind.ToString(),
             SessionRecord.Ms(e.SubmittedAt), SessionRecord.Num(e.Score), SessionRecord.Num(e.MaxScore), SessionRecord.Num(e.PassMark),
             e.IdDocumentPhotoAccepted ? "1" : "0",
         ]));
 
-    public async Task<FactResult> ApplyExpiredAsync(SessionExpired e) =>
-        Parse(await Db.ScriptEvaluateAsync(ExpiredScript, [SessionKey(e.SessionId), EventsKey(e.SessionId)],
+    public async Task<(FactResult Result, SessionRecord? Record)> ApplyExpiredAsync(SessionExpired e) =>
+        Parse(e.SessionId, await Db.ScriptEvaluateAsync(ExpiredScript, [SessionKey(e.SessionId), EventsKey(e.SessionId)],
         [e.EventId.ToString("N"), e.LearnerId, e.ExamId, e.CourseId, e.ExamTitle, SessionRecord.Ms(e.ExpiredAt)]));
 
-    public async Task<FactResult> ApplyDecisionAsync(BoardDecisionRecorded e) =>
-        Parse(await Db.ScriptEvaluateAsync(DecisionScript, [SessionKey(e.SessionId), EventsKey(e.SessionId)],
+    public async Task<(FactResult Result, SessionRecord? Record)> ApplyDecisionAsync(BoardDecisionRecorded e) =>
+        Parse(e.SessionId, await Db.ScriptEvaluateAsync(DecisionScript, [SessionKey(e.SessionId), EventsKey(e.SessionId)],
         [
             e.EventId.ToString("N"), e.LearnerId, e.ExamId, e.CourseId, SessionRecord.Num(e.Version), SessionRecord.Num((long)e.Outcome),
             e.ReasonCode, e.ReasonText, SessionRecord.Ms(e.DecidedAt),
         ]));
 
-    /// <summary>Adds the session to the learner's dashboard index (idempotent SADD; done before the fact is stored, so a retry repairs it).</summary>
+    /// <summary>
+    /// Adds the session to the learner's dashboard index (idempotent SADD). Sent before the fact's script, in the same
+    /// round trip; the consumer awaits both before the message is acknowledged, so a retry repairs a missing index.
+    /// </summary>
     public Task IndexLearnerAsync(string learnerId, string sessionId) => Db.SetAddAsync(LearnerKey(learnerId), sessionId);
 
     public async Task<SessionRecord?> GetAsync(string sessionId) =>
@@ -190,12 +204,22 @@ internal sealed class CertificateStore(IConnectionMultiplexer redis)
     public Task PublishChangeAsync(string learnerId, string sessionId) =>
         redis.GetSubscriber().PublishAsync(DashboardChannel(learnerId), sessionId);
 
-    private static FactResult Parse(RedisResult r) => r.ToString() switch
+    /// <summary>A fact script's reply: the outcome, and the session's hash after it (none when erased).</summary>
+    private static (FactResult, SessionRecord?) Parse(string sessionId, RedisResult r)
     {
-        "applied" => FactResult.Applied,
-        "duplicate" => FactResult.Duplicate,
-        "superseded" => FactResult.Superseded,
-        "erased" => FactResult.Erased,
-        var other => throw new InvalidOperationException("Unexpected script result " + other),
-    };
+        var reply = (RedisResult[])r!;
+        var result = reply[0].ToString() switch
+        {
+            "applied" => FactResult.Applied,
+            "duplicate" => FactResult.Duplicate,
+            "superseded" => FactResult.Superseded,
+            "erased" => FactResult.Erased,
+            var other => throw new InvalidOperationException("Unexpected script result " + other),
+        };
+        if (result == FactResult.Erased || reply.Length < 2) return (result, null);
+        var flat = (RedisResult[])reply[1]!;
+        var entries = new HashEntry[flat.Length / 2];
+        for (var i = 0; i < entries.Length; i++) entries[i] = new HashEntry((RedisValue)flat[2 * i], (RedisValue)flat[(2 * i) + 1]);
+        return (result, SessionRecord.From(sessionId, entries));
+    }
 }
