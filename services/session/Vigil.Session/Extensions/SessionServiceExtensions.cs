@@ -38,6 +38,7 @@ internal static class SessionServiceExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RedisKeys>();
         builder.Services.AddSingleton<ExamStore>();
+        builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<SessionFinisher>();
         builder.Services.AddSingleton<ExamStream>();

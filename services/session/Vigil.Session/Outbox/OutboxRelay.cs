@@ -11,17 +11,32 @@ namespace Vigil.Session.Outbox;
 /// Relays the sessions' outboxes to RabbitMQ, on any replica: takes a session's lease, publishes each event with
 /// publisher confirms and removes it from the outbox only after the broker confirmed. Never lost, possibly repeated
 /// (a crash between the confirm and the removal publishes again; consumers dedupe on EventId).
+/// Two ways in: a session this replica just wrote an event for is relayed at once (<see cref="OutboxSignal"/>); every
+/// <c>OutboxPollInterval</c> the pending index is walked for the rest (other replicas, crashes, a full signal queue).
 /// </summary>
 internal sealed partial class OutboxRelay(
     IConnectionMultiplexer redis,
     RedisKeys keys,
     IBus bus,
     EventTopologyDeclarer topology,
+    OutboxSignal signal,
     TimeProvider time,
     IOptions<SessionServiceOptions> options,
     ILogger<OutboxRelay> logger) : BackgroundService
 {
+    /// <summary>Rounds of claim → publish → complete for one session in one go, so that a busy session yields to the others.</summary>
+    private const int MaxPassesPerSession = 8;
+
     private readonly string _holder = Environment.MachineName + ":" + Environment.ProcessId + ":" + Guid.NewGuid().ToString("N")[..8];
+
+    // One bound for both ways in: at most OutboxRelayConcurrency sessions of this replica are being relayed at once.
+    private readonly SemaphoreSlim _slots = new(options.Value.OutboxRelayConcurrency, options.Value.OutboxRelayConcurrency);
+
+    // The poll's memory (used by the poll loop only): session → its score in the pending index when the poll found its
+    // outbox empty. A writer announces (a new score) BEFORE it writes the outbox, so while the score is unchanged
+    // there is nothing new to look at and the walk skips the session without a round trip, until the announcement is
+    // older than the grace (then it is checked and dropped as before).
+    private readonly Dictionary<string, double> _foundEmpty = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -33,6 +48,7 @@ internal sealed partial class OutboxRelay(
         {
             return;
         }
+        var signalled = RelaySignalledAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -49,76 +65,156 @@ internal sealed partial class OutboxRelay(
             }
             catch (OperationCanceledException)
             {
-                return;
+                break;
             }
+        }
+        await signalled;
+    }
+
+    /// <summary>Relays the sessions this replica signalled, as they come, side by side.</summary>
+    private async Task RelaySignalledAsync(CancellationToken ct)
+    {
+        var db = redis.GetDatabase();
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Value.OutboxRelayConcurrency, CancellationToken = ct };
+        try
+        {
+            await Parallel.ForEachAsync(signal.Sessions.ReadAllAsync(ct), parallel, async (sessionId, _) =>
+            {
+                try
+                {
+                    // Just announced by the writer: an empty outbox stays in the index (the poll drops it after the grace).
+                    await RelaySessionAsync(db, options.Value, sessionId, announcedAtMs: null, ct);
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    // The event stays in the outbox and its session in the pending index: the poll retries it.
+                    LogRelayFailed(logger, ex);
+                }
+            });
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
         }
     }
 
-    /// <summary>One pass over the pending sessions; returns how many events were published.</summary>
+    /// <summary>
+    /// One pass over the pending sessions (the oldest 1,000); returns how many events were published. Not reentrant:
+    /// the poll loop calls it one pass at a time.
+    /// </summary>
     internal async Task<int> RelayOnceAsync(CancellationToken ct)
     {
         var db = redis.GetDatabase();
         var o = options.Value;
         var published = 0;
-        var pending = await db.SortedSetRangeByRankAsync(keys.OutboxPending, 0, 999);
+        var pending = await db.SortedSetRangeByRankWithScoresAsync(keys.OutboxPending, 0, 999);
+        var bound = (time.GetUtcNow() - o.OutboxAnnounceGrace).ToUnixTimeMilliseconds();
+        var walk = new List<(string SessionId, double Score)>(pending.Length);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var member in pending)
+        {
+            var sessionId = member.Element.ToString();
+            seen.Add(sessionId);
+            if (member.Score >= bound && _foundEmpty.TryGetValue(sessionId, out var score) && score == member.Score) continue;
+            _foundEmpty.Remove(sessionId);
+            walk.Add((sessionId, member.Score));
+        }
+        foreach (var gone in _foundEmpty.Keys.Where(k => !seen.Contains(k)).ToList()) _foundEmpty.Remove(gone);
+        var empty = new System.Collections.Concurrent.ConcurrentBag<(string, double)>();
         // Sessions side by side (Redis groups their fsyncs); one session's events stay in order.
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = o.OutboxRelayConcurrency, CancellationToken = ct };
         try
         {
-            await Parallel.ForEachAsync(pending, parallel, async (member, _) =>
-                Interlocked.Add(ref published, await RelaySessionAsync(db, o, member.ToString(), ct)));
+            await Parallel.ForEachAsync(walk, parallel, async (member, _) =>
+            {
+                var (count, left) = await RelaySessionAsync(db, o, member.SessionId, (long)member.Score, ct);
+                Interlocked.Add(ref published, count);
+                if (left == 0) empty.Add(member);
+            });
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
+        foreach (var (sessionId, score) in empty) _foundEmpty[sessionId] = score;
         return published;
     }
 
-    /// <summary>Relays one session's outbox under its lease; returns how many events were published.</summary>
-    private async Task<int> RelaySessionAsync(IDatabase db, SessionServiceOptions o, string sessionId, CancellationToken ct)
+    /// <summary>
+    /// Relays one session's outbox under its lease; returns how many events were published. Each round is two Redis
+    /// steps on the session's slot: take the lease and read the outbox, then (after the broker confirmed) remove what
+    /// was published, count what is left and release the lease. An empty outbox costs one read and no write (no
+    /// fsync): the poll walks the sessions just relayed, still announced until the grace, at that price. <paramref name="announcedAtMs"/> is the session's
+    /// score in the pending index when the poll found it (null when signalled): an empty outbox announced before the
+    /// grace leaves the index.
+    /// </summary>
+    private async Task<(int Published, long Left)> RelaySessionAsync(IDatabase db, SessionServiceOptions o, string sessionId, long? announcedAtMs, CancellationToken ct)
     {
-        var published = 0;
         var lease = keys.OutboxLease(sessionId);
-        if (!await db.StringSetAsync(lease, _holder, o.OutboxLeaseDuration, When.NotExists)) return 0;
+        var outbox = keys.Session(sessionId).Outbox;
+        var bound = (time.GetUtcNow() - o.OutboxAnnounceGrace).ToUnixTimeMilliseconds();
+        await _slots.WaitAsync(ct);
         try
         {
-            var outbox = keys.Session(sessionId).Outbox;
-            foreach (var line in await db.ListRangeAsync(outbox))
+            var published = 0;
+            for (var pass = 0; pass < MaxPassesPerSession; pass++)
             {
-                var text = line.ToString();
-                var entry = OutboxEntry.Deserialize(text);
-                if (entry is null)
+                var claim = (RedisResult[])(await db.ScriptEvaluateAsync(OutboxScripts.Claim, [lease, outbox],
+                    [_holder, (long)o.OutboxLeaseDuration.TotalMilliseconds]))!;
+                var status = claim[0].ToString();
+                if (status == "busy") return (published, -1);
+                long left = 0;
+                var done = new List<RedisValue>();
+                var failed = false;
+                if (status == "ok")
                 {
-                    LogUnreadable(logger, sessionId);
-                    continue;
+                    try
+                    {
+                        for (var i = 1; i < claim.Length && !failed; i++)
+                        {
+                            var line = (RedisValue)claim[i];
+                            var entry = OutboxEntry.Deserialize(line.ToString());
+                            if (entry is null)
+                            {
+                                LogUnreadable(logger, sessionId);
+                                continue;
+                            }
+                            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                            timeout.CancelAfter(o.PublishTimeout);
+                            try
+                            {
+                                await bus.Publish(entry.Value.Event, entry.Value.Type, timeout.Token);
+                            }
+                            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                            {
+                                LogPublishFailed(logger, sessionId, entry.Value.Type.Name, ex);
+                                failed = true;
+                                break;
+                            }
+                            // Confirmed by the broker: only now may it leave the outbox.
+                            done.Add(line);
+                            LogPublished(logger, entry.Value.Type.Name, sessionId);
+                        }
+                    }
+                    finally
+                    {
+                        // Remove what the broker confirmed, count what is left, release the lease: one step.
+                        left = (long)(await db.ScriptEvaluateAsync(OutboxScripts.Complete, [lease, outbox], [_holder, .. done]));
+                        published += done.Count;
+                    }
                 }
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(o.PublishTimeout);
-                try
+                // "empty": no lease was taken.
+                if (left == 0)
                 {
-                    await bus.Publish(entry.Value.Event, entry.Value.Type, timeout.Token);
+                    if (announcedAtMs < bound) await db.ScriptEvaluateAsync(Scripts.RemoveIfOlder, [keys.OutboxPending], [sessionId, bound]);
+                    return (published, 0);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-                {
-                    LogPublishFailed(logger, sessionId, entry.Value.Type.Name, ex);
-                    break;
-                }
-                // Confirmed by the broker: only now does it leave the outbox.
-                await db.ListRemoveAsync(outbox, line, 1);
-                published++;
-                LogPublished(logger, entry.Value.Type.Name, sessionId);
+                if (failed || done.Count == 0) return (published, left);
             }
-            if (await db.ListLengthAsync(outbox) == 0)
-            {
-                var bound = (time.GetUtcNow() - o.OutboxAnnounceGrace).ToUnixTimeMilliseconds();
-                await db.ScriptEvaluateAsync(Scripts.RemoveIfOlder, [keys.OutboxPending], [sessionId, bound]);
-            }
+            return (published, -1);
         }
         finally
         {
-            await db.ScriptEvaluateAsync(Scripts.ReleaseLease, [lease], [_holder]);
+            _slots.Release();
         }
-        return published;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay pass failed; retrying")]

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using StackExchange.Redis;
 using Vigil.Contracts.Session.V1;
 using Vigil.Session.Answers;
+using Vigil.Session.Outbox;
 
 namespace Vigil.Session.Storage;
 
@@ -9,7 +10,7 @@ namespace Vigil.Session.Storage;
 internal sealed record SaveResult(string Outcome, string Digest, long LastAcked, SessionState? ClosedState);
 
 /// <summary>Reads and writes sessions in Redis.</summary>
-internal sealed class SessionStore(IConnectionMultiplexer redis, RedisKeys keys)
+internal sealed class SessionStore(IConnectionMultiplexer redis, RedisKeys keys, OutboxSignal outboxSignal)
 {
     private IDatabase Db => redis.GetDatabase();
 
@@ -148,7 +149,11 @@ internal sealed class SessionStore(IConnectionMultiplexer redis, RedisKeys keys)
         var reply = r.Select(x => x.ToString()).ToArray();
         if (reply[0] == "ok")
         {
-            if (eventJson is not null) await AnnounceOutboxAsync(sessionId, now);
+            if (eventJson is not null)
+            {
+                outboxSignal.Notify(sessionId);
+                await AnnounceOutboxAsync(sessionId, now);
+            }
             await Db.SortedSetRemoveAsync(keys.Deadlines, sessionId);
             await Db.SortedSetRemoveAsync(keys.HeartbeatDue, sessionId);
         }
@@ -164,7 +169,12 @@ internal sealed class SessionStore(IConnectionMultiplexer redis, RedisKeys keys)
             [k.Hash, k.Decisions, k.Outbox, k.Requests],
             [requestKey, expectedVersion, decision.ToByteArray(), eventJson, decision.Version]))!;
         var reply = r.Select(x => x.ToString()).ToArray();
-        if (reply[0] == "ok") await AnnounceOutboxAsync(sessionId, now);
+        if (reply[0] == "ok")
+        {
+            // This replica's relay takes it at once (the poll of the pending index stays the guarantee).
+            outboxSignal.Notify(sessionId);
+            await AnnounceOutboxAsync(sessionId, now);
+        }
         return reply;
     }
 
