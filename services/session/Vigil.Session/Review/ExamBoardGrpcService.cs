@@ -151,12 +151,13 @@ internal sealed partial class ExamBoardGrpcService(
 
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            var decisions = await sessions.GetDecisionsAsync(session.SessionId);
             if (!session.IsFinished)
             {
                 throw GrpcErrors.FailedPrecondition("SESSION_IN_PROGRESS", "sessions/" + session.SessionId, "The session is still in progress: decide once it has ended.");
             }
-            if (request.Outcome == DecisionOutcome.Withdrawn && decisions.LastOrDefault()?.Outcome != DecisionOutcome.Valid)
+            // Only a withdrawal needs the decisions so far (the script checks the version for every outcome).
+            if (request.Outcome == DecisionOutcome.Withdrawn
+                && (await sessions.GetDecisionsAsync(session.SessionId)).LastOrDefault()?.Outcome != DecisionOutcome.Valid)
             {
                 throw GrpcErrors.FailedPrecondition("NOTHING_TO_WITHDRAW", "sessions/" + session.SessionId,
                     "Only a session whose decision in force is valid can be withdrawn.");
