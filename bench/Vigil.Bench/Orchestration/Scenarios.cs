@@ -164,6 +164,16 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
         var seen = new ConcurrentDictionary<string, long>();
         var baseline = new ConcurrentDictionary<string, bool>();
         var latency = new Latency();
+        // Where the time goes, stage by stage (wall clock: the servers' timestamps are on the same machine's clock, ms):
+        // send -> the session's decided_at -> the certificate's projection (updated_at) -> the dashboard shows it;
+        // and the RPC's own acknowledgement.
+        var sentWall = new ConcurrentDictionary<string, DateTime>();
+        var acked = new ConcurrentDictionary<string, long>();
+        var ackLatency = new Latency();
+        var toDecided = new Latency();
+        var decidedToProjected = new Latency();
+        var projectedToSeen = new Latency();
+        static void RecordMs(Latency h, double ms) => h.RecordTicks((long)(Math.Max(0, ms) * Stopwatch.Frequency / 1000.0));
         var errors = new ConcurrentDictionary<string, int>();
         using var cts = new CancellationTokenSource();
         var dashboards = new DashboardService.DashboardServiceClient(gateway);
@@ -182,7 +192,16 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
                         var decided = m.Entry.DecidedAt is not null && m.Entry.Status is not (ResultStatus.BeingChecked or ResultStatus.Unspecified);
                         if (decided && sent.TryGetValue(l.SessionId, out var t0) && seen.TryAdd(l.SessionId, Stopwatch.GetTimestamp()))
                         {
+                            var now = DateTime.UtcNow;
                             latency.RecordTicks(seen[l.SessionId] - t0);
+                            if (sentWall.TryGetValue(l.SessionId, out var w0) && m.Entry.UpdatedAt is not null)
+                            {
+                                var decidedAt = m.Entry.DecidedAt!.ToDateTime();
+                                var projectedAt = m.Entry.UpdatedAt.ToDateTime();
+                                RecordMs(toDecided, (decidedAt - w0).TotalMilliseconds);
+                                RecordMs(decidedToProjected, (projectedAt - decidedAt).TotalMilliseconds);
+                                RecordMs(projectedToSeen, (now - projectedAt).TotalMilliseconds);
+                            }
                         }
                     }
                 }
@@ -207,7 +226,8 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
             await gate.WaitAsync();
             try
             {
-                sent[l.SessionId] = Stopwatch.GetTimestamp();
+                sentWall[l.SessionId] = DateTime.UtcNow;
+                var t0 = sent[l.SessionId] = Stopwatch.GetTimestamp();
                 await board.RecordDecisionAsync(new RecordDecisionRequest
                 {
                     RequestId = "d-" + l.SessionId,
@@ -215,10 +235,13 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
                     Outcome = DecisionOutcome.Valid,
                     Notes = "bench",
                 }, auth, deadline: DateTime.UtcNow.AddSeconds(60));
+                var t1 = acked[l.SessionId] = Stopwatch.GetTimestamp();
+                ackLatency.RecordTicks(t1 - t0);
             }
             catch (RpcException ex)
             {
                 sent.TryRemove(l.SessionId, out _);
+                sentWall.TryRemove(l.SessionId, out _);
                 errors.AddOrUpdate($"decision: {ex.StatusCode} {ex.Status.Detail}", 1, (_, c) => c + 1);
             }
             finally { gate.Release(); }
@@ -238,10 +261,29 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
         r.Latency = latency.Count > 0 ? latency.Summary() : null;
         r.Extra["decisions_recorded"] = recorded;
         r.Extra["dashboard_updates_seen"] = seen.Count;
+        // The RPC-acknowledged rate: decisions acknowledged over the time from the first send to the last acknowledgement.
+        if (!acked.IsEmpty)
+        {
+            var ackSeconds = (acked.Values.Max() - first) / (double)Stopwatch.Frequency;
+            r.Extra["rpc_acked_per_second"] = ackSeconds > 0 ? Math.Round(acked.Count / ackSeconds, 1) : 0;
+        }
+        void Stage(string name, Latency h)
+        {
+            if (h.Count == 0) return;
+            r.Extra[name + "_p50_ms"] = Math.Round(h.PercentileMs(50), 1);
+            r.Extra[name + "_p99_ms"] = Math.Round(h.PercentileMs(99), 1);
+        }
+        Stage("rpc_ack", ackLatency);
+        Stage("send_to_decided", toDecided);
+        Stage("decided_to_projected", decidedToProjected);
+        Stage("projected_to_seen", projectedToSeen);
         r.Errors = errors.Values.Sum() + (recorded - seen.Count);
         r.ErrorSamples.AddRange(errors.Select(e => $"{e.Value}x {e.Key}"));
         if (recorded > seen.Count) r.ErrorSamples.Add($"{recorded - seen.Count} decisions never reached a dashboard within 60 s");
-        log($"  board: {seen.Count}/{recorded} decisions on dashboards in {r.Seconds:F2} s");
+        log($"  board: {seen.Count}/{recorded} decisions on dashboards in {r.Seconds:F2} s; RPCs acknowledged at {r.Extra.GetValueOrDefault("rpc_acked_per_second")}/s (p50 {r.Extra.GetValueOrDefault("rpc_ack_p50_ms")} / p99 {r.Extra.GetValueOrDefault("rpc_ack_p99_ms")} ms)");
+        log($"  board stages p50/p99 ms: send -> decided_at {r.Extra.GetValueOrDefault("send_to_decided_p50_ms")}/{r.Extra.GetValueOrDefault("send_to_decided_p99_ms")}, "
+            + $"decided_at -> projected {r.Extra.GetValueOrDefault("decided_to_projected_p50_ms")}/{r.Extra.GetValueOrDefault("decided_to_projected_p99_ms")}, "
+            + $"projected -> dashboard {r.Extra.GetValueOrDefault("projected_to_seen_p50_ms")}/{r.Extra.GetValueOrDefault("projected_to_seen_p99_ms")}");
         return r;
     }
 }
