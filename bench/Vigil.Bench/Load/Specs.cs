@@ -55,6 +55,8 @@ internal sealed class WorkerResult
     /// <summary>Messages meant to be sent in the window that got no reply before the end (counted as lost).</summary>
     public long Unanswered { get; set; }
     public double WindowSeconds { get; set; }
+    /// <summary>When the measured window started (Stopwatch ticks: the machine's monotonic clock, shared by processes).</summary>
+    public long WindowStartTicks { get; set; }
     public double OpenSeconds { get; set; }
     public List<long[]>? SaveLatency { get; set; }
     public List<long[]>? HeartbeatLatency { get; set; }

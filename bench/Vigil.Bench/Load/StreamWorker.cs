@@ -346,6 +346,7 @@ internal sealed class StreamWorker
         r.Warnings = _warnings;
         r.Unanswered = _learners.Sum(l => l.PendingSaves.Values.Count(InWindow) + l.PendingHeartbeats.Values.Count(InWindow));
         r.WindowSeconds = _spec.DurationSeconds;
+        r.WindowStartTicks = _windowStart;
         r.SaveLatency = _saveLatency.Export();
         r.HeartbeatLatency = _heartbeatLatency.Export();
         r.SaveTimeline = _saveTimeline.Export();

@@ -26,6 +26,8 @@ internal static class ServerDiagnostics
                 if (space < 0 || !double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) continue;
                 var name = line[..space];
                 if (name.StartsWith("dotnet_gc_pause_time_seconds_total", StringComparison.Ordinal)) result["gc_pause_seconds"] = value;
+                else if (name.StartsWith("dotnet_jit_compilation_time_seconds_total", StringComparison.Ordinal)) result["jit_seconds"] = value;
+                else if (name.StartsWith("dotnet_jit_compiled_methods_total", StringComparison.Ordinal)) result["jit_methods"] = value;
                 else if (name.StartsWith("dotnet_gc_collections_total", StringComparison.Ordinal))
                 {
                     foreach (var gen in new[] { "gen0", "gen1", "gen2" })

@@ -21,6 +21,8 @@ internal sealed class ScenarioResult
     [JsonPropertyName("heartbeat_latency")] public LatencySummary? HeartbeatLatency { get; set; }
     [JsonPropertyName("save_timeline")] public List<TimelineSecond>? SaveTimeline { get; set; }
     [JsonPropertyName("heartbeat_timeline")] public List<TimelineSecond>? HeartbeatTimeline { get; set; }
+    [JsonPropertyName("server_timeline")] public List<ServerSecond>? ServerTimeline { get; set; }
+    [JsonPropertyName("window_start_ticks")] public long WindowStartTicks { get; set; }
     [JsonPropertyName("unanswered")] public long Unanswered { get; set; }
     [JsonPropertyName("errors")] public long Errors { get; set; }
     [JsonPropertyName("error_samples")] public List<string> ErrorSamples { get; set; } = [];

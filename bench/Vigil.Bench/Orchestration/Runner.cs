@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -243,7 +244,8 @@ internal static class Runner
                 LocalAddresses = locals,
                 HeartbeatSeconds = o.HeartbeatSeconds,
                 SaveSeconds = o.SaveEverySeconds,
-                WarmupSeconds = Math.Min(o.HeartbeatSeconds, o.DurationSeconds / 4),
+                // At least one heartbeat interval and 10 s (the streams just opened), at most a quarter of the hold.
+                WarmupSeconds = Math.Min(Math.Max(o.HeartbeatSeconds, 10), o.DurationSeconds / 4),
                 DurationSeconds = o.DurationSeconds,
                 FinalCheck = true,
                 QuestionIds = [.. Setup.QuestionIds],
@@ -271,26 +273,34 @@ internal static class Runner
                     ConnectionPerStream = true,
                     LocalAddresses = locals,
                     WarmupSeconds = 0,
-                    DurationSeconds = 2,
+                    DurationSeconds = 5,
                     QuestionIds = [.. Setup.QuestionIds],
                 };
                 // Both paths of the stream: heartbeats, then saves (each its own Redis script and messages).
                 await scenarios.StreamsAsync("warm-up", "warm-up of the fresh session process (heartbeats)", [warmSpec]);
                 warmSpec.Kind = "save";
                 await scenarios.StreamsAsync("warm-up", "warm-up of the fresh session process (saves)", [warmSpec]);
-                await Task.Delay(TimeSpan.FromSeconds(2));
+                // Tiered compilation goes on recompiling hot methods for a while after a start (measured: 0.5-0.8 s
+                // of JIT per second, 20-70 s after the restart, on the one server core): wait until it has settled.
+                var jitWait = await WaitJitQuietAsync(stack.Session.HttpAddress, TimeSpan.FromSeconds(90));
+                did.Add($"exam day: the fresh session process was warmed (5 s of heartbeats, then 5 s of saves, on 100 streams) and its JIT settled ({jitWait:F0} s until under 20 ms of compilation per second for 3 s running) before the baseline");
             }
             var gcBefore = await ServerDiagnostics.GcAsync(stack.Session.HttpAddress);
             var redisBefore = await ServerDiagnostics.RedisAsync(redis);
             var rssBefore = ProcStats.RssBytes(stack.Session.Pid);
             var gwRssBefore = stack.Gateways.Sum(g => ProcStats.RssBytes(g.Pid));
             long rssOpen = 0, gwRssOpen = 0;
-            var exam = await scenarios.StreamsAsync("exam-day", $"{learners.Count} learners through {stack.Gateways.Count} gateway(s)", specs, () =>
+            using var stopSampling = new CancellationTokenSource();
+            Task<ServerTimeline>? sampling = null;
+            var exam = await scenarios.StreamsAsync("exam-day", $"{learners.Count} learners through {stack.Gateways.Count} gateway(s)", specs, async () =>
             {
                 rssOpen = ProcStats.RssBytes(stack.Session.Pid);
                 gwRssOpen = stack.Gateways.Sum(g => ProcStats.RssBytes(g.Pid));
-                return o.GcDump is null ? Task.CompletedTask : HeapSnapshot.TakeAsync(stack.Session.Pid, o.GcDump, Log);
+                if (o.GcDump is not null) await HeapSnapshot.TakeAsync(stack.Session.Pid, o.GcDump, Log);
+                sampling = ServerTimeline.RunAsync(stack.Session.HttpAddress, stack.ServerPids(), stopSampling.Token);
             });
+            await stopSampling.CancelAsync();
+            if (sampling is not null) exam.ServerTimeline = (await sampling).Seconds(exam.WindowStartTicks);
             // What could explain a tail: the session's garbage collections and Redis's forks/AOF rewrites over
             // the exam day (streams opening to final checks), and the worst seconds of the window.
             ServerDiagnostics.AddDelta(exam.Extra, gcBefore, await ServerDiagnostics.GcAsync(stack.Session.HttpAddress));
@@ -309,6 +319,12 @@ internal static class Runner
             foreach (var e in exam.ErrorSamples.Take(5)) Log("    " + e);
             Log("    worst seconds for saves (second of the window: saves, worst ms): " + string.Join(", ",
                 (exam.SaveTimeline ?? []).OrderByDescending(t => t.MaxMs).Take(6).Select(t => $"{t.Second}: {t.Messages}, {t.MaxMs:F0}")));
+            var worst = (exam.SaveTimeline ?? []).Concat(exam.HeartbeatTimeline ?? []).GroupBy(t => t.Second).Select(g => (Second: g.Key, Max: g.Max(t => t.MaxMs))).OrderByDescending(x => x.Max).Take(4);
+            foreach (var (second, max) in worst)
+            {
+                var at = exam.ServerTimeline?.FirstOrDefault(x => x.Second == second);
+                Log($"    second {second}: worst {max:F0} ms; servers then: " + (at is null ? "not sampled" : $"session GC pause {at.SessionGcPauseMs} ms, JIT {at.SessionJitMs} ms, CPU % " + string.Join(" ", at.CpuPercent.Select(kv => $"{kv.Key} {kv.Value}"))));
+            }
             Log("    session GC and Redis over the exam day: " + string.Join(", ", exam.Extra.Where(kv => kv.Key.StartsWith("gc_", StringComparison.Ordinal) || kv.Key.StartsWith("redis_", StringComparison.Ordinal)).Select(kv => $"{kv.Key} {kv.Value}")));
 
             // --- Board decisions on the submitted sessions, watched on the learners' dashboards.
@@ -333,6 +349,22 @@ internal static class Runner
     }
 
     /// <summary>Waits (at most 60 s) until GetSession through every gateway answers.</summary>
+    /// <summary>Waits until the process's JIT compiles under 20 ms per second for 3 seconds running (or the limit); returns the seconds waited.</summary>
+    private static async Task<double> WaitJitQuietAsync(Uri http, TimeSpan limit)
+    {
+        var watch = Stopwatch.StartNew();
+        var quiet = 0;
+        var last = (await ServerDiagnostics.GcAsync(http)).GetValueOrDefault("jit_seconds");
+        while (quiet < 3 && watch.Elapsed < limit)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var now = (await ServerDiagnostics.GcAsync(http)).GetValueOrDefault("jit_seconds");
+            quiet = now - last < 0.020 ? quiet + 1 : 0;
+            last = now;
+        }
+        return watch.Elapsed.TotalSeconds;
+    }
+
     private static async Task WaitRoutedAsync(Stack stack, PreparedLearner learner)
     {
         foreach (var g in stack.Gateways)
