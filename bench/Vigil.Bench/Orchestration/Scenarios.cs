@@ -51,6 +51,7 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
             hbs.Import(w.HeartbeatLatency);
             r.ErrorSamples.AddRange(w.Errors);
         }
+        r.WindowStartTicks = results.Count > 0 ? results.Min(w => w.WindowStartTicks) : 0;
         r.StreamsDropped = results.Sum(w => w.Dropped);
         r.Unanswered = results.Sum(w => w.Unanswered);
         r.Errors = results.Sum(w => w.SaveRejected) + r.StreamsDropped + r.StreamsFailed;
@@ -60,6 +61,8 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
         r.OpsPerSecond = Math.Round(r.Ops / r.Seconds, 1);
         r.Latency = saves.Count > 0 ? saves.Summary() : null;
         r.HeartbeatLatency = hbs.Count > 0 ? hbs.Summary() : null;
+        r.SaveTimeline = Timeline.Merge(results.Select(w => w.SaveTimeline));
+        r.HeartbeatTimeline = Timeline.Merge(results.Select(w => w.HeartbeatTimeline));
         r.Extra["final_checks_ok"] = results.Sum(w => w.FinalChecksOk);
         r.Extra["final_checks_failed"] = results.Sum(w => w.FinalChecksFailed);
         r.Extra["open_seconds_max"] = Math.Round(results.Max(w => w.OpenSeconds), 1);
