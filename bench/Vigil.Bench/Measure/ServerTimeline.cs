@@ -10,7 +10,7 @@ namespace Vigil.Bench.Measure;
 /// </summary>
 internal sealed class ServerTimeline
 {
-    private readonly List<(long Ticks, double GcPause, double Gen2, double Jit, Dictionary<string, double> Cpu)> _samples = [];
+    private readonly List<(ServerSample Server, double GcPause, double Gen2, double Jit)> _samples = [];
 
     public static async Task<ServerTimeline> RunAsync(Uri sessionHttp, Dictionary<string, int[]> pids, CancellationToken stop)
     {
@@ -19,10 +19,9 @@ internal sealed class ServerTimeline
         {
             while (!stop.IsCancellationRequested)
             {
-                var ticks = Stopwatch.GetTimestamp();
+                var server = ServerSample.Take(pids);
                 var gc = await ServerDiagnostics.GcAsync(sessionHttp);
-                var cpu = pids.ToDictionary(kv => kv.Key, kv => kv.Value.Sum(p => kv.Key == "rabbitmq" ? ProcStats.TreeCpuSeconds(p) : ProcStats.CpuSeconds(p)));
-                t._samples.Add((ticks, gc.GetValueOrDefault("gc_pause_seconds"), gc.GetValueOrDefault("gc_gen2_collections"), gc.GetValueOrDefault("jit_seconds"), cpu));
+                t._samples.Add((server, gc.GetValueOrDefault("gc_pause_seconds"), gc.GetValueOrDefault("gc_gen2_collections"), gc.GetValueOrDefault("jit_seconds")));
                 await Task.Delay(TimeSpan.FromSeconds(1), stop);
             }
         }
@@ -36,13 +35,13 @@ internal sealed class ServerTimeline
         var result = new List<ServerSecond>();
         for (var i = 1; i < _samples.Count; i++)
         {
-            var (t0, p0, g0, j0, c0) = _samples[i - 1];
-            var (t1, p1, g1, j1, c1) = _samples[i];
-            var second = (int)Math.Floor((t0 - windowStartTicks) / (double)Stopwatch.Frequency);
+            var (s0, p0, g0, j0) = _samples[i - 1];
+            var (s1, p1, g1, j1) = _samples[i];
+            var second = (int)Math.Floor((s0.TimestampTicks - windowStartTicks) / (double)Stopwatch.Frequency);
             if (second < 0) continue;
-            var wall = (t1 - t0) / (double)Stopwatch.Frequency;
+            var wall = (s1.TimestampTicks - s0.TimestampTicks) / (double)Stopwatch.Frequency;
             result.Add(new ServerSecond(second, Math.Round((p1 - p0) * 1000, 1), g1 - g0, Math.Round((j1 - j0) * 1000, 1),
-                c1.ToDictionary(kv => kv.Key, kv => Math.Round(100 * (kv.Value - c0.GetValueOrDefault(kv.Key)) / wall, 1))));
+                s1.Cpu.ToDictionary(kv => kv.Key, kv => Math.Round(100 * (kv.Value - s0.Cpu.GetValueOrDefault(kv.Key)) / wall, 1))));
         }
         return result;
     }

@@ -112,7 +112,7 @@ internal sealed class SessionStore(IConnectionMultiplexer redis, RedisKeys keys,
     /// <paramref name="updateDueIndex"/>, also moves the session's entry in the heartbeat-due index (watched by every
     /// replica's sweeper) to now + <paramref name="gap"/>.
     /// </summary>
-    public async Task<string[]> HeartbeatAsync(string sessionId, DateTimeOffset now, bool headphones, bool cameraOff, bool screenShareOff, bool focusLost, bool micOff, TimeSpan gap, bool updateDueIndex = true)
+    public async Task<string[]> HeartbeatAsync(string sessionId, DateTimeOffset now, bool headphones, bool cameraOff, bool screenShareOff, bool focusLost, bool micOff, TimeSpan gap, bool updateDueIndex)
     {
         var k = keys.Session(sessionId);
         static RedisValue Flag(bool b) => b ? "1" : "0";
