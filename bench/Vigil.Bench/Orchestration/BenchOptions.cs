@@ -57,7 +57,9 @@ internal sealed class BenchOptions
             // Long enough for the first replies of a cold path (a fresh process, its first connections): one CI run
             // had the first session scenario answer nothing inside a 0.25 s warm-up + 0.5 s window.
             o.WarmupSeconds = 1;
-            o.PhotoPool = 20;
+            // Fresh learners for the photo scenario: at the photo check's rate (about 50/s on one core) the warm-up and
+            // the window take about 75; 20 ran out once the check got faster.
+            o.PhotoPool = 150;
             o.SaturateStreams = 8;
             o.SaveRate = 100;
             o.LatencyStreams = 8;
