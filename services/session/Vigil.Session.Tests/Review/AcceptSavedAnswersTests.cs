@@ -1,0 +1,58 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Vigil.Contracts.Session.V1;
+using Vigil.Session.Tests.Infrastructure;
+using Vigil.Session.Tests.Monitoring;
+using Vigil.Testing;
+
+namespace Vigil.Session.Tests.Review;
+
+/// <summary>AcceptSavedAnswers: the board's documented exception after an expiry.</summary>
+[Collection(SessionCollection.Name)]
+public sealed class AcceptSavedAnswersTests(SessionFixture f)
+{
+    [Fact]
+    public async Task The_board_may_accept_saved_answers_after_a_documented_failure_recorded_as_an_exception()
+    {
+        var course = SessionFixture.NewCourse();
+        var exam = await f.CreateExamAsync(course, e => e.TimeLimit = Duration.FromTimeSpan(TimeSpan.FromSeconds(2)));
+        var learner = await f.VerifiedLearnerAsync(exam.ExamId);
+        var session = await learner.StartAsync(exam.ExamId);
+        await using (var stream = await learner.OpenStreamAsync(session.SessionId))
+        {
+            await stream.SaveAsync(1, "q1", ExamSamples.Choice("b"));
+        }
+        await DeadlineTests.WaitForStateAsync(learner, session.SessionId, s => s == SessionState.ExpiredUnsubmitted);
+
+        var board = f.Board(course, "prof-1");
+        var missing = await RpcAssert.ThrowsAsync(StatusCode.InvalidArgument, async () => await board.AcceptSavedAnswersAsync(
+            new AcceptSavedAnswersRequest { RequestId = "x1", SessionId = session.SessionId }));
+        Assert.Contains(RpcAssert.FieldViolations(missing), v => v.Field == "failure_reference");
+
+        var request = new AcceptSavedAnswersRequest
+        {
+            RequestId = "x2", SessionId = session.SessionId, Reason = "Platform outage during the last 10 minutes", FailureReference = "INC-4711",
+        };
+        var accepted = await board.AcceptSavedAnswersAsync(request);
+        Assert.Equal(SessionState.SubmittedByException, accepted.Session.State);
+        Assert.Equal("prof-1", accepted.Exception.GrantedBy);
+        Assert.Equal("INC-4711", accepted.Exception.FailureReference);
+        Assert.Equal(SessionState.SubmittedByException, accepted.Receipt.State);
+        Assert.True(accepted.Receipt.Items[0].Ticked);
+        Assert.Equal(accepted.Receipt, (await board.AcceptSavedAnswersAsync(request)).Receipt);
+
+        var e = Assert.Single(await f.Events.WaitAsync("SessionSubmitted", session.SessionId)).Message;
+        Assert.Contains(DeadlineTests.EnumText(e.GetProperty("kind")), new[] { "BoardException", "3" });
+        var record = (await board.GetSessionRecordAsync(new GetSessionRecordRequest { SessionId = session.SessionId })).Record;
+        Assert.Equal("Platform outage during the last 10 minutes", record.Exception.Reason);
+        Assert.Single(await f.Events.WaitAsync("SessionExpired", session.SessionId));
+
+        // A submitted session is no candidate for the exception.
+        var other = await f.CreateExamAsync(course);
+        var l2 = await f.VerifiedLearnerAsync(other.ExamId);
+        var s2 = await l2.StartAsync(other.ExamId);
+        await l2.Sessions().SubmitFinalCheckAsync(new SubmitFinalCheckRequest { RequestId = "fc", SessionId = s2.SessionId, LastSaveSequence = 0 });
+        await RpcAssert.ThrowsAsync(StatusCode.FailedPrecondition, async () => await board.AcceptSavedAnswersAsync(
+            new AcceptSavedAnswersRequest { RequestId = "x3", SessionId = s2.SessionId, Reason = "r", FailureReference = "f" }));
+    }
+}
