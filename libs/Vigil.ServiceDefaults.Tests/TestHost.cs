@@ -37,7 +37,7 @@ internal static class TestHost
         foreach (var (k, v) in settings ?? []) config[k] = v;
         builder.Configuration.AddInMemoryCollection(config);
         builder.AddServiceDefaults();
-        builder.AddVigilRedis();
+        builder.AddVigilRedis(defaultKeyPrefix: "vigil:defaults-test:");
         builder.AddVigilMessaging(consumers);
         var app = builder.Build();
         app.MapServiceDefaults();

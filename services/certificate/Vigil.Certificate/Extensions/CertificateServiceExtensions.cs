@@ -18,7 +18,7 @@ internal static class CertificateServiceExtensions
     public static WebApplicationBuilder AddCertificateService(this WebApplicationBuilder builder)
     {
         builder.AddServiceDefaults();
-        builder.AddVigilRedis();
+        builder.AddVigilRedis(defaultKeyPrefix: "vigil:certificate:");
 
         var developmentLike = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing");
         builder.Services.AddOptions<SigningOptions>()

@@ -16,7 +16,7 @@ internal static class IdentityServiceExtensions
     public static WebApplicationBuilder AddIdentityService(this WebApplicationBuilder builder)
     {
         builder.AddServiceDefaults();
-        builder.AddVigilRedis();
+        builder.AddVigilRedis(defaultKeyPrefix: "vigil:identity:");
 
         var environment = builder.Environment;
         builder.Services.AddOptions<PhotoOptions>()

@@ -22,7 +22,7 @@ public sealed class SessionHost : VigilServiceFactory<SessionApp>
     public SessionHost(string keyPrefix, Func<HttpMessageHandler> identityHandler, string identityAddress = "http://identity.test", string? rabbitMq = null)
         : base("session", new Dictionary<string, string?>
         {
-            ["Session:KeyPrefix"] = keyPrefix,
+            ["Redis:KeyPrefix"] = keyPrefix,
             ["Session:SweepInterval"] = "00:00:00.100",
             ["Session:OutboxPollInterval"] = "00:00:00.100",
             ["Session:IdentityCallTimeout"] = "00:00:02",

@@ -32,7 +32,7 @@ public sealed class ProcessKillTests(SessionFixture f, ITestOutputHelper output)
             ["Redis:Configuration"] = TestEnvironment.Redis,
             ["RabbitMq:Uri"] = TestEnvironment.RabbitMq("session"),
             ["Services:Identity"] = identity.GrpcAddress.ToString(),
-            ["Session:KeyPrefix"] = prefix,
+            ["Redis:KeyPrefix"] = prefix,
             ["Hosting:DrainDelay"] = "00:00:00.200",
         };
         var first = await ServiceProcess.StartAsync("services/session/Vigil.Session", settings);

@@ -46,16 +46,12 @@ internal sealed class ExamGrpcService(ExamStore store, SessionStore sessions, Id
         exam.Version = request.ExpectedVersion + 1;
         await identity.ConfigureExamAsync(request.RequestId + ":v" + exam.Version, exam.ExamId, exam.CourseId, exam.RoomScanRequired, context.CancellationToken);
         var r = await store.UpdateAsync(exam, request.ExpectedVersion, caller.Subject + ":" + request.RequestId);
-        switch (r[0])
+        return r.Status switch
         {
-            case "ok":
-            case "dup":
-                return new UpdateExamResponse { Exam = await store.GetAsync(exam.ExamId) };
-            case "version":
-                throw GrpcErrors.Aborted($"The exam is at version {r[1]}, not {request.ExpectedVersion}: someone changed it first. Read it again and retry.");
-            default:
-                throw GrpcErrors.NotFound("exam", exam.ExamId);
-        }
+            ExamUpdateStatus.Updated or ExamUpdateStatus.Duplicate => new UpdateExamResponse { Exam = await store.GetAsync(exam.ExamId) },
+            ExamUpdateStatus.VersionMismatch => throw GrpcErrors.Aborted($"The exam is at version {r.Version}, not {request.ExpectedVersion}: someone changed it first. Read it again and retry."),
+            _ => throw GrpcErrors.NotFound("exam", exam.ExamId),
+        };
     }
 
     public override async Task<GetExamResponse> GetExam(GetExamRequest request, ServerCallContext context)

@@ -1,64 +1,118 @@
+using System.Globalization;
 using Google.Protobuf;
 using StackExchange.Redis;
 using Vigil.Contracts.Session.V1;
-using Vigil.Session.Storage;
+using Vigil.ServiceDefaults.Storage;
 
 namespace Vigil.Session.Exams;
 
-/// <summary>Exams in Redis: one hash per exam (definition, course, version), a set per course, extra time per learner.</summary>
-internal sealed class ExamStore(IConnectionMultiplexer redis, RedisKeys keys)
+/// <summary>What an exam update did.</summary>
+internal enum ExamUpdateStatus
 {
-    private IDatabase Db => redis.GetDatabase();
+    /// <summary>The definition was replaced.</summary>
+    Updated,
+    /// <summary>This request already replaced it (<see cref="ExamUpdate.Version"/>).</summary>
+    Duplicate,
+    /// <summary>The exam is at another version (<see cref="ExamUpdate.Version"/>).</summary>
+    VersionMismatch,
+    /// <summary>No such exam.</summary>
+    Missing,
+}
+
+/// <summary>What an exam update did, with the version it names.</summary>
+internal sealed record ExamUpdate(ExamUpdateStatus Status, long Version = 0);
+
+/// <summary>
+/// Exams in Redis: one hash per exam (definition, course, version) with its extra times and request ids under the
+/// exam's hash tag, a set per course, the CreateExam request ids. Keys on the service's scheme (<see cref="RedisKeyspace"/>).
+/// </summary>
+internal sealed class ExamStore(RedisStorage storage)
+{
+    private static readonly RedisScript CreateScript = RedisScript.Load<ExamStore>("CreateExam");
+    private static readonly RedisScript UpdateScript = RedisScript.Load<ExamStore>("UpdateExam");
+
+    private IDatabase Db => storage.Database;
+
+    /// <summary>Hash: the exam definition (def, protobuf), its course and version.</summary>
+    private RedisKey ExamKey(string examId) => storage.Keys.Record("exam", examId).Key;
+
+    /// <summary>Hash: learner id → extra time in milliseconds.</summary>
+    private RedisKey ExtraTimeKey(string examId) => storage.Keys.Record("exam", examId).Part("extra");
+
+    /// <summary>Hash: UpdateExam request key → the version it wrote.</summary>
+    private RedisKey RequestsKey(string examId) => storage.Keys.Record("exam", examId).Part("requests");
+
+    /// <summary>String: a CreateExam request key → the exam id it created (7 days).</summary>
+    private RedisKey CreateRequestKey(string requestKey) => storage.Keys.Record("exam-request", requestKey).Key;
+
+    /// <summary>Set: a course's exam ids.</summary>
+    private RedisKey CourseExamsKey(string courseId) => storage.Keys.Record("course", courseId).Part("exams");
 
     /// <summary>An exam, or null.</summary>
     public async Task<Exam?> GetAsync(string examId)
     {
         if (string.IsNullOrEmpty(examId)) return null;
-        var def = await Db.HashGetAsync(keys.Exam(examId), "def");
+        var def = await Db.HashGetAsync(ExamKey(examId), "def");
         return def.IsNullOrEmpty ? null : Exam.Parser.ParseFrom((byte[])def!);
     }
 
-    /// <summary>The exam id a CreateExam request id is bound to (binding a new one when none).</summary>
-    public async Task<string> BindCreateRequestAsync(string requestId, string newExamId)
+    /// <summary>The exam id a CreateExam request is bound to (binding <paramref name="newExamId"/> when none).</summary>
+    public async Task<string> BindCreateRequestAsync(string requestKey, string newExamId)
     {
-        var key = keys.ExamCreateRequest(requestId);
-        if (await Db.StringSetAsync(key, newExamId, TimeSpan.FromDays(7), When.NotExists)) return newExamId;
+        var key = CreateRequestKey(requestKey);
+        if (await storage.WriteAsync(key, (db, k) => db.StringSetAsync(k, newExamId, TimeSpan.FromDays(7), When.NotExists))) return newExamId;
         return (await Db.StringGetAsync(key)).ToString();
     }
 
     /// <summary>Stores a new exam (version 1) unless it exists; the course index first.</summary>
     public async Task<bool> CreateAsync(Exam exam)
     {
-        await Db.SetAddAsync(keys.CourseExams(exam.CourseId), exam.ExamId);
-        return (long)await Db.ScriptEvaluateAsync(Scripts.CreateSession, [keys.Exam(exam.ExamId)],
-            ["def", exam.ToByteArray(), "course", exam.CourseId, "version", exam.Version]) == 1;
+        await storage.WriteAsync(CourseExamsKey(exam.CourseId), (db, k) => db.SetAddAsync(k, exam.ExamId));
+        var key = ExamKey(exam.ExamId);
+        return (long)await storage.WriteAsync(key, CreateScript,
+            new { exam = key, definition = exam.ToByteArray(), courseId = exam.CourseId, version = exam.Version }) == 1;
     }
 
     /// <summary>Replaces an exam's definition if its version is still <paramref name="expectedVersion"/>.</summary>
-    public async Task<string[]> UpdateAsync(Exam exam, long expectedVersion, string requestId)
+    public async Task<ExamUpdate> UpdateAsync(Exam exam, long expectedVersion, string requestKey)
     {
-        var r = (RedisResult[])(await Db.ScriptEvaluateAsync(Scripts.UpdateExam,
-            [keys.Exam(exam.ExamId), keys.ExamRequests(exam.ExamId)],
-            [expectedVersion, exam.ToByteArray(), exam.Version, "update:" + requestId]))!;
-        return r.Select(x => x.ToString()).ToArray();
+        var key = ExamKey(exam.ExamId);
+        var r = (RedisResult[])(await storage.WriteAsync(key, UpdateScript, new
+        {
+            exam = key,
+            requests = RequestsKey(exam.ExamId),
+            requestKey = "update:" + requestKey,
+            expectedVersion,
+            definition = exam.ToByteArray(),
+            version = exam.Version,
+        }))!;
+        long Version() => long.Parse(r[1].ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture);
+        return r[0].ToString() switch
+        {
+            "ok" => new ExamUpdate(ExamUpdateStatus.Updated, exam.Version),
+            "dup" => new ExamUpdate(ExamUpdateStatus.Duplicate, Version()),
+            "version" => new ExamUpdate(ExamUpdateStatus.VersionMismatch, Version()),
+            "missing" => new ExamUpdate(ExamUpdateStatus.Missing),
+            var other => throw new InvalidOperationException($"The UpdateExam script replied '{other}', which this version does not know."),
+        };
     }
 
-    /// <summary>A course's exams.</summary>
+    /// <summary>A course's exams, by title.</summary>
     public async Task<List<Exam>> ListAsync(string courseId)
     {
-        var ids = await Db.SetMembersAsync(keys.CourseExams(courseId));
+        var ids = await Db.SetMembersAsync(CourseExamsKey(courseId));
         var exams = await Task.WhenAll(ids.Select(id => GetAsync(id.ToString())));
         return exams.Where(e => e is not null && e.CourseId == courseId).Select(e => e!).OrderBy(e => e.Title, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Sets a learner's extra time on an exam.</summary>
     public Task SetExtraTimeAsync(string examId, string learnerId, TimeSpan extra) =>
-        Db.HashSetAsync(keys.ExamExtraTime(examId), learnerId, (long)extra.TotalMilliseconds);
+        storage.WriteAsync(ExtraTimeKey(examId), (db, k) => db.HashSetAsync(k, learnerId, (long)extra.TotalMilliseconds));
 
     /// <summary>A learner's extra time on an exam.</summary>
     public async Task<TimeSpan> GetExtraTimeAsync(string examId, string learnerId)
     {
-        var v = await Db.HashGetAsync(keys.ExamExtraTime(examId), learnerId);
+        var v = await Db.HashGetAsync(ExtraTimeKey(examId), learnerId);
         return v.IsNullOrEmpty ? TimeSpan.Zero : TimeSpan.FromMilliseconds((long)v);
     }
 }

@@ -21,7 +21,7 @@ internal static class SessionServiceExtensions
     public static WebApplicationBuilder AddSessionService(this WebApplicationBuilder builder)
     {
         builder.AddServiceDefaults();
-        builder.AddVigilRedis();
+        builder.AddVigilRedis(defaultKeyPrefix: "vigil:session:");
         builder.AddVigilMessaging();
         builder.Services.AddVigilEventTopology();
         builder.AddVigilServiceClient<IdentityService.IdentityServiceClient>("Services:Identity");
@@ -36,10 +36,11 @@ internal static class SessionServiceExtensions
             .ValidateOnStart();
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<RedisKeys>();
+        builder.Services.AddSingleton<SessionKeys>();
         builder.Services.AddSingleton<ExamStore>();
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddSingleton<OutboxStore>();
         builder.Services.AddSingleton<SessionFinisher>();
         builder.Services.AddSingleton<ExamStream>();
         builder.Services.AddSingleton<IdentityGateway>();

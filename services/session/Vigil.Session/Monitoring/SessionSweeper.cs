@@ -12,8 +12,7 @@ namespace Vigil.Session.Monitoring;
 /// scripts are the atomic claim, so two replicas sweeping together change a session once.
 /// </summary>
 internal sealed partial class SessionSweeper(
-    IConnectionMultiplexer redis,
-    RedisKeys keys,
+    SessionStore store,
     SessionFinisher finisher,
     TimeProvider time,
     IOptions<SessionServiceOptions> options,
@@ -48,49 +47,39 @@ internal sealed partial class SessionSweeper(
     /// <summary>Expires every session whose deadline has passed.</summary>
     internal async Task SweepDeadlinesAsync()
     {
-        var db = redis.GetDatabase();
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var due = await db.SortedSetRangeByScoreWithScoresAsync(keys.Deadlines, double.NegativeInfinity, now, take: Batch);
-        foreach (var entry in due)
+        foreach (var entry in await store.DueDeadlinesAsync(time.GetUtcNow(), Batch))
         {
-            var sessionId = entry.Element.ToString();
-            var result = await finisher.ExpireAsync(sessionId);
+            var result = await finisher.ExpireAsync(entry.SessionId);
             switch (result.Outcome)
             {
                 case FinishOutcome.Done:
-                    LogExpired(logger, sessionId, result.Session?.State.ToString() ?? "?");
+                    LogExpired(logger, entry.SessionId, result.Session?.State.ToString() ?? "?");
                     break;
                 case FinishOutcome.TooEarly:
                     continue;
             }
-            await db.ScriptEvaluateAsync(Scripts.RemoveIfScore, [keys.Deadlines], [sessionId, entry.Score]);
+            await store.RemoveDeadlineAsync(entry);
         }
     }
 
     /// <summary>Opens a connection-lost incident for every session whose heartbeats stopped for longer than its exam allows.</summary>
     internal async Task SweepHeartbeatGapsAsync()
     {
-        var db = redis.GetDatabase();
         var now = time.GetUtcNow();
-        var due = await db.SortedSetRangeByScoreWithScoresAsync(keys.HeartbeatDue, double.NegativeInfinity, now.ToUnixTimeMilliseconds(), take: Batch);
-        foreach (var entry in due)
+        foreach (var entry in await store.DueHeartbeatChecksAsync(now, Batch))
         {
-            var sessionId = entry.Element.ToString();
-            var k = keys.Session(sessionId);
-            var reply = (RedisResult[])(await db.ScriptEvaluateAsync(Scripts.HeartbeatGap,
-                [k.Hash, k.Incidents, k.OpenIncidents],
-                [now.ToUnixTimeMilliseconds(), "No heartbeat for longer than the exam allows: the connection counted as lost."]))!;
-            switch (reply[0].ToString())
+            var check = await store.CheckHeartbeatGapAsync(entry.SessionId, now, "No heartbeat for longer than the exam allows: the connection counted as lost.");
+            switch (check.Status)
             {
-                case "later":
-                    await db.SortedSetAddAsync(keys.HeartbeatDue, sessionId, (double)reply[1], SortedSetWhen.GreaterThan);
+                case GapStatus.Later:
+                    await store.PostponeHeartbeatCheckAsync(entry.SessionId, check.Due!.Value);
                     break;
-                case "opened":
-                    LogConnectionLost(logger, sessionId);
-                    await db.ScriptEvaluateAsync(Scripts.RemoveIfScore, [keys.HeartbeatDue], [sessionId, entry.Score]);
+                case GapStatus.Opened:
+                    LogConnectionLost(logger, entry.SessionId);
+                    await store.RemoveHeartbeatCheckAsync(entry);
                     break;
                 default:
-                    await db.ScriptEvaluateAsync(Scripts.RemoveIfScore, [keys.HeartbeatDue], [sessionId, entry.Score]);
+                    await store.RemoveHeartbeatCheckAsync(entry);
                     break;
             }
         }

@@ -8,10 +8,6 @@ internal sealed class SessionServiceOptions
     /// <summary>The configuration section.</summary>
     public const string Section = "Session";
 
-    /// <summary>Prefix of every Redis key of the service (tests use their own to stay apart).</summary>
-    [Required]
-    public string KeyPrefix { get; set; } = "vigil:session:";
-
     /// <summary>How often any replica sweeps the deadlines and the heartbeat gaps.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 

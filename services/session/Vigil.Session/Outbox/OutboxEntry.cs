@@ -19,9 +19,13 @@ internal sealed record OutboxEntry(string Type, JsonElement Event)
         [nameof(BoardDecisionRecorded)] = typeof(BoardDecisionRecorded),
     };
 
-    /// <summary>The outbox line of an event.</summary>
-    public static string Serialize<T>(T evt) where T : class =>
-        JsonSerializer.Serialize(new OutboxEntry(typeof(T).Name, JsonSerializer.SerializeToElement(evt, Json)), Json);
+    /// <summary>The outbox line of an event (one of the event types above).</summary>
+    public static string Serialize(object evt)
+    {
+        var type = evt.GetType();
+        if (!Types.TryGetValue(type.Name, out var known) || known != type) throw new ArgumentException($"{type.Name} is not an event of the outbox.", nameof(evt));
+        return JsonSerializer.Serialize(new OutboxEntry(type.Name, JsonSerializer.SerializeToElement(evt, type, Json)), Json);
+    }
 
     /// <summary>The event of an outbox line, with its type; null when the line is not understood.</summary>
     public static (object Event, Type Type)? Deserialize(string line)

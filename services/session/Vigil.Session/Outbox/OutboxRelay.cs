@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Vigil.ServiceDefaults.Messaging;
 using Vigil.Session.Options;
-using Vigil.Session.Storage;
 
 namespace Vigil.Session.Outbox;
 
@@ -15,8 +14,7 @@ namespace Vigil.Session.Outbox;
 /// <c>OutboxPollInterval</c> the pending index is walked for the rest (other replicas, crashes, a full signal queue).
 /// </summary>
 internal sealed partial class OutboxRelay(
-    IConnectionMultiplexer redis,
-    RedisKeys keys,
+    OutboxStore store,
     IBus bus,
     EventTopologyDeclarer topology,
     OutboxSignal signal,
@@ -36,7 +34,7 @@ internal sealed partial class OutboxRelay(
     // outbox empty. A writer announces (a new score) BEFORE it writes the outbox, so while the score is unchanged
     // there is nothing new to look at and the walk skips the session without a round trip, until the announcement is
     // older than the grace (then it is checked and dropped as before).
-    private readonly Dictionary<string, double> _foundEmpty = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _foundEmpty = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -74,7 +72,6 @@ internal sealed partial class OutboxRelay(
     /// <summary>Relays the sessions this replica signalled, as they come, side by side.</summary>
     private async Task RelaySignalledAsync(CancellationToken ct)
     {
-        var db = redis.GetDatabase();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Value.OutboxRelayConcurrency, CancellationToken = ct };
         try
         {
@@ -83,7 +80,7 @@ internal sealed partial class OutboxRelay(
                 try
                 {
                     // Just announced by the writer: an empty outbox stays in the index (the poll drops it after the grace).
-                    await RelaySessionAsync(db, options.Value, sessionId, announcedAtMs: null, ct);
+                    await RelaySessionAsync(options.Value, sessionId, announcedAt: null, ct);
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
@@ -103,30 +100,28 @@ internal sealed partial class OutboxRelay(
     /// </summary>
     internal async Task<int> RelayOnceAsync(CancellationToken ct)
     {
-        var db = redis.GetDatabase();
         var o = options.Value;
         var published = 0;
-        var pending = await db.SortedSetRangeByRankWithScoresAsync(keys.OutboxPending, 0, 999);
-        var bound = (time.GetUtcNow() - o.OutboxAnnounceGrace).ToUnixTimeMilliseconds();
-        var walk = new List<(string SessionId, double Score)>(pending.Length);
+        var pending = await store.PendingAsync(1000);
+        var bound = time.GetUtcNow() - o.OutboxAnnounceGrace;
+        var walk = new List<PendingOutbox>(pending.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var member in pending)
         {
-            var sessionId = member.Element.ToString();
-            seen.Add(sessionId);
-            if (member.Score >= bound && _foundEmpty.TryGetValue(sessionId, out var score) && score == member.Score) continue;
-            _foundEmpty.Remove(sessionId);
-            walk.Add((sessionId, member.Score));
+            seen.Add(member.SessionId);
+            if (member.AnnouncedAt >= bound && _foundEmpty.TryGetValue(member.SessionId, out var announced) && announced == member.AnnouncedAt) continue;
+            _foundEmpty.Remove(member.SessionId);
+            walk.Add(member);
         }
         foreach (var gone in _foundEmpty.Keys.Where(k => !seen.Contains(k)).ToList()) _foundEmpty.Remove(gone);
-        var empty = new System.Collections.Concurrent.ConcurrentBag<(string, double)>();
+        var empty = new System.Collections.Concurrent.ConcurrentBag<PendingOutbox>();
         // Sessions side by side (Redis groups their fsyncs); one session's events stay in order.
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = o.OutboxRelayConcurrency, CancellationToken = ct };
         try
         {
             await Parallel.ForEachAsync(walk, parallel, async (member, _) =>
             {
-                var (count, left) = await RelaySessionAsync(db, o, member.SessionId, (long)member.Score, ct);
+                var (count, left) = await RelaySessionAsync(o, member.SessionId, member.AnnouncedAt, ct);
                 Interlocked.Add(ref published, count);
                 if (left == 0) empty.Add(member);
             });
@@ -134,7 +129,7 @@ internal sealed partial class OutboxRelay(
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-        foreach (var (sessionId, score) in empty) _foundEmpty[sessionId] = score;
+        foreach (var member in empty) _foundEmpty[member.SessionId] = member.AnnouncedAt;
         return published;
     }
 
@@ -142,37 +137,31 @@ internal sealed partial class OutboxRelay(
     /// Relays one session's outbox under its lease; returns how many events were published. Each round is two Redis
     /// steps on the session's slot: take the lease and read the outbox, then (after the broker confirmed) remove what
     /// was published, count what is left and release the lease. An empty outbox costs one read and no write (no
-    /// fsync): the poll walks the sessions just relayed, still announced until the grace, at that price. <paramref name="announcedAtMs"/> is the session's
+    /// fsync): the poll walks the sessions just relayed, still announced until the grace, at that price. <paramref name="announcedAt"/> is the session's
     /// score in the pending index when the poll found it (null when signalled): an empty outbox announced before the
     /// grace leaves the index.
     /// </summary>
-    private async Task<(int Published, long Left)> RelaySessionAsync(IDatabase db, SessionServiceOptions o, string sessionId, long? announcedAtMs, CancellationToken ct)
+    private async Task<(int Published, long Left)> RelaySessionAsync(SessionServiceOptions o, string sessionId, DateTimeOffset? announcedAt, CancellationToken ct)
     {
-        var lease = keys.OutboxLease(sessionId);
-        var outbox = keys.Session(sessionId).Outbox;
-        var bound = (time.GetUtcNow() - o.OutboxAnnounceGrace).ToUnixTimeMilliseconds();
+        var bound = time.GetUtcNow() - o.OutboxAnnounceGrace;
         await _slots.WaitAsync(ct);
         try
         {
             var published = 0;
             for (var pass = 0; pass < MaxPassesPerSession; pass++)
             {
-                var claim = (RedisResult[])(await db.ScriptEvaluateAsync(OutboxScripts.Claim, [lease, outbox],
-                    [_holder, (long)o.OutboxLeaseDuration.TotalMilliseconds]))!;
-                var status = claim[0].ToString();
-                if (status == "busy") return (published, -1);
+                var claim = await store.ClaimAsync(sessionId, _holder, o.OutboxLeaseDuration);
+                if (claim.Status == OutboxClaimStatus.Busy) return (published, -1);
                 long left = 0;
-                var done = new List<RedisValue>();
+                var done = new List<OutboxItem>();
                 var failed = false;
-                if (status == "ok")
+                if (claim.Status == OutboxClaimStatus.Held)
                 {
                     try
                     {
-                        for (var i = 1; i < claim.Length && !failed; i++)
+                        foreach (var item in claim.Items)
                         {
-                            var line = (RedisValue)claim[i];
-                            var entry = OutboxEntry.Deserialize(line.ToString());
-                            if (entry is null)
+                            if (item.Event is null || item.Type is null)
                             {
                                 LogUnreadable(logger, sessionId);
                                 continue;
@@ -181,30 +170,30 @@ internal sealed partial class OutboxRelay(
                             timeout.CancelAfter(o.PublishTimeout);
                             try
                             {
-                                await bus.Publish(entry.Value.Event, entry.Value.Type, timeout.Token);
+                                await bus.Publish(item.Event, item.Type, timeout.Token);
                             }
                             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                             {
-                                LogPublishFailed(logger, sessionId, entry.Value.Type.Name, ex);
+                                LogPublishFailed(logger, sessionId, item.Type.Name, ex);
                                 failed = true;
                                 break;
                             }
                             // Confirmed by the broker: only now may it leave the outbox.
-                            done.Add(line);
-                            LogPublished(logger, entry.Value.Type.Name, sessionId);
+                            done.Add(item);
+                            LogPublished(logger, item.Type.Name, sessionId);
                         }
                     }
                     finally
                     {
                         // Remove what the broker confirmed, count what is left, release the lease: one step.
-                        left = (long)(await db.ScriptEvaluateAsync(OutboxScripts.Complete, [lease, outbox], [_holder, .. done]));
+                        left = await store.CompleteAsync(sessionId, _holder, done);
                         published += done.Count;
                     }
                 }
-                // "empty": no lease was taken.
+                // Empty: no lease was taken.
                 if (left == 0)
                 {
-                    if (announcedAtMs < bound) await db.ScriptEvaluateAsync(Scripts.RemoveIfOlder, [keys.OutboxPending], [sessionId, bound]);
+                    if (announcedAt < bound) await store.DropIfAnnouncedBeforeAsync(sessionId, bound);
                     return (published, 0);
                 }
                 if (failed || done.Count == 0) return (published, left);

@@ -6,7 +6,6 @@ using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
 using Vigil.Session.Answers;
 using Vigil.Session.Identity;
-using Vigil.Session.Outbox;
 using Vigil.Session.Sessions;
 using Vigil.Session.Storage;
 using Events = Vigil.Contracts.Events;
@@ -186,18 +185,17 @@ internal sealed partial class ExamBoardGrpcService(
                 DecidedBy = caller.Subject,
                 DecidedAt = now,
             };
-            var reply = await sessions.DecideAsync(session.SessionId, requestKey, request.ExpectedVersion, decision, OutboxEntry.Serialize(evt), now);
-            switch (reply[0])
+            var reply = await sessions.DecideAsync(session.SessionId, requestKey, request.ExpectedVersion, decision, evt, now);
+            switch (reply.Status)
             {
-                case "ok":
+                case DecisionStatus.Recorded:
                     LogDecision(logger, session.SessionId, decision.Version, request.Outcome);
                     return new RecordDecisionResponse { Decision = decision };
-                case "dup":
-                    var version = long.Parse(reply[1], System.Globalization.CultureInfo.InvariantCulture);
-                    return new RecordDecisionResponse { Decision = (await sessions.GetDecisionsAsync(session.SessionId)).First(d => d.Version == version) };
-                case "version":
-                    throw GrpcErrors.Aborted($"The latest decision is version {reply[1]}, not {request.ExpectedVersion}: read the record again, then decide.");
-                case "state":
+                case DecisionStatus.Duplicate:
+                    return new RecordDecisionResponse { Decision = (await sessions.GetDecisionsAsync(session.SessionId)).First(d => d.Version == reply.Version) };
+                case DecisionStatus.VersionMismatch:
+                    throw GrpcErrors.Aborted($"The latest decision is version {reply.Version}, not {request.ExpectedVersion}: read the record again, then decide.");
+                case DecisionStatus.InProgress:
                     session = await sessions.GetAsync(session.SessionId) ?? session;
                     continue;
                 default:

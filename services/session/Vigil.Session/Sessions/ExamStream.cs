@@ -98,10 +98,10 @@ internal sealed partial class ExamStream(
         var updateDueIndex = s.IndexedDueMs is not { } indexed || dueMs - indexed >= gap.TotalMilliseconds / 2;
         var reply = await store.HeartbeatAsync(s.Session.SessionId, now, headphones, !hb.CameraOn, !hb.ScreenShareOn, !hb.Focused, !hb.MicrophoneOn,
             gap, updateDueIndex);
-        if (updateDueIndex && reply[0] == "ok") s.IndexedDueMs = dueMs;
-        if (reply[0] == "ok") s.Deadline = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(reply[1], System.Globalization.CultureInfo.InvariantCulture));
+        if (updateDueIndex && reply.Recorded) s.IndexedDueMs = dueMs;
+        if (reply.Recorded) s.Deadline = reply.Deadline;
         var timeLeft = s.Deadline - now;
-        if (timeLeft < TimeSpan.Zero || reply[0] != "ok") timeLeft = TimeSpan.Zero;
+        if (timeLeft < TimeSpan.Zero || !reply.Recorded) timeLeft = TimeSpan.Zero;
         await responses.WriteAsync(new StreamExamResponse
         {
             HeartbeatReply = new HeartbeatReply
@@ -111,16 +111,16 @@ internal sealed partial class ExamStream(
                 TimeLeft = Duration.FromTimeSpan(timeLeft),
             },
         });
-        if (reply[0] != "ok") return;
-        foreach (var kind in reply.Skip(2))
+        if (!reply.Recorded) return;
+        foreach (var kind in reply.Opened)
         {
             var warning = kind switch
             {
-                "2" => (WarningCode.HeadphonesNotAllowed, "Headphones or earphones are detected: they are not allowed in this exam. Remove them."),
-                "3" => (WarningCode.CameraOff, "Your camera is off: turn it back on."),
-                "4" => (WarningCode.ScreenShareStopped, "Screen sharing stopped: share your screen again."),
-                "5" => (WarningCode.FocusLost, "The exam window lost the focus: come back to the exam."),
-                "6" => (WarningCode.MicrophoneOff, "Your microphone is off: turn it back on."),
+                IncidentKind.Headphones => (WarningCode.HeadphonesNotAllowed, "Headphones or earphones are detected: they are not allowed in this exam. Remove them."),
+                IncidentKind.CameraOff => (WarningCode.CameraOff, "Your camera is off: turn it back on."),
+                IncidentKind.ScreenShareStopped => (WarningCode.ScreenShareStopped, "Screen sharing stopped: share your screen again."),
+                IncidentKind.FocusLost => (WarningCode.FocusLost, "The exam window lost the focus: come back to the exam."),
+                IncidentKind.MicrophoneOff => (WarningCode.MicrophoneOff, "Your microphone is off: turn it back on."),
                 _ => (WarningCode.Unspecified, string.Empty),
             };
             if (warning.Item1 == WarningCode.Unspecified) continue;
@@ -151,11 +151,11 @@ internal sealed partial class ExamStream(
         var now = time.GetUtcNow();
         var digest = AnswerRules.Digest(save.Answer!);
         var result = await store.SaveAsync(s.Session.SessionId, save.QuestionId, save.Sequence, digest, save.Answer!, now);
-        switch (result.Outcome)
+        switch (result.Status)
         {
-            case "stored":
-            case "duplicate":
-            case "stale":
+            case SaveStatus.Stored:
+            case SaveStatus.Duplicate:
+            case SaveStatus.Stale:
                 // Redis replied: the save is on disk. Only now is it acknowledged.
                 await responses.WriteAsync(new StreamExamResponse
                 {
@@ -163,22 +163,22 @@ internal sealed partial class ExamStream(
                     {
                         Sequence = save.Sequence,
                         QuestionId = save.QuestionId,
-                        Outcome = result.Outcome switch { "stored" => SaveOutcome.Stored, "duplicate" => SaveOutcome.Duplicate, _ => SaveOutcome.Stale },
+                        Outcome = result.Status switch { SaveStatus.Stored => SaveOutcome.Stored, SaveStatus.Duplicate => SaveOutcome.Duplicate, _ => SaveOutcome.Stale },
                         AnswerDigest = result.Digest,
                     },
                 });
                 s.HasAnswers = true;
                 await MaybeWarnUnvalidatedAsync(s, now, responses);
                 break;
-            case "closed":
+            case SaveStatus.Closed:
                 await Reject(responses, save, SaveRejection.SessionClosed, result.ClosedState == SessionState.Submitted
                     ? "Your answers were already validated by the final check: nothing more can be saved."
                     : "The session has ended: nothing more can be saved.");
                 break;
-            case "deadline":
+            case SaveStatus.DeadlinePassed:
                 await Reject(responses, save, SaveRejection.DeadlinePassed, "The deadline has passed: nothing more can be saved.");
                 break;
-            case "conflict":
+            case SaveStatus.Conflict:
                 await Reject(responses, save, SaveRejection.InvalidAnswer, "This sequence was already used for another answer to this question; use a new sequence.");
                 break;
             default:

@@ -1,7 +1,6 @@
 using Vigil.Contracts.Events;
 using Vigil.Contracts.Session.V1;
 using Vigil.Session.Answers;
-using Vigil.Session.Outbox;
 using Vigil.Session.Storage;
 
 namespace Vigil.Session.Sessions;
@@ -39,16 +38,16 @@ internal sealed class SessionFinisher(SessionStore store, TimeProvider time)
 
     /// <summary>The learner's final check.</summary>
     public Task<FinishResult> FinalCheckAsync(string sessionId, long lastSaveSequence, string requestId) =>
-        RunAsync(sessionId, "final", lastSaveSequence, requestId, null);
+        RunAsync(sessionId, FinishMode.FinalCheck, lastSaveSequence, requestId, null);
 
     /// <summary>The deadline passed: applies the exam's deadline policy.</summary>
-    public Task<FinishResult> ExpireAsync(string sessionId) => RunAsync(sessionId, "expire", -1, string.Empty, null);
+    public Task<FinishResult> ExpireAsync(string sessionId) => RunAsync(sessionId, FinishMode.Expiry, -1, string.Empty, null);
 
     /// <summary>The board accepts the saved answers of an expired, unsubmitted session.</summary>
     public Task<FinishResult> AcceptSavedAnswersAsync(string sessionId, SubmissionException exception, string requestId) =>
-        RunAsync(sessionId, "exception", -1, requestId, exception);
+        RunAsync(sessionId, FinishMode.BoardException, -1, requestId, exception);
 
-    private async Task<FinishResult> RunAsync(string sessionId, string mode, long lastSaveSequence, string requestId, SubmissionException? exception)
+    private async Task<FinishResult> RunAsync(string sessionId, FinishMode mode, long lastSaveSequence, string requestId, SubmissionException? exception)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
@@ -59,17 +58,17 @@ internal sealed class SessionFinisher(SessionStore store, TimeProvider time)
             // A submission is stamped with the time it happened; an expiry no earlier than the deadline.
             var (newState, kind, submitted) = mode switch
             {
-                "final" => (SessionState.Submitted, SubmissionKind.FinalCheck, true),
-                "exception" => (SessionState.SubmittedByException, SubmissionKind.BoardException, true),
+                FinishMode.FinalCheck => (SessionState.Submitted, SubmissionKind.FinalCheck, true),
+                FinishMode.BoardException => (SessionState.SubmittedByException, SubmissionKind.BoardException, true),
                 _ when session.Exam.DeadlinePolicy == DeadlinePolicy.SubmitSaved => (SessionState.ExpiredSubmitted, SubmissionKind.DeadlinePolicy, true),
                 _ => (SessionState.ExpiredUnsubmitted, (SubmissionKind)0, false),
             };
             Submission? submission = null;
-            string? eventJson;
+            object evt;
             if (submitted)
             {
                 submission = Receipts.Build(sessionId, session.ExamId, session.LearnerId, session.Exam, answers, now, newState, session.LastAcked);
-                eventJson = OutboxEntry.Serialize(new SessionSubmitted
+                evt = new SessionSubmitted
                 {
                     EventId = Guid.NewGuid(),
                     SessionId = sessionId,
@@ -85,11 +84,11 @@ internal sealed class SessionFinisher(SessionStore store, TimeProvider time)
                     PassMark = session.Exam.PassMark,
                     IdDocumentPhotoAccepted = session.IdDocumentPhotoAccepted,
                     ReceiptDigest = submission.Receipt.ReceiptDigest,
-                });
+                };
             }
             else
             {
-                eventJson = OutboxEntry.Serialize(new SessionExpired
+                evt = new SessionExpired
                 {
                     EventId = Guid.NewGuid(),
                     SessionId = sessionId,
@@ -99,26 +98,25 @@ internal sealed class SessionFinisher(SessionStore store, TimeProvider time)
                     ExamTitle = session.Exam.Title,
                     ExpiredAt = now,
                     UnvalidatedAnswers = answers.Count,
-                });
+                };
             }
-            var reply = await store.FinishAsync(sessionId, mode, session.Rev, now, newState, lastSaveSequence,
-                submission?.Receipt, submission?.Score ?? 0, submission?.MaxScore ?? 0, eventJson, requestId, exception,
-                submitted ? kind.ToString() : "Expired");
-            switch (reply[0])
+            var reply = await store.FinishAsync(sessionId, new SessionEnding(mode, session.Rev, now, newState, lastSaveSequence,
+                submission?.Receipt, submission?.Score ?? 0, submission?.MaxScore ?? 0, evt, requestId, exception));
+            switch (reply.Status)
             {
-                case "ok":
+                case FinishStatus.Finished:
                     return new FinishResult(FinishOutcome.Done, await store.GetAsync(sessionId));
-                case "retry":
+                case FinishStatus.AnswersChanged:
                     continue;
-                case "done":
+                case FinishStatus.AlreadyGranted:
                     return new FinishResult(FinishOutcome.AlreadyFinished, await store.GetAsync(sessionId));
-                case "state":
-                    return new FinishResult(mode == "exception" ? FinishOutcome.WrongState : FinishOutcome.AlreadyFinished, await store.GetAsync(sessionId));
-                case "mismatch":
-                    return new FinishResult(FinishOutcome.SequenceMismatch, session, long.Parse(reply[1], System.Globalization.CultureInfo.InvariantCulture));
-                case "deadline":
+                case FinishStatus.WrongState:
+                    return new FinishResult(mode == FinishMode.BoardException ? FinishOutcome.WrongState : FinishOutcome.AlreadyFinished, await store.GetAsync(sessionId));
+                case FinishStatus.SequenceMismatch:
+                    return new FinishResult(FinishOutcome.SequenceMismatch, session, reply.LastAcked);
+                case FinishStatus.DeadlinePassed:
                     return new FinishResult(FinishOutcome.DeadlinePassed, session);
-                case "early":
+                case FinishStatus.TooEarly:
                     return new FinishResult(FinishOutcome.TooEarly, session);
                 default:
                     return new FinishResult(FinishOutcome.Missing, null);

@@ -78,9 +78,8 @@ internal sealed partial class SessionGrpcService(
         var name = await identity.GetLearnerNameAsync(learnerId, ct) ?? tokenName ?? learnerId;
         var extra = await exams.GetExtraTimeAsync(exam.ExamId, learnerId);
         var deadline = now + exam.TimeLimit.ToTimeSpan() + extra;
-        var fields = SessionData.NewFields(exam.ExamId, exam.CourseId, learnerId, name, now, deadline, exam,
-            idPhoto: status.IdDocumentPhotoId.Length > 0, facePhoto: status.FacePhotoId.Length > 0, requestId);
-        await sessions.CreateAsync(sessionId, exam.CourseId, now, deadline, exam.ConnectionLostAfter.ToTimeSpan(), fields);
+        await sessions.CreateAsync(new NewSession(sessionId, exam, learnerId, name, now, deadline,
+            IdPhotoAccepted: status.IdDocumentPhotoId.Length > 0, FacePhotoAccepted: status.FacePhotoId.Length > 0, requestId));
         var created = await sessions.GetAsync(sessionId);
         if (created is not null && created.StartRequest != requestId)
         {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using StackExchange.Redis;
 using Vigil.Contracts.Session.V1;
@@ -7,7 +6,7 @@ using Vigil.Session.Answers;
 
 namespace Vigil.Session.Storage;
 
-/// <summary>A session as read from its hash.</summary>
+/// <summary>A session as read from its hash (the store parses it; nothing above the store sees the hash).</summary>
 internal sealed class SessionData
 {
     public required string SessionId { get; init; }
@@ -19,7 +18,8 @@ internal sealed class SessionData
     public required DateTimeOffset StartedAt { get; init; }
     public required DateTimeOffset Deadline { get; init; }
     public required long LastAcked { get; init; }
-    public required string Rev { get; init; }
+    /// <summary>Bumped by every stored save: a receipt computed at this revision is still exact.</summary>
+    public required long Rev { get; init; }
     public DateTimeOffset? SubmittedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
     /// <summary>The exam as it was when the session started; shared with the other sessions of the same snapshot
@@ -38,29 +38,6 @@ internal sealed class SessionData
 
     /// <summary>Whether the session is finished (a finished state never goes back).</summary>
     public bool IsFinished => State != SessionState.InProgress;
-
-    /// <summary>The hash fields of a new session.</summary>
-    public static HashEntry[] NewFields(
-        string examId, string courseId, string learnerId, string learnerName, DateTimeOffset startedAt, DateTimeOffset deadline,
-        Exam exam, bool idPhoto, bool facePhoto, string requestId) =>
-    [
-        new("exam_id", examId),
-        new("course_id", courseId),
-        new("learner_id", learnerId),
-        new("learner_name", learnerName),
-        new("state", (int)SessionState.InProgress),
-        new("started_at", startedAt.ToUnixTimeMilliseconds()),
-        new("deadline", deadline.ToUnixTimeMilliseconds()),
-        new("gap_ms", (long)exam.ConnectionLostAfter.ToTimeSpan().TotalMilliseconds),
-        new("exam_ms", (long)exam.TimeLimit.ToTimeSpan().TotalMilliseconds),
-        new("last_acked", 0),
-        new("rev", 0),
-        new("exam", exam.ToByteArray()),
-        new("id_photo", idPhoto ? 1 : 0),
-        new("face_photo", facePhoto ? 1 : 0),
-        new("start_request", requestId),
-        new("decision_version", 0),
-    ];
 
     /// <summary>Reads a session from its hash entries; null when it does not exist.</summary>
     public static SessionData? From(string sessionId, HashEntry[] entries)
@@ -82,7 +59,7 @@ internal sealed class SessionData
             StartedAt = Ms(Get("started_at")),
             Deadline = Ms(Get("deadline")),
             LastAcked = (long)Get("last_acked"),
-            Rev = Get("rev").IsNullOrEmpty ? "0" : Get("rev").ToString(),
+            Rev = Get("rev").IsNullOrEmpty ? 0 : (long)Get("rev"),
             SubmittedAt = OptMs(Get("submitted_at")),
             FinishedAt = OptMs(Get("finished_at")),
             Exam = ExamSnapshots.Parse((byte[])Get("exam")!),

@@ -1,18 +1,154 @@
+using System.Globalization;
 using Google.Protobuf;
 using StackExchange.Redis;
 using Vigil.Contracts.Session.V1;
+using Vigil.ServiceDefaults.Storage;
 using Vigil.Session.Answers;
 using Vigil.Session.Outbox;
 
 namespace Vigil.Session.Storage;
 
-/// <summary>The outcome of a save script.</summary>
-internal sealed record SaveResult(string Outcome, string Digest, long LastAcked, SessionState? ClosedState);
+/// <summary>A new session, as the start writes it.</summary>
+internal sealed record NewSession(
+    string SessionId, Exam Exam, string LearnerId, string LearnerName, DateTimeOffset StartedAt, DateTimeOffset Deadline,
+    bool IdPhotoAccepted, bool FacePhotoAccepted, string StartRequest);
 
-/// <summary>Reads and writes sessions in Redis.</summary>
-internal sealed class SessionStore(IConnectionMultiplexer redis, RedisKeys keys, OutboxSignal outboxSignal)
+/// <summary>What a save did.</summary>
+internal enum SaveStatus
 {
-    private IDatabase Db => redis.GetDatabase();
+    /// <summary>Stored: the answer is on disk.</summary>
+    Stored,
+    /// <summary>The same sequence and answer were already stored (a resend).</summary>
+    Duplicate,
+    /// <summary>The question holds a newer sequence: nothing written; the stored digest is returned.</summary>
+    Stale,
+    /// <summary>The same sequence was used for another answer to this question: refused.</summary>
+    Conflict,
+    /// <summary>The session has ended (<see cref="SaveResult.ClosedState"/> says how).</summary>
+    Closed,
+    /// <summary>The deadline has passed.</summary>
+    DeadlinePassed,
+    /// <summary>No such session.</summary>
+    Missing,
+}
+
+/// <summary>
+/// What a save did: the digest now stored for the question (stored, duplicate, stale: the one acknowledged; conflict:
+/// the one kept), the last acknowledged sequence of the session (stored, duplicate, stale), the state of a closed session.
+/// </summary>
+internal sealed record SaveResult(SaveStatus Status, string Digest = "", long LastAcked = 0, SessionState? ClosedState = null)
+{
+    /// <summary>Whether the save may be acknowledged (it is durable).</summary>
+    public bool Acknowledged => Status is SaveStatus.Stored or SaveStatus.Duplicate or SaveStatus.Stale;
+}
+
+/// <summary>What a heartbeat did: recorded (with the current deadline and the rule incidents it opened), or not (the session ended or is missing).</summary>
+internal sealed record HeartbeatResult(bool Recorded, DateTimeOffset Deadline, IReadOnlyList<IncidentKind> Opened);
+
+/// <summary>How a session ends.</summary>
+internal enum FinishMode
+{
+    /// <summary>The learner's final check (before the deadline, with the last acknowledged sequence).</summary>
+    FinalCheck,
+    /// <summary>The deadline passed: the exam's policy applies.</summary>
+    Expiry,
+    /// <summary>The board accepts the saved answers of an expired, unsubmitted session.</summary>
+    BoardException,
+}
+
+/// <summary>
+/// The end of a session, computed from the session and its answers as read at revision <see cref="ExpectedRev"/>:
+/// written only if no answer changed since. <see cref="Event"/> goes to the outbox in the same step.
+/// </summary>
+internal sealed record SessionEnding(
+    FinishMode Mode, long ExpectedRev, DateTimeOffset Now, SessionState NewState, long LastSaveSequence, Receipt? Receipt,
+    double Score, double MaxScore, object Event, string RequestId, SubmissionException? Exception);
+
+/// <summary>What an attempt to end a session did.</summary>
+internal enum FinishStatus
+{
+    /// <summary>Ended now.</summary>
+    Finished,
+    /// <summary>An answer changed since the ending was computed: compute it again.</summary>
+    AnswersChanged,
+    /// <summary>The board exception was already granted.</summary>
+    AlreadyGranted,
+    /// <summary>The session's state does not allow it (<see cref="FinishReply.State"/>).</summary>
+    WrongState,
+    /// <summary>Final check: the deadline has passed.</summary>
+    DeadlinePassed,
+    /// <summary>Final check: the server's last acknowledged sequence is another (<see cref="FinishReply.LastAcked"/>).</summary>
+    SequenceMismatch,
+    /// <summary>Expiry: the deadline has not passed (it moved).</summary>
+    TooEarly,
+    /// <summary>No such session.</summary>
+    Missing,
+}
+
+/// <summary>What an attempt to end a session did, with the server's last acknowledged sequence or the current state where it says.</summary>
+internal sealed record FinishReply(FinishStatus Status, long LastAcked = 0, SessionState? State = null);
+
+/// <summary>What recording a board decision did.</summary>
+internal enum DecisionStatus
+{
+    /// <summary>Recorded, with its event in the outbox.</summary>
+    Recorded,
+    /// <summary>This request already recorded a decision (<see cref="DecisionReply.Version"/>).</summary>
+    Duplicate,
+    /// <summary>The decision in force is another version (<see cref="DecisionReply.Version"/>).</summary>
+    VersionMismatch,
+    /// <summary>The session is still in progress.</summary>
+    InProgress,
+    /// <summary>No such session.</summary>
+    Missing,
+}
+
+/// <summary>What recording a board decision did, with the version it names.</summary>
+internal sealed record DecisionReply(DecisionStatus Status, long Version = 0);
+
+/// <summary>A session in a due index (deadlines, heartbeat-due), with the time it is due as read.</summary>
+internal sealed record DueSession(string SessionId, DateTimeOffset Due);
+
+/// <summary>What the heartbeat-gap check of a session found.</summary>
+internal enum GapStatus
+{
+    /// <summary>The session ended or is missing: its entry can go.</summary>
+    Gone,
+    /// <summary>Heartbeats still flow: the check is due again later (<see cref="GapCheck.Due"/>).</summary>
+    Later,
+    /// <summary>A connection-lost incident is already open.</summary>
+    AlreadyOpen,
+    /// <summary>A connection-lost incident was opened now.</summary>
+    Opened,
+}
+
+/// <summary>What the heartbeat-gap check found, with the next due time when <see cref="GapStatus.Later"/>.</summary>
+internal sealed record GapCheck(GapStatus Status, DateTimeOffset? Due = null);
+
+/// <summary>
+/// Sessions in Redis: the session hash and its parts (one hash tag), the course, deadline and heartbeat-due indexes,
+/// the learner's claim on an exam. Every change of a session is one Lua script (<c>*.lua</c> beside this file); every
+/// write goes through <see cref="RedisStorage"/>; callers get records and enums.
+/// </summary>
+internal sealed class SessionStore(RedisStorage storage, SessionKeys keys, OutboxSignal outboxSignal)
+{
+    private static readonly RedisScript CreateScript = RedisScript.Load<SessionStore>("CreateSession");
+    private static readonly RedisScript SaveScript = RedisScript.Load<SessionStore>("Save");
+    private static readonly RedisScript HeartbeatScript = RedisScript.Load<SessionStore>("Heartbeat");
+    private static readonly RedisScript HeartbeatGapScript = RedisScript.Load<SessionStore>("HeartbeatGap");
+    private static readonly RedisScript FinishScript = RedisScript.Load<SessionStore>("Finish");
+    private static readonly RedisScript DecideScript = RedisScript.Load<SessionStore>("Decide");
+    private static readonly RedisScript ExtendDeadlineScript = RedisScript.Load<SessionStore>("ExtendDeadline");
+    private static readonly RedisScript ReleaseClaimScript = RedisScript.Load<SessionStore>("ReleaseClaim");
+    private static readonly RedisScript RemoveDueEntryScript = RedisScript.Load<SessionStore>("RemoveDueEntry");
+
+    /// <summary>Every script of the store (tests run each branch of each).</summary>
+    internal static IReadOnlyList<RedisScript> Scripts =>
+        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript];
+
+    private IDatabase Db => storage.Database;
+
+    // ---- reads ----
 
     /// <summary>A session, or null.</summary>
     public async Task<SessionData?> GetAsync(string sessionId)
@@ -30,42 +166,23 @@ internal sealed class SessionStore(IConnectionMultiplexer redis, RedisKeys keys,
         return StoredFormats.Answers(await answers, await meta);
     }
 
+    /// <summary>How many answers a session has saved.</summary>
+    public Task<long> CountAnswersAsync(string sessionId) => Db.HashLengthAsync(keys.Session(sessionId).Answers);
+
     /// <summary>The incidents of a session.</summary>
     public async Task<List<Incident>> GetIncidentsAsync(string sessionId) =>
         StoredFormats.Incidents(await Db.HashGetAllAsync(keys.Session(sessionId).Incidents));
 
     /// <summary>How many incidents a session has.</summary>
-    public async Task<long> CountIncidentsAsync(string sessionId) => await Db.HashLengthAsync(keys.Session(sessionId).Incidents);
+    public Task<long> CountIncidentsAsync(string sessionId) => Db.HashLengthAsync(keys.Session(sessionId).Incidents);
 
-    /// <summary>A page of a course's session ids, oldest start first.</summary>
+    /// <summary>A course's session ids, oldest start first.</summary>
     public async Task<List<string>> ListCourseSessionsAsync(string courseId) =>
         (await Db.SortedSetRangeByRankAsync(keys.CourseSessions(courseId))).Select(v => v.ToString()).ToList();
 
     /// <summary>The board's decisions on a session, oldest first.</summary>
     public async Task<List<BoardDecision>> GetDecisionsAsync(string sessionId) =>
         (await Db.ListRangeAsync(keys.Session(sessionId).Decisions)).Select(v => BoardDecision.Parser.ParseFrom((byte[])v!)).ToList();
-
-    /// <summary>
-    /// Creates a session. The indexes (course, deadlines, heartbeat gaps) are written first: a crash before the
-    /// session itself leaves only ids that the readers skip.
-    /// </summary>
-    public async Task<bool> CreateAsync(string sessionId, string courseId, DateTimeOffset startedAt, DateTimeOffset deadline, TimeSpan gap, HashEntry[] fields)
-    {
-        await Db.SortedSetAddAsync(keys.CourseSessions(courseId), sessionId, startedAt.ToUnixTimeMilliseconds());
-        await Db.SortedSetAddAsync(keys.Deadlines, sessionId, deadline.ToUnixTimeMilliseconds());
-        await Db.SortedSetAddAsync(keys.HeartbeatDue, sessionId, (startedAt + gap).ToUnixTimeMilliseconds());
-        var args = fields.SelectMany(f => new[] { (RedisValue)f.Name.ToString(), f.Value }).ToArray();
-        var created = (long)await Db.ScriptEvaluateAsync(Scripts.CreateSession, [keys.Session(sessionId).Hash], args);
-        return created == 1;
-    }
-
-    /// <summary>Claims the one session of a learner for an exam; returns the session id that holds the claim.</summary>
-    public async Task<string> ClaimAsync(string examId, string learnerId, string sessionId)
-    {
-        var key = keys.Claim(examId, learnerId);
-        if (await Db.StringSetAsync(key, sessionId, when: When.NotExists)) return sessionId;
-        return (await Db.StringGetAsync(key)).ToString();
-    }
 
     /// <summary>The session a learner holds for an exam, if any.</summary>
     public async Task<string?> GetClaimAsync(string examId, string learnerId)
@@ -74,102 +191,207 @@ internal sealed class SessionStore(IConnectionMultiplexer redis, RedisKeys keys,
         return v.IsNullOrEmpty ? null : v.ToString();
     }
 
-    /// <summary>Gives a running session its extra time (time limit + extra from the start); returns the new deadline, or null when not running.</summary>
-    public async Task<DateTimeOffset?> ExtendDeadlineAsync(string sessionId, TimeSpan extra)
+    // ---- start ----
+
+    /// <summary>Claims the one session of a learner for an exam; returns the session id that holds the claim.</summary>
+    public async Task<string> ClaimAsync(string examId, string learnerId, string sessionId)
     {
-        var r = (long)await Db.ScriptEvaluateAsync(Scripts.ExtendDeadline, [keys.Session(sessionId).Hash], [(long)extra.TotalMilliseconds]);
-        if (r == 0) return null;
-        await Db.SortedSetAddAsync(keys.Deadlines, sessionId, r);
-        return DateTimeOffset.FromUnixTimeMilliseconds(r);
+        if (await storage.WriteAsync(keys.Claim(examId, learnerId), (db, k) => db.StringSetAsync(k, sessionId, when: When.NotExists))) return sessionId;
+        return (await Db.StringGetAsync(keys.Claim(examId, learnerId))).ToString();
     }
 
     /// <summary>Releases a claim this start made, when the start is refused.</summary>
-    public Task ReleaseClaimAsync(string examId, string learnerId, string sessionId) =>
-        Db.ScriptEvaluateAsync(Scripts.ReleaseLease, [keys.Claim(examId, learnerId)], [sessionId]);
+    public Task ReleaseClaimAsync(string examId, string learnerId, string sessionId)
+    {
+        var claim = keys.Claim(examId, learnerId);
+        return storage.WriteAsync(claim, ReleaseClaimScript, new { claim, sessionId });
+    }
 
-    /// <summary>How many answers a session has saved.</summary>
-    public Task<long> CountAnswersAsync(string sessionId) => Db.HashLengthAsync(keys.Session(sessionId).Answers);
+    /// <summary>
+    /// Creates a session unless it exists; true when created. The indexes (course, deadlines, heartbeat gaps) are
+    /// written first: a crash before the session itself leaves only ids that the readers skip.
+    /// </summary>
+    public async Task<bool> CreateAsync(NewSession s)
+    {
+        var exam = s.Exam;
+        await storage.WriteAsync(keys.CourseSessions(exam.CourseId), (db, k) => db.SortedSetAddAsync(k, s.SessionId, s.StartedAt.ToUnixTimeMilliseconds()));
+        await storage.WriteAsync(keys.Deadlines, (db, k) => db.SortedSetAddAsync(k, s.SessionId, s.Deadline.ToUnixTimeMilliseconds()));
+        var gap = exam.ConnectionLostAfter.ToTimeSpan();
+        await storage.WriteAsync(keys.HeartbeatDue, (db, k) => db.SortedSetAddAsync(k, s.SessionId, (s.StartedAt + gap).ToUnixTimeMilliseconds()));
+        var session = keys.Session(s.SessionId).Hash;
+        var created = await storage.WriteAsync(session, CreateScript, new
+        {
+            session,
+            examId = exam.ExamId,
+            courseId = exam.CourseId,
+            learnerId = s.LearnerId,
+            learnerName = s.LearnerName,
+            startedAt = s.StartedAt.ToUnixTimeMilliseconds(),
+            deadline = s.Deadline.ToUnixTimeMilliseconds(),
+            gapMs = (long)gap.TotalMilliseconds,
+            examMs = (long)exam.TimeLimit.ToTimeSpan().TotalMilliseconds,
+            exam = exam.ToByteArray(),
+            idPhoto = s.IdPhotoAccepted ? 1 : 0,
+            facePhoto = s.FacePhotoAccepted ? 1 : 0,
+            startRequest = s.StartRequest,
+        });
+        return (long)created == 1;
+    }
+
+    /// <summary>Gives a running session its extra time (time limit + extra from the start); returns the new deadline, or null when not running.</summary>
+    public async Task<DateTimeOffset?> ExtendDeadlineAsync(string sessionId, TimeSpan extra)
+    {
+        var session = keys.Session(sessionId).Hash;
+        var deadline = (long)await storage.WriteAsync(session, ExtendDeadlineScript, new { session, extraMs = (long)extra.TotalMilliseconds });
+        if (deadline == 0) return null;
+        await storage.WriteAsync(keys.Deadlines, (db, k) => db.SortedSetAddAsync(k, sessionId, deadline));
+        return DateTimeOffset.FromUnixTimeMilliseconds(deadline);
+    }
+
+    // ---- the exam stream ----
 
     /// <summary>Saves one answer (the save script); returns only after Redis replied, i.e. the write is durable.</summary>
     public async Task<SaveResult> SaveAsync(string sessionId, string questionId, long sequence, string digest, Answer answer, DateTimeOffset now)
     {
         var k = keys.Session(sessionId);
-        var r = (RedisResult[])(await Db.ScriptEvaluateAsync(Scripts.Save,
-            [k.Hash, k.Answers, k.AnswerMeta],
-            [questionId, sequence, digest, answer.ToByteArray(), now.ToUnixTimeMilliseconds()]))!;
-        var outcome = r[0].ToString();
-        return outcome switch
+        var r = (RedisResult[])(await storage.WriteAsync(k.Hash, SaveScript, new
         {
-            "stored" or "duplicate" or "stale" => new SaveResult(outcome, r[1].ToString(), long.Parse(r[2].ToString(), System.Globalization.CultureInfo.InvariantCulture), null),
-            "closed" => new SaveResult(outcome, string.Empty, 0, (SessionState)int.Parse(r[1].ToString(), System.Globalization.CultureInfo.InvariantCulture)),
-            "conflict" => new SaveResult(outcome, r[1].ToString(), 0, null),
-            _ => new SaveResult(outcome, string.Empty, 0, null),
+            session = k.Hash,
+            answers = k.Answers,
+            answerMeta = k.AnswerMeta,
+            question = questionId,
+            sequence,
+            digest,
+            answer = answer.ToByteArray(),
+            now = now.ToUnixTimeMilliseconds(),
+        }))!;
+        return Text(r[0]) switch
+        {
+            "stored" => new SaveResult(SaveStatus.Stored, Text(r[1]), Number(r[2])),
+            "duplicate" => new SaveResult(SaveStatus.Duplicate, Text(r[1]), Number(r[2])),
+            "stale" => new SaveResult(SaveStatus.Stale, Text(r[1]), Number(r[2])),
+            "conflict" => new SaveResult(SaveStatus.Conflict, Text(r[1])),
+            "closed" => new SaveResult(SaveStatus.Closed, ClosedState: (SessionState)Number(r[1])),
+            "deadline" => new SaveResult(SaveStatus.DeadlinePassed),
+            "missing" => new SaveResult(SaveStatus.Missing),
+            var other => throw Unexpected(SaveScript, other),
         };
     }
 
     /// <summary>
-    /// Records a heartbeat; returns the script's reply ({ok, opened kinds…} or {closed, state}). With
-    /// <paramref name="updateDueIndex"/>, also moves the session's entry in the heartbeat-due index (watched by every
-    /// replica's sweeper) to now + <paramref name="gap"/>.
+    /// Records a heartbeat with the rule signals it breaches. With <paramref name="updateDueIndex"/>, also moves the
+    /// session's entry in the heartbeat-due index (watched by every replica's sweeper) to now + <paramref name="gap"/>.
     /// </summary>
-    public async Task<string[]> HeartbeatAsync(string sessionId, DateTimeOffset now, bool headphones, bool cameraOff, bool screenShareOff, bool focusLost, bool micOff, TimeSpan gap, bool updateDueIndex)
+    public async Task<HeartbeatResult> HeartbeatAsync(string sessionId, DateTimeOffset now, bool headphones, bool cameraOff, bool screenShareOff, bool focusLost, bool micOff, TimeSpan gap, bool updateDueIndex)
     {
         var k = keys.Session(sessionId);
-        static RedisValue Flag(bool b) => b ? "1" : "0";
-        var script = Db.ScriptEvaluateAsync(Scripts.Heartbeat,
-            [k.Hash, k.Incidents, k.OpenIncidents],
-            [now.ToUnixTimeMilliseconds(), Flag(headphones), Flag(cameraOff), Flag(screenShareOff), Flag(focusLost), Flag(micOff)]);
+        var script = storage.WriteAsync(k.Hash, HeartbeatScript, new
+        {
+            session = k.Hash,
+            incidents = k.Incidents,
+            openIncidents = k.OpenIncidents,
+            now = now.ToUnixTimeMilliseconds(),
+            headphones = Flag(headphones),
+            cameraOff = Flag(cameraOff),
+            screenShareOff = Flag(screenShareOff),
+            focusLost = Flag(focusLost),
+            microphoneOff = Flag(micOff),
+        });
         // The connection counts as lost at now + gap. Sent with the script (one round trip, one fsync) rather than
         // after it; GT keeps a late heartbeat from moving it back. For a session that turns out closed, the sweeper
         // finds it gone and drops it.
         var due = updateDueIndex
-            ? Db.SortedSetAddAsync(keys.HeartbeatDue, sessionId, (now + gap).ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan)
+            ? storage.WriteAsync(keys.HeartbeatDue, (db, key) => db.SortedSetAddAsync(key, sessionId, (now + gap).ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan))
             : null;
         var r = (RedisResult[])(await script)!;
         if (due is not null) await due;
-        return r.Select(x => x.ToString()).ToArray();
+        return Text(r[0]) switch
+        {
+            "ok" => new HeartbeatResult(true, DateTimeOffset.FromUnixTimeMilliseconds(Number(r[1])), r.Skip(2).Select(x => (IncidentKind)Number(x)).ToList()),
+            "closed" or "missing" => new HeartbeatResult(false, default, []),
+            var other => throw Unexpected(HeartbeatScript, other),
+        };
+
+        static string Flag(bool b) => b ? "1" : "0";
     }
 
-    /// <summary>Runs the finish script; returns its reply.</summary>
-    public async Task<string[]> FinishAsync(string sessionId, string mode, string expectedRev, DateTimeOffset now, SessionState newState,
-        long lastSaveSequence, Receipt? receipt, double score, double maxScore, string? eventJson, string requestId,
-        SubmissionException? exception, string submissionKind)
+    // ---- the end of a session ----
+
+    /// <summary>
+    /// Ends a session if nothing changed since <paramref name="ending"/> was computed, with its event in the outbox (the
+    /// pending index announced before and after, as the outbox wants), and drops it from the deadline and heartbeat indexes.
+    /// </summary>
+    public async Task<FinishReply> FinishAsync(string sessionId, SessionEnding ending)
     {
         var k = keys.Session(sessionId);
-        if (eventJson is not null) await AnnounceOutboxAsync(sessionId, now);
-        var r = (RedisResult[])(await Db.ScriptEvaluateAsync(Scripts.Finish,
-            [k.Hash, k.Incidents, k.OpenIncidents, k.Outbox],
-            [
-                mode, expectedRev, now.ToUnixTimeMilliseconds(), (int)newState, lastSaveSequence,
-                receipt?.ToByteArray() ?? RedisValue.EmptyString,
-                score.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-                maxScore.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-                eventJson ?? string.Empty, requestId, exception?.ToByteArray() ?? RedisValue.EmptyString, submissionKind,
-            ]))!;
-        var reply = r.Select(x => x.ToString()).ToArray();
-        if (reply[0] == "ok")
+        await AnnounceOutboxAsync(sessionId, ending.Now);
+        var r = (RedisResult[])(await storage.WriteAsync(k.Hash, FinishScript, new
         {
-            if (eventJson is not null)
-            {
-                outboxSignal.Notify(sessionId);
-                await AnnounceOutboxAsync(sessionId, now);
-            }
-            await Db.SortedSetRemoveAsync(keys.Deadlines, sessionId);
-            await Db.SortedSetRemoveAsync(keys.HeartbeatDue, sessionId);
+            session = k.Hash,
+            incidents = k.Incidents,
+            openIncidents = k.OpenIncidents,
+            outbox = k.Outbox,
+            mode = ending.Mode switch { FinishMode.FinalCheck => "final", FinishMode.Expiry => "expire", _ => "exception" },
+            expectedRev = ending.ExpectedRev,
+            now = ending.Now.ToUnixTimeMilliseconds(),
+            newState = (int)ending.NewState,
+            lastSaveSequence = ending.LastSaveSequence,
+            receipt = ending.Receipt?.ToByteArray() ?? [],
+            score = Num(ending.Score),
+            maxScore = Num(ending.MaxScore),
+            @event = OutboxEntry.Serialize(ending.Event),
+            requestId = ending.RequestId,
+            exception = ending.Exception?.ToByteArray() ?? [],
+        }))!;
+        var reply = Text(r[0]) switch
+        {
+            "ok" => new FinishReply(FinishStatus.Finished),
+            "retry" => new FinishReply(FinishStatus.AnswersChanged),
+            "done" => new FinishReply(FinishStatus.AlreadyGranted),
+            "state" => new FinishReply(FinishStatus.WrongState, State: (SessionState)Number(r[1])),
+            "mismatch" => new FinishReply(FinishStatus.SequenceMismatch, LastAcked: Number(r[1])),
+            "deadline" => new FinishReply(FinishStatus.DeadlinePassed),
+            "early" => new FinishReply(FinishStatus.TooEarly),
+            "missing" => new FinishReply(FinishStatus.Missing),
+            var other => throw Unexpected(FinishScript, other),
+        };
+        if (reply.Status == FinishStatus.Finished)
+        {
+            outboxSignal.Notify(sessionId);
+            await AnnounceOutboxAsync(sessionId, ending.Now);
+            await storage.WriteAsync(keys.Deadlines, (db, key) => db.SortedSetRemoveAsync(key, sessionId));
+            await storage.WriteAsync(keys.HeartbeatDue, (db, key) => db.SortedSetRemoveAsync(key, sessionId));
         }
         return reply;
     }
 
-    /// <summary>Runs the decision script; returns its reply.</summary>
-    public async Task<string[]> DecideAsync(string sessionId, string requestKey, long expectedVersion, BoardDecision decision, string eventJson, DateTimeOffset now)
+    /// <summary>Records a board decision if the decision in force is still <paramref name="expectedVersion"/>, with its event in the outbox.</summary>
+    public async Task<DecisionReply> DecideAsync(string sessionId, string requestKey, long expectedVersion, BoardDecision decision, object evt, DateTimeOffset now)
     {
         var k = keys.Session(sessionId);
         await AnnounceOutboxAsync(sessionId, now);
-        var r = (RedisResult[])(await Db.ScriptEvaluateAsync(Scripts.Decide,
-            [k.Hash, k.Decisions, k.Outbox, k.Requests],
-            [requestKey, expectedVersion, decision.ToByteArray(), eventJson, decision.Version]))!;
-        var reply = r.Select(x => x.ToString()).ToArray();
-        if (reply[0] == "ok")
+        var r = (RedisResult[])(await storage.WriteAsync(k.Hash, DecideScript, new
+        {
+            session = k.Hash,
+            decisions = k.Decisions,
+            outbox = k.Outbox,
+            requests = k.Requests,
+            requestKey,
+            expectedVersion,
+            decision = decision.ToByteArray(),
+            @event = OutboxEntry.Serialize(evt),
+            version = decision.Version,
+        }))!;
+        var reply = Text(r[0]) switch
+        {
+            "ok" => new DecisionReply(DecisionStatus.Recorded, decision.Version),
+            "dup" => new DecisionReply(DecisionStatus.Duplicate, Number(r[1])),
+            "version" => new DecisionReply(DecisionStatus.VersionMismatch, Number(r[1])),
+            "state" => new DecisionReply(DecisionStatus.InProgress),
+            "missing" => new DecisionReply(DecisionStatus.Missing),
+            var other => throw Unexpected(DecideScript, other),
+        };
+        if (reply.Status == DecisionStatus.Recorded)
         {
             // This replica's relay takes it at once (the poll of the pending index stays the guarantee).
             outboxSignal.Notify(sessionId);
@@ -183,6 +405,65 @@ internal sealed class SessionStore(IConnectionMultiplexer redis, RedisKeys keys,
     /// another slot, so it cannot be in the same script; the relay drops an announced session only when its outbox is
     /// empty and the announcement older than the grace).
     /// </summary>
-    public Task AnnounceOutboxAsync(string sessionId, DateTimeOffset now) =>
-        Db.SortedSetAddAsync(keys.OutboxPending, sessionId, now.ToUnixTimeMilliseconds());
+    private Task AnnounceOutboxAsync(string sessionId, DateTimeOffset now) =>
+        storage.WriteAsync(keys.OutboxPending, (db, k) => db.SortedSetAddAsync(k, sessionId, now.ToUnixTimeMilliseconds()));
+
+    // ---- the sweeper's indexes ----
+
+    /// <summary>The sessions whose deadline is at or before <paramref name="now"/>, earliest first, at most <paramref name="take"/>.</summary>
+    public Task<IReadOnlyList<DueSession>> DueDeadlinesAsync(DateTimeOffset now, int take) => DueAsync(keys.Deadlines, now, take);
+
+    /// <summary>Removes a session from the deadline index unless its deadline moved since it was read.</summary>
+    public Task RemoveDeadlineAsync(DueSession entry) => RemoveDueAsync(keys.Deadlines, entry);
+
+    /// <summary>The sessions whose heartbeat check is due at or before <paramref name="now"/>, earliest first, at most <paramref name="take"/>.</summary>
+    public Task<IReadOnlyList<DueSession>> DueHeartbeatChecksAsync(DateTimeOffset now, int take) => DueAsync(keys.HeartbeatDue, now, take);
+
+    /// <summary>Removes a session from the heartbeat-due index unless a heartbeat moved it since it was read.</summary>
+    public Task RemoveHeartbeatCheckAsync(DueSession entry) => RemoveDueAsync(keys.HeartbeatDue, entry);
+
+    /// <summary>Moves a session's heartbeat check later (never earlier).</summary>
+    public Task PostponeHeartbeatCheckAsync(string sessionId, DateTimeOffset due) =>
+        storage.WriteAsync(keys.HeartbeatDue, (db, k) => db.SortedSetAddAsync(k, sessionId, due.ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan));
+
+    /// <summary>Opens a connection-lost incident, starting at the last heartbeat, when the session's heartbeats stopped for longer than its exam allows.</summary>
+    public async Task<GapCheck> CheckHeartbeatGapAsync(string sessionId, DateTimeOffset now, string details)
+    {
+        var k = keys.Session(sessionId);
+        var r = (RedisResult[])(await storage.WriteAsync(k.Hash, HeartbeatGapScript, new
+        {
+            session = k.Hash,
+            incidents = k.Incidents,
+            openIncidents = k.OpenIncidents,
+            now = now.ToUnixTimeMilliseconds(),
+            details,
+        }))!;
+        return Text(r[0]) switch
+        {
+            "gone" => new GapCheck(GapStatus.Gone),
+            "later" => new GapCheck(GapStatus.Later, DateTimeOffset.FromUnixTimeMilliseconds(Number(r[1]))),
+            "open" => new GapCheck(GapStatus.AlreadyOpen),
+            "opened" => new GapCheck(GapStatus.Opened),
+            var other => throw Unexpected(HeartbeatGapScript, other),
+        };
+    }
+
+    private async Task<IReadOnlyList<DueSession>> DueAsync(RedisKey index, DateTimeOffset now, int take) =>
+        (await Db.SortedSetRangeByScoreWithScoresAsync(index, double.NegativeInfinity, now.ToUnixTimeMilliseconds(), take: take))
+            .Select(e => new DueSession(e.Element.ToString(), DateTimeOffset.FromUnixTimeMilliseconds((long)e.Score)))
+            .ToList();
+
+    private Task RemoveDueAsync(RedisKey index, DueSession entry) =>
+        storage.WriteAsync(index, RemoveDueEntryScript, new { index, sessionId = entry.SessionId, score = entry.Due.ToUnixTimeMilliseconds() });
+
+    // ---- replies ----
+
+    private static string Text(RedisResult r) => r.ToString();
+
+    private static long Number(RedisResult r) => long.Parse(r.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture);
+
+    private static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    private static InvalidOperationException Unexpected(RedisScript script, string reply) =>
+        new($"The {script.Name} script replied '{reply}', which this version does not know.");
 }

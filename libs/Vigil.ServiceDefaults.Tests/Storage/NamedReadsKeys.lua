@@ -1,0 +1,2 @@
+-- Wrong on purpose: a named script reading positional keys.
+return redis.call('GET', KEYS[1])

@@ -1,0 +1,2 @@
+-- Wrong on purpose: a variadic script with a named parameter.
+return redis.call('GET', @key)

@@ -1,0 +1,9 @@
+-- Creates a session's hash unless it exists (a retried start finds it). Replies 1 when created, 0 when it existed.
+-- include: states.lua
+if redis.call('EXISTS', @session) == 1 then return 0 end
+redis.call('HSET', @session,
+  'exam_id', @examId, 'course_id', @courseId, 'learner_id', @learnerId, 'learner_name', @learnerName,
+  'state', IN_PROGRESS, 'started_at', @startedAt, 'deadline', @deadline, 'gap_ms', @gapMs, 'exam_ms', @examMs,
+  'last_acked', 0, 'rev', 0, 'exam', @exam, 'id_photo', @idPhoto, 'face_photo', @facePhoto,
+  'start_request', @startRequest, 'decision_version', 0)
+return 1

@@ -1,0 +1,36 @@
+-- Ends a session: the new state, the receipt and marks, the closing of open incidents and the event in the
+-- outbox, in one step. Modes: 'final' (the learner's final check: before the deadline, with the server's last
+-- acked sequence), 'expire' (the deadline passed), 'exception' (the board accepts the saved answers of an
+-- expired, unsubmitted session). expectedRev is the rev the receipt was computed at: any save since refuses.
+-- Replies {'ok'} | {'state', current} | {'deadline'} | {'mismatch', last acked} | {'early', deadline} |
+-- {'retry'} (an answer changed since the caller read them) | {'done'} (exception already granted) | {'missing'}.
+-- include: states.lua
+-- include: incidents.lua
+local f = redis.call('HMGET', @session, 'state', 'deadline', 'last_acked', 'rev')
+if not f[1] then return {'missing'} end
+local mode = @mode
+local now = @now
+if mode == 'exception' then
+  if f[1] == SUBMITTED_BY_EXCEPTION then return {'done'} end
+  if f[1] ~= EXPIRED_UNSUBMITTED then return {'state', f[1]} end
+else
+  if f[1] ~= IN_PROGRESS then return {'state', f[1]} end
+  if mode == 'final' then
+    if tonumber(now) >= tonumber(f[2]) then return {'deadline'} end
+    if tonumber(f[3] or '0') ~= tonumber(@lastSaveSequence) then return {'mismatch', f[3] or '0'} end
+  elseif tonumber(now) < tonumber(f[2]) then
+    return {'early', f[2]}
+  end
+end
+if tonumber(f[4] or '0') ~= tonumber(@expectedRev) then return {'retry'} end
+redis.call('HSET', @session, 'state', @newState)
+if mode ~= 'exception' then redis.call('HSET', @session, 'finished_at', now) end
+if @receipt ~= '' then
+  redis.call('HSET', @session, 'receipt', @receipt, 'submitted_at', now, 'score', @score, 'max_score', @maxScore)
+end
+if @requestId ~= '' then redis.call('HSET', @session, 'finish_request', @requestId) end
+if @exception ~= '' then redis.call('HSET', @session, 'exception', @exception) end
+local open = redis.call('HGETALL', @openIncidents)
+for i = 1, #open, 2 do close_incident(@incidents, @openIncidents, open[i], open[i + 1], now) end
+if @event ~= '' then redis.call('RPUSH', @outbox, @event) end
+return {'ok'}

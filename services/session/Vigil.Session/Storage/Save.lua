@@ -1,0 +1,36 @@
+-- One answer save. Stores the answer unless the question holds a newer sequence, and moves last_acked up.
+-- Replies {'stored' | 'duplicate' (same sequence and digest) | 'stale' (an older sequence: nothing written),
+-- the digest now stored, last acked}, or {'closed', state} | {'deadline'} | {'conflict', stored digest}
+-- (same sequence, another answer) | {'missing'}.
+-- include: states.lua
+local st = redis.call('HMGET', @session, 'state', 'deadline', 'last_acked')
+if not st[1] then return {'missing'} end
+if st[1] ~= IN_PROGRESS then return {'closed', st[1]} end
+if tonumber(@now) >= tonumber(st[2]) then return {'deadline'} end
+local seq = tonumber(@sequence)
+local outcome = 'stored'
+local digest = @digest
+local meta = redis.call('HGET', @answerMeta, @question)
+if meta then
+  local a = string.find(meta, '|', 1, true)
+  local b = string.find(meta, '|', a + 1, true)
+  local stored_seq = tonumber(string.sub(meta, 1, a - 1))
+  local stored_digest = string.sub(meta, a + 1, b - 1)
+  if seq == stored_seq then
+    if stored_digest == digest then outcome = 'duplicate' else return {'conflict', stored_digest} end
+  elseif seq < stored_seq then
+    outcome = 'stale'
+    digest = stored_digest
+  end
+end
+if outcome == 'stored' then
+  redis.call('HSET', @answers, @question, @answer)
+  redis.call('HSET', @answerMeta, @question, @sequence .. '|' .. @digest .. '|' .. @now)
+  redis.call('HINCRBY', @session, 'rev', 1)
+end
+local acked = st[3] or '0'
+if seq > tonumber(acked) then
+  acked = @sequence
+  redis.call('HSET', @session, 'last_acked', acked)
+end
+return {outcome, digest, acked}
