@@ -1,5 +1,7 @@
 using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
+using Vigil.Identity.Storage;
 using Vigil.Contracts.Identity.V1;
 using Vigil.Testing;
 
@@ -12,6 +14,9 @@ public sealed class IdentityFixture : IAsyncLifetime
         .With("Photos:Retention", "7.00:00:00");
 
     public IConnectionMultiplexer Redis { get; private set; } = null!;
+
+    /// <summary>The service's own key layout (tests never spell a key).</summary>
+    internal IdentityKeys Keys => Factory.Services.GetRequiredService<IdentityKeys>();
 
     private readonly List<GrpcChannel> _channels = [];
 
@@ -52,7 +57,7 @@ public sealed class IdentityFixture : IAsyncLifetime
         var keys = new List<string>();
         foreach (var endpoint in Redis.GetEndPoints())
         {
-            await foreach (var key in Redis.GetServer(endpoint).KeysAsync(pattern: $"identity:{{{learnerId}}}:*"))
+            await foreach (var key in Redis.GetServer(endpoint).KeysAsync(pattern: Keys.Of(learnerId).Root + "*"))
             {
                 keys.Add(key.ToString());
             }

@@ -91,7 +91,7 @@ public sealed class RegisterLearnerTests(IdentityFixture fx)
         var email = Mailbox("orphan");
         var db = fx.Redis.GetDatabase();
         var canonical = email.ToLowerInvariant();
-        var key = "identity:email:{" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical))) + "}";
+        var key = fx.Keys.Email(canonical);
         await db.StringSetAsync(key, $"ghost|{DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeMilliseconds()}");
         var learner = IdentityFixture.NewId("l");
         var registered = await fx.Learner(learner).RegisterLearnerAsync(Register(email));
@@ -100,7 +100,7 @@ public sealed class RegisterLearnerTests(IdentityFixture fx)
 
         // A fresh claim (a registration in flight) is respected.
         var email2 = Mailbox("inflight");
-        var key2 = "identity:email:{" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(email2))) + "}";
+        var key2 = fx.Keys.Email(email2);
         await db.StringSetAsync(key2, $"other|{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}");
         await RpcAssert.ThrowsAsync(StatusCode.AlreadyExists, () => fx.Learner(IdentityFixture.NewId("l")).RegisterLearnerAsync(Register(email2)).ResponseAsync);
     }

@@ -70,7 +70,7 @@ public sealed class VerificationPhaseTests(IdentityFixture fx)
         var db = fx.Redis.GetDatabase();
         foreach (var id in new[] { status.IdDocumentPhotoId, status.FacePhotoId })
         {
-            var key = $"identity:{{{learner}}}:photo:{id}";
+            var key = fx.Keys.Photo(learner, id);
             var stored = (byte[])(await db.HashGetAsync(key, "data"))!;
             Assert.True(stored.Length > 1000);
             Assert.NotEqual([0xFF, 0xD8, 0xFF], stored[..3]);
@@ -94,7 +94,7 @@ public sealed class VerificationPhaseTests(IdentityFixture fx)
                 Assert.DoesNotContain("JFIF", entry.Value.ToString(), StringComparison.Ordinal);
             }
         }
-        Assert.NotNull(await db.KeyTimeToLiveAsync($"identity:{{{learner}}}:verif:{exam}"));
+        Assert.NotNull(await db.KeyTimeToLiveAsync(fx.Keys.Verification(learner, exam)));
     }
 
     [Fact]

@@ -37,6 +37,7 @@ internal static class IdentityServiceExtensions
         builder.Services.AddSingleton<EmailChecker>();
         builder.Services.AddSingleton<PhotoInspector>();
         builder.Services.AddSingleton<PhotoCipher>();
+        builder.Services.AddSingleton<IdentityKeys>();
         builder.Services.AddSingleton<IdentityStore>();
         return builder;
     }

@@ -90,9 +90,9 @@ internal sealed partial class IdentityGrpcService(
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var claim = await store.TryClaimEmailAsync(canonical, learnerId, now);
-            if (claim is null || IdentityStore.OwnerOf(claim) == learnerId) return;
-            var holder = await store.GetLearnerAsync(IdentityStore.OwnerOf(claim));
-            var stale = holder?.CanonicalEmail != canonical && now - IdentityStore.ClaimedAt(claim) > _identity.EmailClaimGrace;
+            if (claim is null || claim.LearnerId == learnerId) return;
+            var holder = await store.GetLearnerAsync(claim.LearnerId);
+            var stale = holder?.CanonicalEmail != canonical && now - claim.ClaimedAt > _identity.EmailClaimGrace;
             if (!stale)
             {
                 throw GrpcErrors.AlreadyExists("learner-email", "email",

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using StackExchange.Redis;
 using Vigil.Identity.Verification;
+using Vigil.ServiceDefaults.Storage;
 
 namespace Vigil.Identity.Storage;
 
@@ -20,124 +21,80 @@ internal sealed record ExamRequirements(string CourseId, bool RoomScanRequired);
 /// <summary>What an erasure removed.</summary>
 internal sealed record ErasureCounts(int Photos, int Verifications, bool Learner, string CanonicalEmail);
 
-/// <summary>Everything the identity service keeps, in Redis. Writes are acknowledged only after Redis replied.</summary>
-internal sealed class IdentityStore(IConnectionMultiplexer redis)
+/// <summary>
+/// A learner's verification for an exam as read, with the version a commit compares against (opaque: the stored
+/// record itself, so that any change in between is seen).
+/// </summary>
+internal sealed record StoredVerification(VerificationRecord Record, VerificationVersion Version);
+
+/// <summary>The version of a stored verification, for a compare-and-set (opaque outside the store).</summary>
+internal readonly record struct VerificationVersion(string Stored);
+
+/// <summary>Who holds a mailbox, since when (the stored claim is opaque outside the store).</summary>
+internal sealed record EmailClaim(string LearnerId, DateTimeOffset ClaimedAt)
+{
+    internal string Stored { get; init; } = string.Empty;
+
+    internal static EmailClaim Parse(string stored)
+    {
+        var bar = stored.LastIndexOf('|');
+        if (bar < 0) return new EmailClaim(stored, DateTimeOffset.MinValue) { Stored = stored };
+        var at = long.TryParse(stored[(bar + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : DateTimeOffset.MinValue;
+        return new EmailClaim(stored[..bar], at) { Stored = stored };
+    }
+
+    internal static string Format(string learnerId, DateTimeOffset at) => learnerId + "|" + at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// Everything the identity service keeps, in Redis, on the shared storage boundary: keys from <see cref="IdentityKeys"/>,
+/// scripts beside this file, every write through <see cref="RedisStorage"/> (acknowledged only after Redis replied).
+/// </summary>
+internal sealed class IdentityStore(RedisStorage storage, IdentityKeys keys)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private IDatabase Db => redis.GetDatabase();
+    private static readonly RedisScript CommitVerificationScript = RedisScript.LoadVariadic<IdentityStore>("CommitVerification");
+    private static readonly RedisScript SaveIdempotentScript = RedisScript.Load<IdentityStore>("SaveIdempotent");
+    private static readonly RedisScript SaveLearnerScript = RedisScript.Load<IdentityStore>("SaveLearner");
+    private static readonly RedisScript TakeOverEmailScript = RedisScript.Load<IdentityStore>("TakeOverEmail");
+    private static readonly RedisScript ReleaseEmailScript = RedisScript.Load<IdentityStore>("ReleaseEmail");
+    private static readonly RedisScript EraseScript = RedisScript.LoadVariadic<IdentityStore>("Erase");
 
-    private const string CommitVerificationScript = """
-        local cur = redis.call('GET', KEYS[1])
-        if cur == false then cur = '' end
-        if cur ~= ARGV[1] then return 0 end
-        local ttl = tonumber(ARGV[3])
-        redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
-        redis.call('SADD', KEYS[2], KEYS[1])
-        if ARGV[4] ~= '' then
-          redis.call('SET', KEYS[3], ARGV[4], 'PX', tonumber(ARGV[5]))
-          redis.call('SADD', KEYS[2], KEYS[3])
-        end
-        if ARGV[6] == '1' then
-          redis.call('HSET', KEYS[4], 'data', ARGV[7], 'exam', ARGV[8], 'kind', ARGV[9], 'taken_at', ARGV[10], 'expires_at', ARGV[11], 'key_id', ARGV[12])
-          redis.call('PEXPIRE', KEYS[4], ttl)
-          redis.call('SADD', KEYS[2], KEYS[4])
-        end
-        for i = 5, #KEYS do
-          redis.call('DEL', KEYS[i])
-          redis.call('SREM', KEYS[2], KEYS[i])
-        end
-        if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
-        return 1
-        """;
-
-    private const string SaveIdempotentScript = """
-        redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
-        redis.call('SADD', KEYS[2], KEYS[1])
-        if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2])) end
-        return 1
-        """;
-
-    private const string EraseScript = """
-        local members = redis.call('SMEMBERS', KEYS[2])
-        local declared = {}
-        for i = 3, #KEYS do declared[KEYS[i]] = true end
-        for _, k in ipairs(members) do
-          if not declared[k] then return {-1, 0, 0, ''} end
-        end
-        local photos, verifs = 0, 0
-        for i = 3, #KEYS do
-          local k = KEYS[i]
-          if redis.call('DEL', k) == 1 and not string.find(k, ':idem:', 1, true) then
-            if string.find(k, ':photo:', 1, true) then photos = photos + 1
-            elseif string.find(k, ':verif:', 1, true) then verifs = verifs + 1 end
-          end
-        end
-        redis.call('DEL', KEYS[2])
-        local canonical = redis.call('HGET', KEYS[1], 'canonical')
-        local learner = redis.call('DEL', KEYS[1])
-        if not canonical then canonical = '' end
-        return {photos, verifs, learner, canonical}
-        """;
-
-    private const string SaveLearnerScript = """
-        local previous = redis.call('HGET', KEYS[1], 'canonical')
-        redis.call('HSET', KEYS[1], 'email', ARGV[1], 'canonical', ARGV[2], 'display_name', ARGV[3])
-        if redis.call('HEXISTS', KEYS[1], 'registered_at') == 0 then
-          redis.call('HSET', KEYS[1], 'registered_at', ARGV[4])
-        end
-        if ARGV[5] ~= '' then
-          redis.call('SET', KEYS[2], ARGV[5], 'PX', tonumber(ARGV[6]))
-          redis.call('SADD', KEYS[3], KEYS[2])
-          if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[6])) end
-        end
-        if not previous then previous = '' end
-        return previous
-        """;
-
-    private const string CompareAndDeleteScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-        return 0
-        """;
-
-    private const string CompareAndSetScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
-        return 0
-        """;
+    private IDatabase Db => storage.Database;
 
     // ---- verification ----
 
-    public async Task<(VerificationRecord Record, string Raw)> LoadVerificationAsync(string learnerId, string examId)
+    /// <summary>A learner's verification for an exam (a new one when none is stored), with its version.</summary>
+    public async Task<StoredVerification> LoadVerificationAsync(string learnerId, string examId)
     {
-        var raw = await Db.StringGetAsync(IdentityKeys.Verification(learnerId, examId));
-        if (raw.IsNullOrEmpty) return (new VerificationRecord(), string.Empty);
+        var raw = await Db.StringGetAsync(keys.Verification(learnerId, examId));
+        if (raw.IsNullOrEmpty) return new StoredVerification(new VerificationRecord(), new VerificationVersion(string.Empty));
         var text = raw.ToString();
-        return (JsonSerializer.Deserialize<VerificationRecord>(text, Json) ?? new VerificationRecord(), text);
+        return new StoredVerification(JsonSerializer.Deserialize<VerificationRecord>(text, Json) ?? new VerificationRecord(), new VerificationVersion(text));
     }
 
     /// <summary>
-    /// Writes the new record if the stored one is still <paramref name="expectedRaw"/> (optimistic concurrency),
-    /// with the new photo, the deletion of replaced photos and the idempotency record, in one atomic step.
+    /// Writes the new record if the stored one is still at <paramref name="expected"/> (optimistic concurrency), with the
+    /// new photo, the deletion of replaced photos and the idempotent reply, in one atomic step; false when it changed.
     /// </summary>
     public async Task<bool> TryCommitVerificationAsync(
-        string learnerId, string examId, string expectedRaw, VerificationRecord next, TimeSpan retention,
-        NewPhoto? photo, IEnumerable<string> deletePhotoIds, (string Method, string RequestId, byte[] Response, TimeSpan Window)? idempotency)
+        string learnerId, string examId, VerificationVersion expected, VerificationRecord next, TimeSpan retention,
+        NewPhoto? photo, IEnumerable<string> deletePhotoIds, (string Method, string RequestId, byte[] Response, TimeSpan Window) reply)
     {
-        var verificationKey = IdentityKeys.Verification(learnerId, examId);
-        var keys = new List<RedisKey>
-        {
-            verificationKey,
-            IdentityKeys.Index(learnerId),
-            idempotency is { } i ? IdentityKeys.Idempotency(learnerId, i.Method, i.RequestId) : verificationKey,
-            photo is not null ? IdentityKeys.Photo(learnerId, photo.PhotoId) : verificationKey,
-        };
-        keys.AddRange(deletePhotoIds.Where(id => id != photo?.PhotoId).Distinct().Select(id => (RedisKey)IdentityKeys.Photo(learnerId, id)));
+        var verification = keys.Verification(learnerId, examId);
+        var replaced = deletePhotoIds.Where(id => id != photo?.PhotoId).Distinct().Select(id => keys.Photo(learnerId, id)).ToList();
+        List<RedisKey> scriptKeys = [verification, keys.Index(learnerId), keys.Idempotency(learnerId, reply.Method, reply.RequestId), .. replaced];
+        if (photo is not null) scriptKeys.Add(keys.Photo(learnerId, photo.PhotoId));
         var args = new RedisValue[]
         {
-            expectedRaw,
+            expected.Stored,
             JsonSerializer.Serialize(next, Json),
             (long)retention.TotalMilliseconds,
-            idempotency is { } j ? j.Response : RedisValue.EmptyString,
-            idempotency is { } k ? (long)k.Window.TotalMilliseconds : 0,
+            reply.Response,
+            (long)reply.Window.TotalMilliseconds,
+            replaced.Count,
             photo is null ? "0" : "1",
             photo?.EncryptedData ?? RedisValue.EmptyString,
             photo?.ExamId ?? string.Empty,
@@ -146,13 +103,13 @@ internal sealed class IdentityStore(IConnectionMultiplexer redis)
             photo?.ExpiresAt.ToUnixTimeMilliseconds() ?? 0,
             photo?.KeyId ?? string.Empty,
         };
-        var result = await Db.ScriptEvaluateAsync(CommitVerificationScript, [.. keys], args);
-        return (long)result == 1;
+        return (long)await storage.WriteAsync(verification, CommitVerificationScript, [.. scriptKeys], args) == 1;
     }
 
+    /// <summary>A stored photo (still encrypted), or null.</summary>
     public async Task<StoredPhoto?> GetPhotoAsync(string learnerId, string photoId)
     {
-        var fields = await Db.HashGetAllAsync(IdentityKeys.Photo(learnerId, photoId));
+        var fields = await Db.HashGetAllAsync(keys.Photo(learnerId, photoId));
         if (fields.Length == 0) return null;
         var map = fields.ToDictionary(f => f.Name.ToString(), f => f.Value);
         return new StoredPhoto(
@@ -164,36 +121,39 @@ internal sealed class IdentityStore(IConnectionMultiplexer redis)
             DateTimeOffset.FromUnixTimeMilliseconds((long)map["expires_at"]));
     }
 
-    /// <summary>The raw stored blob of a photo (tests check it is not an image).</summary>
-    public async Task<byte[]?> GetRawPhotoDataAsync(string learnerId, string photoId) =>
-        (byte[]?)await Db.HashGetAsync(IdentityKeys.Photo(learnerId, photoId), "data");
-
     // ---- idempotency ----
 
+    /// <summary>The remembered reply of a call, or null.</summary>
     public async Task<byte[]?> GetIdempotentAsync(string learnerId, string method, string requestId) =>
-        (byte[]?)await Db.StringGetAsync(IdentityKeys.Idempotency(learnerId, method, requestId));
+        (byte[]?)await Db.StringGetAsync(keys.Idempotency(learnerId, method, requestId));
 
-    public async Task SaveIdempotentAsync(string learnerId, string method, string requestId, byte[] response, TimeSpan window) =>
-        await Db.ScriptEvaluateAsync(SaveIdempotentScript,
-            [IdentityKeys.Idempotency(learnerId, method, requestId), IdentityKeys.Index(learnerId)],
-            [response, (long)window.TotalMilliseconds]);
+    /// <summary>Remembers the reply of a call that changed nothing else.</summary>
+    public Task SaveIdempotentAsync(string learnerId, string method, string requestId, byte[] response, TimeSpan window)
+    {
+        var reply = keys.Idempotency(learnerId, method, requestId);
+        return storage.WriteAsync(reply, SaveIdempotentScript,
+            new { reply, index = keys.Index(learnerId), response, windowMs = (long)window.TotalMilliseconds });
+    }
 
     // ---- exams ----
 
+    /// <summary>An exam's verification requirements, or null.</summary>
     public async Task<ExamRequirements?> GetExamAsync(string examId)
     {
-        var raw = await Db.StringGetAsync(IdentityKeys.Exam(examId));
+        var raw = await Db.StringGetAsync(keys.Exam(examId));
         return raw.IsNullOrEmpty ? null : JsonSerializer.Deserialize<ExamRequirements>(raw.ToString(), Json);
     }
 
-    public async Task SetExamAsync(string examId, ExamRequirements requirements) =>
-        await Db.StringSetAsync(IdentityKeys.Exam(examId), JsonSerializer.Serialize(requirements, Json));
+    /// <summary>Sets an exam's verification requirements.</summary>
+    public Task SetExamAsync(string examId, ExamRequirements requirements) =>
+        storage.WriteAsync(keys.Exam(examId), (db, k) => db.StringSetAsync(k, JsonSerializer.Serialize(requirements, Json)));
 
     // ---- learners ----
 
+    /// <summary>A learner, or null.</summary>
     public async Task<StoredLearner?> GetLearnerAsync(string learnerId)
     {
-        var fields = await Db.HashGetAllAsync(IdentityKeys.Learner(learnerId));
+        var fields = await Db.HashGetAllAsync(keys.Learner(learnerId));
         if (fields.Length == 0) return null;
         var map = fields.ToDictionary(f => f.Name.ToString(), f => f.Value.ToString());
         return new StoredLearner(
@@ -204,52 +164,59 @@ internal sealed class IdentityStore(IConnectionMultiplexer redis)
             DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(map.GetValueOrDefault("registered_at", "0"), CultureInfo.InvariantCulture)));
     }
 
-    /// <summary>Writes the learner record (and the idempotency record); returns the canonical email it had before ("" if none).</summary>
-    public async Task<string> SaveLearnerAsync(StoredLearner learner, (string Method, string RequestId, byte[] Response, TimeSpan Window)? idempotency)
+    /// <summary>Writes the learner record with the call's idempotent reply; returns the canonical email it had before ("" if none).</summary>
+    public async Task<string> SaveLearnerAsync(StoredLearner learner, (string Method, string RequestId, byte[] Response, TimeSpan Window) reply)
     {
-        var idemKey = idempotency is { } i ? IdentityKeys.Idempotency(learner.LearnerId, i.Method, i.RequestId) : IdentityKeys.Learner(learner.LearnerId);
-        var result = await Db.ScriptEvaluateAsync(SaveLearnerScript,
-            [IdentityKeys.Learner(learner.LearnerId), idemKey, IdentityKeys.Index(learner.LearnerId)],
-            [learner.Email, learner.CanonicalEmail, learner.DisplayName, learner.RegisteredAt.ToUnixTimeMilliseconds(),
-             idempotency is { } j ? j.Response : RedisValue.EmptyString, idempotency is { } k ? (long)k.Window.TotalMilliseconds : 0]);
-        return result.ToString();
+        var key = keys.Learner(learner.LearnerId);
+        var previous = await storage.WriteAsync(key, SaveLearnerScript, new
+        {
+            learner = key,
+            reply = keys.Idempotency(learner.LearnerId, reply.Method, reply.RequestId),
+            index = keys.Index(learner.LearnerId),
+            email = learner.Email,
+            canonical = learner.CanonicalEmail,
+            displayName = learner.DisplayName,
+            registeredAt = learner.RegisteredAt.ToUnixTimeMilliseconds(),
+            response = reply.Response,
+            windowMs = (long)reply.Window.TotalMilliseconds,
+        });
+        return previous.ToString();
     }
 
-    /// <summary>Claims a mailbox for a learner if nobody holds it; returns the current holder's claim ("learnerId|ms") otherwise.</summary>
-    public async Task<string?> TryClaimEmailAsync(string canonical, string learnerId, DateTimeOffset now)
+    /// <summary>Claims a mailbox for a learner if nobody holds it (null); the current holder's claim otherwise.</summary>
+    public async Task<EmailClaim?> TryClaimEmailAsync(string canonical, string learnerId, DateTimeOffset now)
     {
-        var key = IdentityKeys.Email(canonical);
-        var claim = $"{learnerId}|{now.ToUnixTimeMilliseconds()}";
-        if (await Db.StringSetAsync(key, claim, when: When.NotExists)) return null;
-        var current = await Db.StringGetAsync(key);
-        return current.IsNullOrEmpty ? await TryClaimEmailAsync(canonical, learnerId, now) : current.ToString();
+        var key = keys.Email(canonical);
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            if (await storage.WriteAsync(key, (db, k) => db.StringSetAsync(k, EmailClaim.Format(learnerId, now), when: When.NotExists))) return null;
+            // Released between the two steps: claim again.
+            if (await GetEmailClaimAsync(canonical) is { } current) return current;
+        }
+        throw new InvalidOperationException("The mailbox claim kept changing hands.");
     }
 
     /// <summary>Replaces a stale claim (its learner record does not hold the address) if it is still the one read.</summary>
-    public async Task<bool> TakeOverEmailAsync(string canonical, string staleClaim, string learnerId, DateTimeOffset now) =>
-        (long)await Db.ScriptEvaluateAsync(CompareAndSetScript, [IdentityKeys.Email(canonical)], [staleClaim, $"{learnerId}|{now.ToUnixTimeMilliseconds()}"]) == 1;
+    public async Task<bool> TakeOverEmailAsync(string canonical, EmailClaim stale, string learnerId, DateTimeOffset now)
+    {
+        var email = keys.Email(canonical);
+        return (long)await storage.WriteAsync(email, TakeOverEmailScript, new { email, stale = stale.Stored, claim = EmailClaim.Format(learnerId, now) }) == 1;
+    }
 
     /// <summary>Releases a mailbox if (and only if) it is held by the learner.</summary>
     public async Task ReleaseEmailAsync(string canonical, string learnerId)
     {
-        var key = IdentityKeys.Email(canonical);
-        var current = await Db.StringGetAsync(key);
-        if (current.IsNullOrEmpty || OwnerOf(current.ToString()) != learnerId) return;
-        await Db.ScriptEvaluateAsync(CompareAndDeleteScript, [key], [current]);
+        if (await GetEmailClaimAsync(canonical) is not { } held || held.LearnerId != learnerId) return;
+        var email = keys.Email(canonical);
+        await storage.WriteAsync(email, ReleaseEmailScript, new { email, held = held.Stored });
     }
 
-    public async Task<string?> GetEmailClaimAsync(string canonical)
+    /// <summary>Who holds a mailbox, or null.</summary>
+    public async Task<EmailClaim?> GetEmailClaimAsync(string canonical)
     {
-        var v = await Db.StringGetAsync(IdentityKeys.Email(canonical));
-        return v.IsNullOrEmpty ? null : v.ToString();
+        var v = await Db.StringGetAsync(keys.Email(canonical));
+        return v.IsNullOrEmpty ? null : EmailClaim.Parse(v.ToString());
     }
-
-    public static string OwnerOf(string claim) => claim.Contains('|', StringComparison.Ordinal) ? claim[..claim.LastIndexOf('|')] : claim;
-
-    public static DateTimeOffset ClaimedAt(string claim) =>
-        long.TryParse(claim[(claim.LastIndexOf('|') + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
-            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
-            : DateTimeOffset.MinValue;
 
     // ---- erasure ----
 
@@ -258,15 +225,20 @@ internal sealed class IdentityStore(IConnectionMultiplexer redis)
     {
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            var members = await Db.SetMembersAsync(IdentityKeys.Index(learnerId));
-            var keys = new List<RedisKey> { IdentityKeys.Learner(learnerId), IdentityKeys.Index(learnerId) };
-            keys.AddRange(members.Select(m => (RedisKey)m.ToString()));
-            var result = (RedisResult[])(await Db.ScriptEvaluateAsync(EraseScript, [.. keys]))!;
-            if ((long)result[0] < 0) continue;
-            var canonical = result[3].ToString();
-            if (canonical.Length > 0) await ReleaseEmailAsync(canonical, learnerId);
-            return new ErasureCounts((int)(long)result[0], (int)(long)result[1], (long)result[2] == 1, canonical);
+            var members = await Db.SetMembersAsync(keys.Index(learnerId));
+            if (await TryEraseAsync(learnerId, members.Select(m => (RedisKey)m.ToString()).ToList()) is { } counts) return counts;
         }
         throw new InvalidOperationException("Erasure kept racing with new writes.");
+    }
+
+    /// <summary>One erasure step over the keys the index listed when read; null when the index has changed since.</summary>
+    internal async Task<ErasureCounts?> TryEraseAsync(string learnerId, IReadOnlyList<RedisKey> listed)
+    {
+        var learner = keys.Learner(learnerId);
+        var r = (RedisResult[])(await storage.WriteAsync(learner, EraseScript, [learner, keys.Index(learnerId), .. listed], [keys.Of(learnerId).Root]))!;
+        if ((long)r[0] < 0) return null;
+        var canonical = r[3].ToString();
+        if (canonical.Length > 0) await ReleaseEmailAsync(canonical, learnerId);
+        return new ErasureCounts((int)(long)r[0], (int)(long)r[1], (long)r[2] == 1, canonical);
     }
 }

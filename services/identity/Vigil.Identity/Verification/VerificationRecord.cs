@@ -2,7 +2,7 @@ using Vigil.Contracts.Identity.V1;
 
 namespace Vigil.Identity.Verification;
 
-/// <summary>A learner's verification for one exam, as stored (JSON) under identity:{learner}:verif:{exam}.</summary>
+/// <summary>A learner's verification for one exam, as stored (JSON) under <c>learner:{learnerId}:verif:{examId}</c> (IdentityKeys).</summary>
 internal sealed class VerificationRecord
 {
     /// <summary>Per step (by enum name): its state.</summary>
