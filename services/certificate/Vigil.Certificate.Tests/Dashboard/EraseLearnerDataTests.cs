@@ -46,7 +46,7 @@ public sealed class EraseLearnerDataTests(RunningService service)
         await Host.PublishAsync(submitted);
         await Host.WaitConsumedAsync(submitted.EventId, 2);
         Assert.Empty((await client.GetDashboardAsync(new GetDashboardRequest())).Entries);
-        var keys = await Host.Redis.HashGetAllAsync(Store.CertificateStore.SessionKey(s1));
+        var keys = await Host.Redis.HashGetAllAsync(Host.Keys.Session(s1));
         Assert.Equal(["erased"], keys.Select(k => k.Name.ToString()));
     }
 }

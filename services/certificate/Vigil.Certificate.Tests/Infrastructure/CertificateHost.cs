@@ -60,6 +60,12 @@ public sealed class CertificateHost : IAsyncDisposable
 
     public IDatabase Redis => Factory.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
 
+    /// <summary>The service's own key layout (tests never spell a key).</summary>
+    internal Vigil.Certificate.Store.CertificateKeys Keys => Factory.Services.GetRequiredService<Vigil.Certificate.Store.CertificateKeys>();
+
+    /// <summary>The service's store, to read what it keeps.</summary>
+    internal Vigil.Certificate.Store.CertificateStore Store => Factory.Services.GetRequiredService<Vigil.Certificate.Store.CertificateStore>();
+
     /// <summary>Publishes a real event through RabbitMQ, as the session service does.</summary>
     public async Task PublishAsync<T>(T message)
         where T : class

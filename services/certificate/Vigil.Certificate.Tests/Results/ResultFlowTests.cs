@@ -172,8 +172,8 @@ public sealed class ResultFlowTests(RunningService service)
         await Host.PublishAsync(decision);
         var first = await Host.WaitEntryAsync(learner, session, e => e.Status == ResultStatus.Certified);
         await Host.WaitConsumedAsync(decision.EventId);
-        var revision = (long)await Host.Redis.HashGetAsync(CertificateStore.SessionKey(session), F.PRev);
-        var factsRevision = (long)await Host.Redis.HashGetAsync(CertificateStore.SessionKey(session), F.FactsRev);
+        var stored = (await Host.Store.GetAsync(session))!;
+        var (revision, factsRevision) = (stored.ProjectionRevision, stored.FactsRevision);
 
         // The same events again (a redelivery), and a different decision event carrying the same version.
         await Host.PublishAsync(submitted);
@@ -186,8 +186,9 @@ public sealed class ResultFlowTests(RunningService service)
 
         var second = await Host.WaitEntryAsync(learner, session, _ => true);
         Assert.Equal(first, second);
-        Assert.Equal(revision, (long)await Host.Redis.HashGetAsync(CertificateStore.SessionKey(session), F.PRev));
-        Assert.Equal(factsRevision, (long)await Host.Redis.HashGetAsync(CertificateStore.SessionKey(session), F.FactsRev));
+        var again = (await Host.Store.GetAsync(session))!;
+        Assert.Equal((revision, factsRevision), (again.ProjectionRevision, again.FactsRevision));
+        Assert.True(revision > 0 && factsRevision > 0);
         Assert.Single((await Host.Dashboard(Vigil.Testing.TestTokens.Learner(learner)).GetDashboardAsync(new GetDashboardRequest())).Entries);
     }
 

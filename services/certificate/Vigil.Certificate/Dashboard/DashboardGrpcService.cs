@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Grpc.Core;
-using StackExchange.Redis;
 using Vigil.Certificate.Store;
 using Vigil.Contracts.Certificate.V1;
 using Vigil.ServiceDefaults.Auth;
@@ -15,7 +14,6 @@ namespace Vigil.Certificate.Dashboard;
 /// </summary>
 internal sealed partial class DashboardGrpcService(
     CertificateStore store,
-    IConnectionMultiplexer redis,
     DrainState drain,
     ILogger<DashboardGrpcService> logger) : DashboardService.DashboardServiceBase
 {
@@ -37,10 +35,7 @@ internal sealed partial class DashboardGrpcService(
     {
         var learnerId = Resolve(request.LearnerId, context);
         var changes = Channel.CreateBounded<string>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest });
-        var subscriber = redis.GetSubscriber();
-        var channel = CertificateStore.DashboardChannel(learnerId);
-        Action<RedisChannel, RedisValue> handler = (_, sessionId) => changes.Writer.TryWrite(sessionId.ToString());
-        await subscriber.SubscribeAsync(channel, handler);
+        await using var watch = await store.WatchLearnerAsync(learnerId, sessionId => changes.Writer.TryWrite(sessionId));
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, drain.StreamsMustMove);
         try
         {
@@ -62,10 +57,6 @@ internal sealed partial class DashboardGrpcService(
             LogMoved(logger);
             throw GrpcErrors.Unavailable("This instance is shutting down; reconnect to watch the dashboard.");
         }
-        finally
-        {
-            await subscriber.UnsubscribeAsync(channel, handler);
-        }
     }
 
     public override async Task<EraseLearnerDataResponse> EraseLearnerData(EraseLearnerDataRequest request, ServerCallContext context)
@@ -83,10 +74,10 @@ internal sealed partial class DashboardGrpcService(
         {
             return new EraseLearnerDataResponse { EntriesErased = done.Entries, CertificatesErased = done.Certificates };
         }
-        var (entries, certificates) = await store.EraseLearnerAsync(learnerId);
-        await store.RememberErasureAsync(key, entries, certificates);
-        LogErased(logger, entries, certificates);
-        return new EraseLearnerDataResponse { EntriesErased = entries, CertificatesErased = certificates };
+        var erased = await store.EraseLearnerAsync(learnerId);
+        await store.RememberErasureAsync(key, erased);
+        LogErased(logger, erased.Entries, erased.Certificates);
+        return new EraseLearnerDataResponse { EntriesErased = erased.Entries, CertificatesErased = erased.Certificates };
     }
 
     private static string Resolve(string requested, ServerCallContext context, bool allowService = true)

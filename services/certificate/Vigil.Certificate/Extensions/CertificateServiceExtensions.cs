@@ -27,6 +27,7 @@ internal static class CertificateServiceExtensions
         builder.Services.AddSingleton<IValidateOptions<SigningOptions>>(new SigningOptionsValidator(developmentLike));
         builder.Services.AddSingleton<CertificateSigner>();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<CertificateKeys>();
         builder.Services.AddSingleton<CertificateStore>();
         builder.Services.AddSingleton<ResultProjector>();
 

@@ -26,54 +26,51 @@ internal sealed partial class ResultProjector(CertificateStore store, Certificat
             var record = attempt == 0 && current is not null ? current : await store.GetAsync(sessionId);
             if (record is null) return false;
             var outcome = ResultRules.Evaluate(record.Facts);
-            var fields = new List<KeyValuePair<string, string>>();
-            void Set(string field, string value)
-            {
-                if (record.S(field) != value) fields.Add(new(field, value));
-            }
 
-            Set(F.PStatus, SessionRecord.Num((long)outcome.Status));
-            Set(F.PReason, outcome.Reason);
-            Set(F.PReasonCode, outcome.Status is ResultStatus.Refused or ResultStatus.Withdrawn ? record.DecisionReasonCode : string.Empty);
-            Set(F.PScoreReleased, outcome.ScoreReleased ? "1" : "0");
-
-            string? reservedCode = null;
-            if (record.CertificateId is null)
-            {
-                if (outcome.CertificateGranted)
-                {
-                    reservedCode = await IssueAsync(record, Set);
-                }
-            }
-            else
+            IssuedCertificate? issued = null;
+            CertificateState? certificate = null;
+            if (record.Projection?.Certificate is { } existing)
             {
                 var status = outcome.CertificateGranted ? CertificateStatus.Valid : CertificateStatus.Withdrawn;
-                Set(F.CStatus, SessionRecord.Num((long)status));
-                if (status == CertificateStatus.Withdrawn && record.CertificateStatus != CertificateStatus.Withdrawn)
-                {
-                    Set(F.CWithdrawnAt, SessionRecord.Ms(record.DecidedAt ?? time.GetUtcNow()));
-                }
-                Set(F.CWithdrawalReason, status == CertificateStatus.Withdrawn ? outcome.Reason : string.Empty);
+                var newlyWithdrawn = status == CertificateStatus.Withdrawn && existing.Status != CertificateStatus.Withdrawn;
+                certificate = new CertificateState(
+                    status,
+                    newlyWithdrawn ? record.DecidedAt ?? time.GetUtcNow() : existing.WithdrawnAt,
+                    status == CertificateStatus.Withdrawn ? outcome.Reason : string.Empty);
             }
-
-            if (fields.Count == 0) return false;
-            fields.Add(new(F.PUpdatedAt, SessionRecord.Ms(time.GetUtcNow())));
-            var written = await store.TryWriteProjectionAsync(sessionId, record.ProjectionRevision, fields);
-            if (written > 0)
+            else if (outcome.CertificateGranted)
             {
-                LogProjected(logger, sessionId, outcome.Status, written);
-                if (reservedCode is not null) LogIssued(logger, sessionId);
-                await store.PublishChangeAsync(record.LearnerId, sessionId);
-                return true;
+                issued = await IssueAsync(record);
+                certificate = new CertificateState(CertificateStatus.Valid, null, string.Empty);
             }
-            if (reservedCode is not null) await store.ReleaseCodeAsync(reservedCode);
-            if (written < 0) return false;
-            LogConflict(logger, sessionId, attempt);
+            var projection = new Projection(
+                outcome.Status,
+                outcome.Reason,
+                outcome.Status is ResultStatus.Refused or ResultStatus.Withdrawn ? record.DecisionReasonCode : string.Empty,
+                outcome.ScoreReleased,
+                certificate);
+            if (issued is null && projection == record.Projection) return false;
+
+            switch (await store.TryWriteProjectionAsync(sessionId, record.ProjectionRevision, projection, issued, time.GetUtcNow()))
+            {
+                case ProjectionWrite.Written:
+                    LogProjected(logger, sessionId, outcome.Status, record.ProjectionRevision + 1);
+                    if (issued is not null) LogIssued(logger, sessionId);
+                    await store.PublishChangeAsync(record.LearnerId, sessionId);
+                    return true;
+                case ProjectionWrite.Erased:
+                    if (issued is not null) await store.ReleaseCodeAsync(issued.Code);
+                    return false;
+                default:
+                    if (issued is not null) await store.ReleaseCodeAsync(issued.Code);
+                    LogConflict(logger, sessionId, attempt);
+                    break;
+            }
         }
         throw new InvalidOperationException($"The projection of session {sessionId} kept conflicting; the event will be retried.");
     }
 
-    private async Task<string> IssueAsync(SessionRecord record, Action<string, string> set)
+    private async Task<IssuedCertificate> IssueAsync(SessionRecord record)
     {
         string code;
         do { code = VerificationCodes.New(); }
@@ -82,15 +79,7 @@ internal sealed partial class ResultProjector(CertificateStore store, Certificat
         var certificateId = Guid.NewGuid().ToString("N");
         var payload = new CertificatePayload(certificateId, code, record.LearnerName, record.ExamTitle, record.CourseId, issuedAt, signer.ActiveKeyId)
             .ToCanonicalJson();
-        var signature = signer.Sign(payload);
-        set(F.CId, certificateId);
-        set(F.CCode, code);
-        set(F.CIssuedAt, SessionRecord.Ms(issuedAt));
-        set(F.CPayload, Convert.ToBase64String(payload));
-        set(F.CSignature, Convert.ToBase64String(signature));
-        set(F.CKeyId, signer.ActiveKeyId);
-        set(F.CStatus, SessionRecord.Num((long)CertificateStatus.Valid));
-        return code;
+        return new IssuedCertificate(certificateId, code, issuedAt, payload, signer.Sign(payload), signer.ActiveKeyId);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} projected as {Status} (revision {Revision})")]

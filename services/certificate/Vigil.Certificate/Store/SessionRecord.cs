@@ -6,7 +6,7 @@ using Vigil.Contracts.Events;
 
 namespace Vigil.Certificate.Store;
 
-/// <summary>Field names of a session's hash (<c>certificate:{sessionId}:session</c>).</summary>
+/// <summary>Field names of a session's hash (<see cref="CertificateKeys.Session"/>); the store's own.</summary>
 internal static class F
 {
     // Identity of the session (set once).
@@ -25,7 +25,16 @@ internal static class F
     public const string Erased = "erased";
 }
 
-/// <summary>A session's hash, parsed.</summary>
+/// <summary>What the dashboard shows for a session, as the projector computes it and the store keeps it.</summary>
+internal sealed record Projection(ResultStatus Status, string Reason, string ReasonCode, bool ScoreReleased, CertificateState? Certificate);
+
+/// <summary>The changing part of an issued certificate.</summary>
+internal sealed record CertificateState(CertificateStatus Status, DateTimeOffset? WithdrawnAt, string WithdrawalReason);
+
+/// <summary>A certificate as issued (written once, with the projection that grants it).</summary>
+internal sealed record IssuedCertificate(string CertificateId, string Code, DateTimeOffset IssuedAt, byte[] Payload, byte[] Signature, string KeyId);
+
+/// <summary>A session's hash, parsed (by the store only; everything above reads these properties).</summary>
 internal sealed class SessionRecord
 {
     private readonly Dictionary<string, string> _f;
@@ -36,7 +45,7 @@ internal sealed class SessionRecord
         _f = fields;
     }
 
-    public static SessionRecord? From(string sessionId, HashEntry[] entries)
+    internal static SessionRecord? From(string sessionId, HashEntry[] entries)
     {
         if (entries.Length == 0) return null;
         var d = entries.ToDictionary(e => e.Name.ToString(), e => e.Value.ToString(), StringComparer.Ordinal);
@@ -66,7 +75,15 @@ internal sealed class SessionRecord
     public string DecisionReasonText => S(F.DecReasonText);
     public DateTimeOffset? DecidedAt => Time(F.DecidedAt);
 
+    /// <summary>Bumped by every fact that changed something.</summary>
+    public long FactsRevision => L(F.FactsRev);
+
     public long ProjectionRevision => L(F.PRev);
+
+    /// <summary>The projection as stored, or null before the first one.</summary>
+    public Projection? Projection => HasProjection
+        ? new Projection(Status, Reason, ReasonCode, ScoreReleased, CertificateId is null ? null : new CertificateState(CertificateStatus, WithdrawnAt, WithdrawalReason))
+        : null;
     public bool HasProjection => _f.ContainsKey(F.PStatus);
     public ResultStatus Status => (ResultStatus)L(F.PStatus);
     public string Reason => S(F.PReason);
@@ -87,15 +104,14 @@ internal sealed class SessionRecord
     /// <summary>The facts the rule table reads.</summary>
     public ResultFacts Facts => new(Submission, IdPhotoAccepted, Score, PassMark, Decision, DecisionReasonText);
 
-    /// <summary>A stored field's value ("" when absent).</summary>
-    public string S(string field) => _f.GetValueOrDefault(field) ?? string.Empty;
+    private string S(string field) => _f.GetValueOrDefault(field) ?? string.Empty;
 
     private long L(string field) => long.TryParse(S(field), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0;
     private double D(string field) => double.TryParse(S(field), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : 0;
     private DateTimeOffset? Time(string field) =>
         long.TryParse(S(field), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) && ms > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
-    public static string Ms(DateTimeOffset t) => t.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-    public static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-    public static string Num(long v) => v.ToString(CultureInfo.InvariantCulture);
+    internal static string Ms(DateTimeOffset t) => t.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+    internal static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    internal static string Num(long v) => v.ToString(CultureInfo.InvariantCulture);
 }
