@@ -12,7 +12,7 @@ public sealed class ErrorAndAuthTests
     public async Task A_bug_is_Internal_and_leaks_nothing()
     {
         await using var app = await TestHost.StartAsync();
-        var client = new ProbeService.ProbeServiceClient(app.Channel());
+        var client = new ProbeService.ProbeServiceClient(app.Channel(TestTokens.Learner("learner-1")));
         var ex = await RpcAssert.ThrowsAsync(StatusCode.Internal, async () => await client.FailAsync(new FailRequest { Kind = "bug" }));
         Assert.DoesNotContain("secret", ex.Status.Detail, StringComparison.OrdinalIgnoreCase);
     }
@@ -21,7 +21,7 @@ public sealed class ErrorAndAuthTests
     public async Task A_store_outage_is_Unavailable()
     {
         await using var app = await TestHost.StartAsync();
-        var client = new ProbeService.ProbeServiceClient(app.Channel());
+        var client = new ProbeService.ProbeServiceClient(app.Channel(TestTokens.Learner("learner-1")));
         await RpcAssert.ThrowsAsync(StatusCode.Unavailable, async () => await client.FailAsync(new FailRequest { Kind = "redis" }));
     }
 
@@ -29,7 +29,7 @@ public sealed class ErrorAndAuthTests
     public async Task Invalid_argument_carries_field_violations_and_precondition_says_what_first()
     {
         await using var app = await TestHost.StartAsync();
-        var client = new ProbeService.ProbeServiceClient(app.Channel());
+        var client = new ProbeService.ProbeServiceClient(app.Channel(TestTokens.Learner("learner-1")));
         var bad = await RpcAssert.ThrowsAsync(StatusCode.InvalidArgument, async () => await client.FailAsync(new FailRequest { Kind = "field" }));
         Assert.Equal("email", Assert.Single(RpcAssert.FieldViolations(bad)).Field);
         var pre = await RpcAssert.ThrowsAsync(StatusCode.FailedPrecondition, async () => await client.FailAsync(new FailRequest { Kind = "precondition" }));
@@ -77,6 +77,6 @@ public sealed class ErrorAndAuthTests
         var ex = await RpcAssert.ThrowsAsync(StatusCode.InvalidArgument, async () => await invoker.AsyncUnaryCall(method, null, new CallOptions(), body));
         Assert.Contains("FailRequest", ex.Status.Detail, StringComparison.Ordinal);
         // The service still answers a good request.
-        await new ProbeService.ProbeServiceClient(app.Channel()).FailAsync(new FailRequest { Kind = "none" });
+        await new ProbeService.ProbeServiceClient(app.Channel(TestTokens.Learner("l1"))).FailAsync(new FailRequest { Kind = "none" });
     }
 }

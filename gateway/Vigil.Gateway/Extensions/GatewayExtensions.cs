@@ -1,10 +1,10 @@
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
 using Vigil.Gateway.Api;
 using Vigil.Gateway.RateLimiting;
 using Vigil.Gateway.Routing;
+using Vigil.ServiceDefaults.Errors;
 using Vigil.ServiceDefaults.Hosting;
 using Yarp.ReverseProxy.Model;
 
@@ -15,7 +15,8 @@ internal static class GatewayExtensions
 {
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
-        // Health, telemetry, JSON logging, draining and JWT validation with the same "Auth" options as the services.
+        // Health, telemetry, JSON logging, draining and JWT validation with the same "Auth" options as the services
+        // (a gRPC caller refused there reads UNAUTHENTICATED as a gRPC status, not a bare HTTP 401).
         builder.AddServiceDefaults();
 
         builder.Services.AddOptions<GatewayOptions>()
@@ -36,29 +37,6 @@ internal static class GatewayExtensions
             .LoadFromMemory(ProxyRoutes.Routes(), ProxyRoutes.Clusters(addresses, options));
         // Probes over HTTP/1.1 to management ports, h2c to gRPC ports (YARP's default would use the cluster's HTTP/2).
         builder.Services.AddSingleton<Yarp.ReverseProxy.Health.IProbingRequestFactory, ProbingRequestFactory>();
-
-        // A gRPC caller without a valid token gets UNAUTHENTICATED as a gRPC status, not a bare HTTP 401.
-        builder.Services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
-        {
-            o.Events ??= new JwtBearerEvents();
-            o.Events.OnChallenge = context =>
-            {
-                if (GrpcResponses.IsGrpc(context.HttpContext))
-                {
-                    context.HandleResponse();
-                    GrpcResponses.WriteStatus(context.HttpContext, Grpc.Core.StatusCode.Unauthenticated, "A valid bearer token is required.");
-                }
-                return Task.CompletedTask;
-            };
-            o.Events.OnForbidden = context =>
-            {
-                if (GrpcResponses.IsGrpc(context.HttpContext))
-                {
-                    GrpcResponses.WriteStatus(context.HttpContext, Grpc.Core.StatusCode.PermissionDenied, "Not allowed.");
-                }
-                return Task.CompletedTask;
-            };
-        });
 
         builder.Services.AddGatewayRateLimits(options);
         builder.Services.AddSingleton<ServiceChannels>();

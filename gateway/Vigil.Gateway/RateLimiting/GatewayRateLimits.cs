@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Vigil.Gateway.Routing;
 using Vigil.ServiceDefaults.Auth;
+using Vigil.ServiceDefaults.Errors;
 
 namespace Vigil.Gateway.RateLimiting;
 

@@ -11,7 +11,7 @@ namespace Vigil.ServiceDefaults.Auth;
 /// <summary>JWT bearer validation for every service (the gateway validates too; each service checks again).</summary>
 public static class AuthenticationExtensions
 {
-    /// <summary>Adds JWT bearer authentication and authorization, from the "Auth" section.</summary>
+    /// <summary>Adds JWT bearer authentication, from the "Auth" section, and authorization by default (<see cref="AuthorizationDefaults"/>).</summary>
     public static IHostApplicationBuilder AddVigilAuthentication(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<AuthOptions>()
@@ -32,7 +32,7 @@ public static class AuthenticationExtensions
                 o.RequireHttpsMetadata = false;
                 o.TokenValidationParameters = CreateValidationParameters(options, allowDevKey);
             });
-        builder.Services.AddAuthorization();
+        builder.Services.AddVigilAuthorization();
         return builder;
     }
 

@@ -53,7 +53,7 @@ public sealed class Caller
         var caller = new Caller(context.GetHttpContext().User);
         if (!caller.IsAuthenticated)
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "A valid bearer token is required."));
+            throw new RpcException(new Status(StatusCode.Unauthenticated, AuthorizationDefaults.TokenRequired));
         }
         return caller;
     }

@@ -1,9 +1,13 @@
 using Grpc.Core;
+using Microsoft.AspNetCore.Http;
 
-namespace Vigil.Gateway.Routing;
+namespace Vigil.ServiceDefaults.Errors;
 
-/// <summary>Writes a gRPC "trailers-only" error answer from the gateway itself (no service was called).</summary>
-internal static class GrpcResponses
+/// <summary>
+/// Writes a gRPC "trailers-only" error answer from the HTTP pipeline itself, before any gRPC handler runs
+/// (authentication, authorization, rate limits, the gateway's proxy): the caller reads a gRPC status, not a bare HTTP code.
+/// </summary>
+public static class GrpcResponses
 {
     /// <summary>Whether the request is a gRPC call (HTTP/2 application/grpc, not gRPC-Web).</summary>
     public static bool IsGrpc(HttpContext context) =>
