@@ -4,18 +4,20 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using SkiaSharp;
 using Vigil.Identity.Photos;
+using Vigil.SamplePhotos;
 using Vigil.Testing.Images;
 
 namespace Vigil.Bench.Photos;
 
 /// <summary>
-/// <c>Vigil.Bench photo-stages [--seconds S] [--sizes 800x600,2048x1536,4000x3000] [--corpus]</c>: times each stage of
+/// <c>Vigil.Bench photo-stages [--seconds S] [--sizes 800x600,2048x1536,4000x3000] [--corpus [--write DIR]] [--export DIR]</c>: times each stage of
 /// the identity service's photo check on the test photos, on the calling thread, with the service's own code
 /// (its <c>Photos/</c> folder is compiled into the bench). Prints per-stage median and mean ms, whole checks/s
 /// (inspection + encryption, as UploadPhoto does between receiving the bytes and writing Redis), the bare
 /// decode + re-encode of the echo ceiling for the same bytes, managed bytes allocated per check, and the
-/// metrics and hash (to see that the verdicts do not move). <c>--corpus</c> prints only the verdict, metrics,
-/// hash and stored-copy digest of every test photo.
+/// metrics and hash (to see that the verdicts do not move). <c>--corpus</c> runs the photo-quality corpus and prints each
+/// photo's verdict against the expected one, then the false refusals and acceptances (<c>--write</c> also saves each photo, to look at); <c>--export</c> writes the drawn
+/// photos the corpus's prepare.sh converts.
 /// </summary>
 internal static class PhotoStages
 {
@@ -37,9 +39,14 @@ internal static class PhotoStages
             photos.Add(($"id {w}x{h}", w == TestImages.Width && h == TestImages.Height ? TestImages.IdDocumentJpeg(1) : TestImages.IdDocumentJpeg(1, w, h)));
             if (w == TestImages.Width && h == TestImages.Height) photos.Add(($"face {w}x{h}", TestImages.FaceJpeg(1)));
         }
+        if (Arg(args, "--export") is { } exportDir)
+        {
+            Export(exportDir);
+            return 0;
+        }
         if (args.Contains("--corpus"))
         {
-            await CorpusAsync(inspector);
+            await CorpusAsync(inspector, Arg(args, "--write"));
             return 0;
         }
         Console.WriteLine($"photo-stages: {Environment.ProcessorCount} processor(s), {seconds:0.#} s per photo and loop, one thread, .NET {Environment.Version}, SkiaSharp {typeof(SKBitmap).Assembly.GetName().Version}");
@@ -70,29 +77,56 @@ internal static class PhotoStages
             var (bare, _, _, bareCpu) = await LoopAsync(() => { Bare(data); return Task.CompletedTask; }, seconds);
             Console.WriteLine($"  whole check    {checks,8:0.0} /s ({1000 / checks:0.00} ms; process CPU {checkCpu:0.00} ms = {1000 / checkCpu:0.0} checks per CPU-second), {allocated / 1024.0:N0} KiB managed allocated per check, GCs gen0/1/2 {gcs}");
             Console.WriteLine($"  bare decode + re-encode (echo ceiling) {bare,8:0.0} /s ({1000 / bare:0.00} ms; process CPU {bareCpu:0.00} ms = {1000 / bareCpu:0.0} per CPU-second); check = {100 * bareCpu / checkCpu:0}% of it by CPU");
-            Console.WriteLine($"  {last!.Width}x{last.Height} accepted={last.Accepted} mean={last.Metrics.MeanLuminance:0.00} spread={last.Metrics.LuminanceSpread:0} clipped={last.Metrics.ClippedWhiteShare:0.0000} sharpness={last.Metrics.Sharpness:0.0} phash={last.PerceptualHash:X16} stored={last.CleanJpeg.Length:N0} bytes");
+            Console.WriteLine($"  {last!.Width}x{last.Height} accepted={last.Accepted} {Format(last.Metrics)} phash={last.PerceptualHash:X16} stored={last.CleanJpeg.Length:N0} bytes");
         }
         return 0;
     }
 
-    /// <summary>The verdict, metrics and hash of every test photo (before/after comparisons of the analysis).</summary>
-    private static async Task CorpusAsync(PhotoInspector inspector)
+    /// <summary>
+    /// Every photo of the quality corpus (<see cref="PhotoCorpus"/>) through the inspector: expected answer, verdict,
+    /// metrics, hash and stored-copy digest per photo, then the false refusals and acceptances per group (docs/identity.md).
+    /// </summary>
+    private static async Task CorpusAsync(PhotoInspector inspector, string? write)
     {
-        (string, byte[])[] corpus =
-        [
-            ("id-jpeg-0", TestImages.IdDocumentJpeg(0)), ("id-jpeg-1", TestImages.IdDocumentJpeg(1)), ("id-jpeg-7", TestImages.IdDocumentJpeg(7)),
-            ("id-png-0", TestImages.IdDocumentPng(0)), ("face-jpeg-0", TestImages.FaceJpeg(0)), ("face-jpeg-1", TestImages.FaceJpeg(1)),
-            ("face-jpeg-7", TestImages.FaceJpeg(7)), ("face-png-0", TestImages.FacePng(0)), ("gps-orient-6", TestImages.JpegWithGps(0, 6)),
-            ("dark", TestImages.DarkJpeg()), ("overexposed", TestImages.OverexposedJpeg()), ("blurred", TestImages.BlurredJpeg()),
-            ("blank", TestImages.BlankJpeg()), ("tiny", TestImages.TinyJpeg()),
-            ("id-2048x1536", TestImages.IdDocumentJpeg(1, 2048, 1536)), ("face-4000x3000", TestImages.FaceJpeg(1, 4000, 3000)),
-        ];
-        foreach (var (name, data) in corpus)
+        if (write is not null) Directory.CreateDirectory(write);
+        var outcomes = new List<CorpusOutcome>();
+        foreach (var photo in PhotoCorpus.All)
         {
-            var p = await inspector.InspectAsync(data, CancellationToken.None);
-            var stored = p.CleanJpeg.Length == 0 ? "-" : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(p.CleanJpeg))[..12];
-            Console.WriteLine($"{name,-15} {p.Width}x{p.Height} [{string.Join(",", p.Problems.Select(x => x.Code))}] mean={p.Metrics.MeanLuminance:0.00} spread={p.Metrics.LuminanceSpread:0} clipped={p.Metrics.ClippedWhiteShare:0.0000} sharpness={p.Metrics.Sharpness:0.0} phash={p.PerceptualHash:X16} stored={p.CleanJpeg.Length} sha={stored}");
+            CorpusOutcome outcome;
+            string detail;
+            try
+            {
+                var p = await inspector.InspectAsync(photo.Bytes, CancellationToken.None);
+                outcome = new CorpusOutcome(photo, p.Accepted, false, [.. p.Problems.Select(x => x.Code)]);
+                var stored = p.CleanJpeg.Length == 0 ? "-" : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(p.CleanJpeg))[..12];
+                detail = $"{p.Width}x{p.Height} {Format(p.Metrics)} phash={p.PerceptualHash:X16} sha={stored}";
+            }
+            catch (FileRefusedException ex)
+            {
+                outcome = new CorpusOutcome(photo, false, true, []);
+                detail = ex.Refusal.ToString();
+            }
+            outcomes.Add(outcome);
+            if (write is not null) File.WriteAllBytes(Path.Combine(write, photo.Name + (photo.Bytes.AsSpan().StartsWith("PNG"u8[..0]) && photo.Bytes[0] == 0x89 ? ".png" : ".jpg")), photo.Bytes);
+            Console.WriteLine($"{(outcome.AsExpected ? "  " : "!!")} {photo.Name,-40} expected {photo.Expected,-10} got {outcome.Verdict,-22} {detail}");
         }
+        Console.WriteLine();
+        Console.Write(CorpusScore.Table(outcomes));
+    }
+
+    private static string Format(PhotoMetrics m) => string.Create(CultureInfo.InvariantCulture,
+        $"mean={m.MeanLuminance:0} spread={m.LuminanceSpread:0} dark={m.DarkEnd:0} bright={m.BrightEnd:0} clipped={m.ClippedShare:0.000} detail={m.DetailShare:0.000} blown={m.BlownShare:0.000} crushed={m.CrushedShare:0.000} sharp={m.Sharpness:0.000}");
+
+    /// <summary>Writes the drawn photos that the corpus's prepare.sh converts to progressive and CMYK JPEG (lossless PNGs).</summary>
+    private static void Export(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        using (var white = PhotoCorpus.Bright.Shoot(DrawnPhotos.Document(new DocumentScene(DocumentLayout.IdCard, DocumentStyle.White, Framing.FillsFrame), 100, 800, 600), 100))
+        {
+            File.WriteAllBytes(Path.Combine(dir, "white-card-bright.png"), PhotoFiles.Png(white));
+        }
+        using var passport = Camera.Phone.Shoot(DrawnPhotos.Document(new DocumentScene(DocumentLayout.PassportPage, DocumentStyle.Pastel, Framing.FillsFrame), 111, 800, 600), 111);
+        File.WriteAllBytes(Path.Combine(dir, "pastel-passport.png"), PhotoFiles.Png(passport));
     }
 
     private sealed record StageTimes(List<(string Stage, List<double> Ms)> Stages, List<double> CpuMs, int Runs);

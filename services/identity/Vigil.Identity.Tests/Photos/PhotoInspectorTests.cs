@@ -152,15 +152,21 @@ public sealed class PhotoInspectorTests(ITestOutputHelper output)
     [Fact]
     public async Task Gps_metadata_is_gone_from_the_stored_copy_and_orientation_is_applied_first()
     {
+        // As a phone writes it: the pixels stored turned (600x800), EXIF orientation 6 to show them upright (800x600).
         var withGps = TestImages.JpegWithGps(orientation: 6);
         Assert.True(ContainsExif(withGps));
+        var upload = ImageContainer.Read(withGps, 40_000_000);
+        Assert.Equal((TestImages.Height, TestImages.Width), (upload.Width, upload.Height));
         var photo = await Inspect(withGps, "gps");
         Assert.True(photo.Accepted);
-        Assert.Equal((TestImages.Height, TestImages.Width), (photo.Width, photo.Height));
+        Assert.Equal((TestImages.Width, TestImages.Height), (photo.Width, photo.Height));
         Assert.False(ContainsExif(photo.CleanJpeg));
         Assert.DoesNotContain(TestImages.ExifCameraModel, System.Text.Encoding.ASCII.GetString(photo.CleanJpeg), StringComparison.Ordinal);
         var info = ImageContainer.Read(photo.CleanJpeg, 40_000_000);
-        Assert.Equal((600, 800), (info.Width, info.Height));
+        Assert.Equal((TestImages.Width, TestImages.Height), (info.Width, info.Height));
+        // Upright, it is the same picture as the document taken upright: the orientation was applied, not ignored.
+        var upright = await Inspect(TestImages.IdDocumentJpeg(0), "id-0");
+        Assert.True(PerceptualHash.Distance(upright.PerceptualHash, photo.PerceptualHash) <= new PhotoOptions().NearDuplicateMaxDistance);
     }
 
     private static bool ContainsExif(byte[] jpeg) => jpeg.AsSpan().IndexOf("Exif\0\0"u8) >= 0;

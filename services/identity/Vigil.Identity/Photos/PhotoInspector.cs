@@ -7,8 +7,33 @@ using Vigil.Contracts.Identity.V1;
 
 namespace Vigil.Identity.Photos;
 
-/// <summary>The measurements a quality verdict rests on (kept for tests and tuning, never logged with the photo).</summary>
-internal sealed record PhotoMetrics(double MeanLuminance, double LuminanceSpread, double ClippedWhiteShare, double Sharpness);
+/// <summary>
+/// The measurements a quality verdict rests on, on the analysis copy (kept for tests and tuning, never logged with the
+/// photo). Luminance in levels (0-255); shares in 0-1.
+/// </summary>
+/// <param name="MeanLuminance">Mean luma.</param>
+/// <param name="LuminanceSpread">98th minus 2nd percentile: under a few levels the picture is one flat colour.</param>
+/// <param name="DarkEnd">How dark the darkest parts are (print, pupils, shadows): the 2nd percentile of the tiles' minima. High when glare washed everything out.</param>
+/// <param name="BrightEnd">How bright the brightest parts are: the 98th percentile of the tiles' maxima. Low when the whole picture is dark.</param>
+/// <param name="ClippedShare">Share of pixels at 250 or above (clipped white).</param>
+/// <param name="DetailShare">Share of 16x16 tiles whose local contrast (max - min) is at least <see cref="PhotoInspector.DetailContrast"/>: where something can be made out.</param>
+/// <param name="BlownShare">Share of tiles that are clipped white (mean ≥ 250) with no detail in them or in the 8 tiles around them.</param>
+/// <param name="CrushedShare">Share of tiles that are dark (mean under 50) with no detail in them or around them.</param>
+/// <param name="Sharpness">
+/// Edge steepness over the tiles with detail, 0-1, independent of contrast: for each direction, Σ d² / (Σ |d| × contrast) per
+/// tile (d = difference of neighbouring pixels; about 1 / the width in pixels over which an edge rises), the 90th
+/// percentile over the tiles (the best-focused part: a document at an angle is sharp only where the camera focused), then the lower of the two directions (motion blurs one). About 0.28 / sigma for a Gaussian blur.
+/// </param>
+internal sealed record PhotoMetrics(
+    double MeanLuminance,
+    double LuminanceSpread,
+    double DarkEnd,
+    double BrightEnd,
+    double ClippedShare,
+    double DetailShare,
+    double BlownShare,
+    double CrushedShare,
+    double Sharpness);
 
 /// <summary>A decoded, checked photo: its problems (empty when accepted), and the clean copy to store.</summary>
 internal sealed record InspectedPhoto(
@@ -80,35 +105,46 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
             problems.Add(Problem(PhotoProblemCode.TooSmall,
                 $"The photo is {oriented.Width}x{oriented.Height} pixels; at least {_options.MinLongSide}x{_options.MinShortSide} is needed. Use your camera's normal resolution, not a thumbnail or a screenshot."));
         }
-        if (metrics.LuminanceSpread < _options.MinLuminanceSpread)
-        {
-            problems.Add(Problem(PhotoProblemCode.Blank,
-                "The photo shows nothing but one flat colour. Check that the camera is not covered and points at the subject, then take it again."));
-        }
-        else
-        {
-            var exposureProblem = false;
-            if (metrics.MeanLuminance < _options.MinMeanLuminance)
-            {
-                problems.Add(Problem(PhotoProblemCode.TooDark,
-                    "The photo is too dark. Turn on a light or face a window, avoid light behind you, and take it again."));
-                exposureProblem = true;
-            }
-            else if (metrics.MeanLuminance > _options.MaxMeanLuminance || metrics.ClippedWhiteShare > _options.MaxClippedWhiteShare)
-            {
-                problems.Add(Problem(PhotoProblemCode.Overexposed,
-                    "The photo is overexposed (washed out). Move away from direct light or a lamp pointing at the camera, tilt the document to avoid glare, and take it again."));
-                exposureProblem = true;
-            }
-            if (!exposureProblem && metrics.Sharpness < _options.MinSharpness)
-            {
-                problems.Add(Problem(PhotoProblemCode.Blurred,
-                    "The photo is blurred. Hold still, let the camera focus (tap the screen on a phone), keep it about 30 cm away, and take it again."));
-            }
-        }
+        var quality = Judge(metrics, _options);
+        if (quality is { } code) problems.Add(Problem(code, Advice(code)));
         var clean = problems.Count == 0 ? EncodeClean(oriented) : [];
         return new InspectedPhoto(oriented.Width, oriented.Height, problems, metrics, hash, clean);
     }
+
+    /// <summary>
+    /// The picture-quality verdict (none = usable), judged on what a person would see rather than on global averages: a
+    /// light document that fills the frame is bright and partly clipped, yet legible. In order, the first that applies:
+    /// <list type="number">
+    /// <item><b>Blank</b>: one flat colour (spread under <see cref="PhotoOptions.MinLuminanceSpread"/>); <b>overexposed</b> when
+    /// that colour is mostly clipped white (the print washed out entirely).</item>
+    /// <item><b>Too dark</b>: even the brightest part is dark (bright end under <see cref="PhotoOptions.MinBrightEnd"/>),
+    /// or the subject is a featureless shadow against a burnt-out light (backlight: crushed share over
+    /// <see cref="PhotoOptions.MaxShadowShare"/> while clipped white is over <see cref="PhotoOptions.BacklightClippedShare"/>).</item>
+    /// <item><b>Overexposed</b>: glare lifted even the darkest print (dark end over <see cref="PhotoOptions.MaxDarkEnd"/>),
+    /// or the picture is clipped white over <see cref="PhotoOptions.BlownClippedShare"/> of it with hardly anything legible
+    /// left (detail share under <see cref="PhotoOptions.MinDetailShare"/>). A bright picture with legible detail is not
+    /// overexposed, however much of it is clipped: a white card or a scanned page.</item>
+    /// <item><b>Blurred</b>: hardly any detail left (detail share under <see cref="PhotoOptions.MinDetailShare"/>) or its edges are
+    /// soft (sharpness under <see cref="PhotoOptions.MinEdgeSharpness"/>).</item>
+    /// </list>
+    /// </summary>
+    internal static PhotoProblemCode? Judge(PhotoMetrics m, PhotoOptions o)
+    {
+        if (m.LuminanceSpread < o.MinLuminanceSpread) return m.ClippedShare > 0.5 ? PhotoProblemCode.Overexposed : PhotoProblemCode.Blank;
+        if (m.BrightEnd < o.MinBrightEnd) return PhotoProblemCode.TooDark;
+        if (m.CrushedShare > o.MaxShadowShare && m.ClippedShare > o.BacklightClippedShare) return PhotoProblemCode.TooDark;
+        if (m.DarkEnd > o.MaxDarkEnd || (m.ClippedShare > o.BlownClippedShare && m.DetailShare < o.MinDetailShare)) return PhotoProblemCode.Overexposed;
+        if (m.DetailShare < o.MinDetailShare || m.Sharpness < o.MinEdgeSharpness) return PhotoProblemCode.Blurred;
+        return null;
+    }
+
+    private static string Advice(PhotoProblemCode code) => code switch
+    {
+        PhotoProblemCode.Blank => "The photo shows nothing but one flat colour. Check that the camera is not covered and points at the subject, then take it again.",
+        PhotoProblemCode.TooDark => "The photo is too dark to make anything out. Turn on a light or face a window, avoid light behind you, and take it again.",
+        PhotoProblemCode.Overexposed => "The photo is washed out: glare or too much light hides what it shows. Move away from direct light or a lamp pointing at the camera, tilt the document to avoid glare, and take it again.",
+        _ => "The photo is blurred. Hold still, let the camera focus (tap the screen on a phone), keep it about 30 cm away, and take it again.",
+    };
 
     /// <summary>
     /// The decoded pixels, as the file stores them, the EXIF orientation to apply, whether the image is opaque
@@ -400,68 +436,138 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
         for (; i < target.Length; i++) target[i] += source[i] * factor;
     }
 
+    /// <summary>The side of the square tiles local detail is measured on, in analysis pixels.</summary>
+    internal const int TileSize = 16;
+
+    /// <summary>The local contrast (levels, max - min in a tile) from which a tile shows something: print on paper, an eye, an edge.</summary>
+    internal const float DetailContrast = 32;
+
     internal static PhotoMetrics Measure(ReadOnlySpan<float> gray, int w, int h)
     {
         Span<int> histogram = stackalloc int[256];
         histogram.Clear();
         double sum = 0;
-        var clipped = 0;
-        for (var y = 0; y < h; y++)
-        {
-            var row = gray.Slice(y * w, w);
-            float rowSum = 0;
-            foreach (var g in row)
-            {
-                var v = Math.Clamp((int)g, 0, 255);
-                histogram[v]++;
-                rowSum += g;
-            }
-            sum += rowSum;
-        }
-        for (var v = 250; v < 256; v++) clipped += histogram[v];
         var n = gray.Length;
-        var mean = sum / n;
-        var spread = Percentile(histogram, n, 0.98) - Percentile(histogram, n, 0.02);
-        // Variance of the 4-neighbour Laplacian: edges and fine detail; low when out of focus.
-        double lsum = 0, lsq = 0;
-        var count = 0;
-        for (var y = 1; y < h - 1; y++)
+        // Per tile: min, max, mean, and for each direction the sums of |d| and d² of neighbouring pixels' differences.
+        int tw = Math.Max(1, w / TileSize), th = Math.Max(1, h / TileSize), tiles = tw * th;
+        var stats = ArrayPool<float>.Shared.Rent(tiles * 7);
+        try
         {
-            var (rowSum, rowSquares) = LaplacianRow(gray.Slice((y - 1) * w, w), gray.Slice(y * w, w), gray.Slice((y + 1) * w, w));
-            lsum += rowSum;
-            lsq += rowSquares;
-            count += w - 2;
+            var t = stats.AsSpan(0, tiles * 7);
+            for (var i = 0; i < tiles; i++)
+            {
+                t[(i * 7) + 0] = float.MaxValue;
+                t[(i * 7) + 1] = float.MinValue;
+                t.Slice((i * 7) + 2, 5).Clear();
+            }
+            for (var y = 0; y < h; y++)
+            {
+                var row = gray.Slice(y * w, w);
+                var below = y + 1 < h ? gray.Slice((y + 1) * w, w) : row;
+                float rowSum = 0;
+                foreach (var g in row)
+                {
+                    histogram[Math.Clamp((int)g, 0, 255)]++;
+                    rowSum += g;
+                }
+                sum += rowSum;
+                var ty = Math.Min(y / TileSize, th - 1);
+                for (var tx = 0; tx < tw; tx++)
+                {
+                    var x0 = tx * TileSize;
+                    var x1 = tx == tw - 1 ? w : x0 + TileSize;
+                    TileRow(row, below, x0, x1, t.Slice(((ty * tw) + tx) * 7, 7));
+                }
+            }
+            var mean = sum / n;
+            var spread = Percentile(histogram, n, 0.98) - Percentile(histogram, n, 0.02);
+            var clipped = 0;
+            for (var v = 250; v < 256; v++) clipped += histogram[v];
+            var (darkEnd, brightEnd, detail, blown, crushed, sharpness) = Tiles(t, tw, th, w, h);
+            return new PhotoMetrics(mean, spread, darkEnd, brightEnd, (double)clipped / n, detail, blown, crushed, sharpness);
         }
-        var sharpness = count <= 0 ? 0 : (lsq / count) - ((lsum / count) * (lsum / count));
-        return new PhotoMetrics(mean, spread, (double)clipped / n, sharpness);
+        finally
+        {
+            ArrayPool<float>.Shared.Return(stats);
+        }
     }
 
-    /// <summary>The sum and the sum of squares of the Laplacian (up + down + left + right - 4 × centre) along one row, edges excluded.</summary>
-    private static (double Sum, double Squares) LaplacianRow(ReadOnlySpan<float> up, ReadOnlySpan<float> row, ReadOnlySpan<float> down)
+    /// <summary>Adds one row's pixels x0..x1 to a tile's statistics: min, max, sum, Σ|dx|, Σdx², Σ|dy|, Σdy² (dy against the row below).</summary>
+    private static void TileRow(ReadOnlySpan<float> row, ReadOnlySpan<float> below, int x0, int x1, Span<float> s)
     {
-        var w = row.Length;
-        double sum = 0, squares = 0;
-        var x = 1;
-        if (Vector.IsHardwareAccelerated && w - 2 >= Vector<float>.Count)
+        float min = s[0], max = s[1], total = 0, ax = 0, qx = 0, ay = 0, qy = 0;
+        var last = row.Length - 1;
+        for (var x = x0; x < x1; x++)
         {
-            Vector<float> vsum = default, vsq = default, four = new(4f);
-            for (; x + Vector<float>.Count <= w - 1; x += Vector<float>.Count)
+            var g = row[x];
+            min = Math.Min(min, g);
+            max = Math.Max(max, g);
+            total += g;
+            var dx = row[Math.Min(x + 1, last)] - g;
+            var dy = below[x] - g;
+            ax += Math.Abs(dx);
+            qx += dx * dx;
+            ay += Math.Abs(dy);
+            qy += dy * dy;
+        }
+        s[0] = min;
+        s[1] = max;
+        s[2] += total;
+        s[3] += ax;
+        s[4] += qx;
+        s[5] += ay;
+        s[6] += qy;
+    }
+
+    /// <summary>
+    /// From the tiles' statistics: the dark and bright ends (2nd percentile of the tiles' minima, 98th of their maxima: a
+    /// document small on a white page still has its print), the detail, blown and crushed shares, and the edge sharpness.
+    /// </summary>
+    private static (double DarkEnd, double BrightEnd, double Detail, double Blown, double Crushed, double Sharpness) Tiles(ReadOnlySpan<float> t, int tw, int th, int w, int h)
+    {
+        var tiles = tw * th;
+        Span<bool> detailed = tiles <= 4096 ? stackalloc bool[tiles] : new bool[tiles];
+        var sx = new List<double>();
+        var sy = new List<double>();
+        var mins = new List<double>(tiles);
+        var maxes = new List<double>(tiles);
+        for (var i = 0; i < tiles; i++)
+        {
+            mins.Add(t[(i * 7) + 0]);
+            maxes.Add(t[(i * 7) + 1]);
+            var range = t[(i * 7) + 1] - t[(i * 7) + 0];
+            if (range < DetailContrast) continue;
+            detailed[i] = true;
+            sx.Add(t[(i * 7) + 3] > 0 ? t[(i * 7) + 4] / (t[(i * 7) + 3] * range) : 0);
+            sy.Add(t[(i * 7) + 5] > 0 ? t[(i * 7) + 6] / (t[(i * 7) + 5] * range) : 0);
+        }
+        int blown = 0, crushed = 0;
+        for (var ty = 0; ty < th; ty++)
+        {
+            for (var tx = 0; tx < tw; tx++)
             {
-                var l = new Vector<float>(row[(x - 1)..]) + new Vector<float>(row[(x + 1)..]) + new Vector<float>(up[x..]) + new Vector<float>(down[x..])
-                        - (four * new Vector<float>(row[x..]));
-                vsum += l;
-                vsq += l * l;
+                var i = (ty * tw) + tx;
+                if (detailed[i]) continue;
+                var pixels = (tx == tw - 1 ? w - (tx * TileSize) : TileSize) * (ty == th - 1 ? h - (ty * TileSize) : TileSize);
+                var mean = t[(i * 7) + 2] / Math.Max(1, pixels);
+                if (mean is >= 50 and < 250) continue;
+                var near = false;
+                for (var y = Math.Max(0, ty - 1); y <= Math.Min(th - 1, ty + 1) && !near; y++)
+                {
+                    for (var x = Math.Max(0, tx - 1); x <= Math.Min(tw - 1, tx + 1) && !near; x++) near = detailed[(y * tw) + x];
+                }
+                if (near) continue;
+                if (mean >= 250) blown++; else crushed++;
             }
-            sum = Vector.Sum(vsum);
-            squares = Vector.Sum(vsq);
         }
-        for (; x < w - 1; x++)
-        {
-            double l = row[x - 1] + row[x + 1] + up[x] + down[x] - (4 * row[x]);
-            sum += l;
-            squares += l * l;
-        }
-        return (sum, squares);
+        var sharpness = sx.Count == 0 ? 0 : Math.Min(Quantile(sx, 0.9), Quantile(sy, 0.9));
+        return (Quantile(mins, 0.02), Quantile(maxes, 0.98), (double)sx.Count / tiles, (double)blown / tiles, (double)crushed / tiles, sharpness);
+    }
+
+    private static double Quantile(List<double> values, double q)
+    {
+        values.Sort();
+        return values[Math.Min(values.Count - 1, (int)(q * values.Count))];
     }
 
     private static int Percentile(ReadOnlySpan<int> histogram, int n, double q)

@@ -34,25 +34,42 @@ internal sealed class PhotoOptions : IValidatableObject
     /// <summary>How long photos (and verification records) are kept, applied as a Redis TTL. Default 180 days.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(180);
 
-    /// <summary>Mean luminance (0-255) under which a photo is too dark. Default 45.</summary>
-    [Range(0, 255)]
-    public double MinMeanLuminance { get; set; } = 45;
+    // Picture quality, on the analysis copy (long side 512): see PhotoInspector.Judge and docs/identity.md, "Photo quality".
 
-    /// <summary>Mean luminance over which a photo is overexposed. Default 215.</summary>
-    [Range(0, 255)]
-    public double MaxMeanLuminance { get; set; } = 215;
-
-    /// <summary>Share of clipped-white pixels (≥ 250) over which a photo is overexposed. Default 0.5.</summary>
-    [Range(0.0, 1.0)]
-    public double MaxClippedWhiteShare { get; set; } = 0.5;
-
-    /// <summary>Luminance spread (98th minus 2nd percentile) under which a photo is blank. Default 8.</summary>
+    /// <summary>Luminance spread (98th minus 2nd percentile) under which a photo is blank (one flat colour). Default 8.</summary>
     [Range(0, 255)]
     public double MinLuminanceSpread { get; set; } = 8;
 
-    /// <summary>Variance of the Laplacian (on a 512-px analysis copy) under which a photo is blurred. Default 60.</summary>
-    [Range(0.0, 100_000.0)]
-    public double MinSharpness { get; set; } = 60;
+    /// <summary>Bright end (98th percentile of the tiles' maxima) under which a photo is too dark: even its brightest parts are dark. Default 40.</summary>
+    [Range(0, 255)]
+    public double MinBrightEnd { get; set; } = 40;
+
+    /// <summary>Dark end (2nd percentile of the tiles' minima) over which a photo is overexposed: glare lifted even its darkest print. Default 150.</summary>
+    [Range(0, 255)]
+    public double MaxDarkEnd { get; set; } = 150;
+
+    /// <summary>Share of clipped white (≥ 250) over which a photo with hardly any detail left is overexposed (blown out). Default 0.3.</summary>
+    [Range(0.0, 1.0)]
+    public double BlownClippedShare { get; set; } = 0.3;
+
+    /// <summary>Share of 16x16 tiles with local contrast under which a photo shows hardly anything (blurred, or blown out when clipped). Default 0.02.</summary>
+    [Range(0.0, 1.0)]
+    public double MinDetailShare { get; set; } = 0.02;
+
+    /// <summary>Share of featureless dark tiles (away from any detail) over which a photo with burnt-out light is backlit (too dark). Default 0.25.</summary>
+    [Range(0.0, 1.0)]
+    public double MaxShadowShare { get; set; } = 0.25;
+
+    /// <summary>Share of clipped white from which featureless shadows count as backlight. Default 0.1.</summary>
+    [Range(0.0, 1.0)]
+    public double BacklightClippedShare { get; set; } = 0.1;
+
+    /// <summary>
+    /// Edge sharpness (0-1, about 0.28 / the blur's sigma in analysis pixels, independent of contrast) under which a photo is
+    /// blurred. Default 0.12 (an edge spread over more than about 8 analysis pixels).
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double MinEdgeSharpness { get; set; } = 0.12;
 
     /// <summary>Perceptual-hash Hamming distance (of 64 bits) at or under which two photos are near-duplicates. Default 10.</summary>
     [Range(0, 64)]
@@ -78,9 +95,9 @@ internal sealed class PhotoOptions : IValidatableObject
         {
             yield return new ValidationResult("Photos:MinShortSide must not exceed Photos:MinLongSide.", [nameof(MinShortSide)]);
         }
-        if (MinMeanLuminance >= MaxMeanLuminance)
+        if (MinBrightEnd >= MaxDarkEnd)
         {
-            yield return new ValidationResult("Photos:MinMeanLuminance must be below Photos:MaxMeanLuminance.", [nameof(MinMeanLuminance)]);
+            yield return new ValidationResult("Photos:MinBrightEnd must be below Photos:MaxDarkEnd.", [nameof(MinBrightEnd)]);
         }
         if (EncryptionKeys.Count == 0)
         {
