@@ -102,7 +102,7 @@ internal static class PortraitPainter
         {
             // The camera exposes for the window: the person is darker (a dark shape with nothing left in the face when
             // the window is the only light).
-            var f = light == PortraitLight.Backlit ? 0.12f : 0.5f;
+            var f = light == PortraitLight.Backlit ? 0.04f : 0.5f;
             using var dim = new SKPaint { ColorFilter = SKColorFilter.CreateColorMatrix([f, 0, 0, 0, 0, 0, f, 0, 0, 0, 0, 0, f, 0, 0, 0, 0, 0, 1, 0]) };
             canvas.SaveLayer(dim);
             DrawPerson(canvas, box, NewLook(r), r);

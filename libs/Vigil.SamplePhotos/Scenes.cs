@@ -54,6 +54,6 @@ public enum PortraitLight
     /// <summary>A window behind the person, the room lit too: the face is dimmer than the window but clear.</summary>
     WindowBehind,
 
-    /// <summary>A bright window right behind the person and no other light: the window burns out, the face is a dark shape.</summary>
+    /// <summary>A bright window right behind the person and no other light: the window burns out, the person is a silhouette.</summary>
     Backlit,
 }

@@ -115,7 +115,7 @@ internal static class PhotoStages
     }
 
     private static string Format(PhotoMetrics m) => string.Create(CultureInfo.InvariantCulture,
-        $"mean={m.MeanLuminance:0} spread={m.LuminanceSpread:0} dark={m.DarkEnd:0} bright={m.BrightEnd:0} clipped={m.ClippedShare:0.000} detail={m.DetailShare:0.000} blown={m.BlownShare:0.000} crushed={m.CrushedShare:0.000} sharp={m.Sharpness:0.000}");
+        $"mean={m.MeanLuminance:0} spread={m.LuminanceSpread:0} dark={m.DarkEnd:0} bright={m.BrightEnd:0} clipped={m.ClippedShare:0.000} detail={m.DetailShare:0.000} sharp={m.Sharpness:0.000}");
 
     /// <summary>Writes the drawn photos that the corpus's prepare.sh converts to progressive and CMYK JPEG (lossless PNGs).</summary>
     private static void Export(string dir)

@@ -38,6 +38,13 @@ public sealed class PhotoQualityCorpusTests(ITestOutputHelper output)
         var photo = PhotoCorpus.Get(name);
         var (outcome, inspected) = await Check(photo);
         output.WriteLine($"{name} ({photo.What}): expected {photo.Expected}, got {outcome.Verdict} {inspected?.Metrics}");
+        if (photo.KnownMiss is { } why)
+        {
+            // A documented limitation, counted in docs/identity.md's table: pinned so that a rule that starts catching it is noticed.
+            output.WriteLine("known miss: " + why);
+            Assert.True(outcome.FalseAcceptance, $"{name} is now refused ({outcome.Verdict}): drop its KnownMiss and update docs/identity.md");
+            return;
+        }
         Assert.False(outcome.FalseRefusal, $"{name} is usable but was refused: {outcome.Verdict} {inspected?.Metrics}");
         Assert.False(outcome.FalseAcceptance, $"{name} is unusable but was accepted: {inspected?.Metrics}");
         Assert.False(outcome.WrongReason, $"{name} was refused for the wrong reason: {outcome.Verdict}, expected one of [{string.Join(",", photo.Reasons)}]");
@@ -97,14 +104,13 @@ public sealed class PhotoQualityCorpusTests(ITestOutputHelper output)
     public void Judge_applies_the_rules_in_order_on_the_measurements()
     {
         var o = new PhotoOptions();
-        PhotoMetrics Good() => new(MeanLuminance: 150, LuminanceSpread: 150, DarkEnd: 20, BrightEnd: 230, ClippedShare: 0, DetailShare: 0.4, BlownShare: 0, CrushedShare: 0, Sharpness: 0.4);
+        PhotoMetrics Good() => new(MeanLuminance: 150, LuminanceSpread: 150, DarkEnd: 20, BrightEnd: 230, ClippedShare: 0, DetailShare: 0.4, Sharpness: 0.4);
         Assert.Null(PhotoInspector.Judge(Good(), o));
-        Assert.Null(PhotoInspector.Judge(Good() with { MeanLuminance = 230, ClippedShare = 0.9, BlownShare = 0.6 }, o)); // bright, legible
+        Assert.Null(PhotoInspector.Judge(Good() with { MeanLuminance = 230, ClippedShare = 0.9 }, o)); // bright, legible
+        Assert.Null(PhotoInspector.Judge(Good() with { MeanLuminance = 20, BrightEnd = 90 }, o)); // dark, legible
         Assert.Equal(PhotoProblemCode.Blank, PhotoInspector.Judge(Good() with { LuminanceSpread = 3 }, o));
         Assert.Equal(PhotoProblemCode.Overexposed, PhotoInspector.Judge(Good() with { LuminanceSpread = 3, ClippedShare = 0.9 }, o));
         Assert.Equal(PhotoProblemCode.TooDark, PhotoInspector.Judge(Good() with { BrightEnd = 30 }, o));
-        Assert.Equal(PhotoProblemCode.TooDark, PhotoInspector.Judge(Good() with { CrushedShare = 0.4, ClippedShare = 0.2 }, o)); // backlight
-        Assert.Null(PhotoInspector.Judge(Good() with { CrushedShare = 0.4 }, o)); // a dark card: shadows, nothing burnt out
         Assert.Equal(PhotoProblemCode.Overexposed, PhotoInspector.Judge(Good() with { DarkEnd = 200 }, o));
         Assert.Equal(PhotoProblemCode.Overexposed, PhotoInspector.Judge(Good() with { ClippedShare = 0.6, DetailShare = 0.01 }, o));
         Assert.Equal(PhotoProblemCode.Blurred, PhotoInspector.Judge(Good() with { DetailShare = 0.01 }, o));

@@ -109,7 +109,7 @@ public sealed class UploadPhotoTests(IdentityFixture fx)
         Assert.DoesNotContain(stored.Select((b, i) => (b, i)), x => x.b == 0xFF && x.i + 1 < stored.Length && stored[x.i + 1] == 0xE1); // no APP1 at all
         using var codec = SKCodec.Create(new SKMemoryStream(stored));
         Assert.Equal(SKEncodedOrigin.TopLeft, codec.EncodedOrigin);
-        Assert.Equal((TestImages.Height, TestImages.Width), (codec.Info.Width, codec.Info.Height)); // rotated upright
+        Assert.Equal((TestImages.Width, TestImages.Height), (codec.Info.Width, codec.Info.Height)); // stored turned (600x800), now upright
     }
 
     [Fact]

@@ -17,8 +17,6 @@ namespace Vigil.Identity.Photos;
 /// <param name="BrightEnd">How bright the brightest parts are: the 98th percentile of the tiles' maxima. Low when the whole picture is dark.</param>
 /// <param name="ClippedShare">Share of pixels at 250 or above (clipped white).</param>
 /// <param name="DetailShare">Share of 16x16 tiles whose local contrast (max - min) is at least <see cref="PhotoInspector.DetailContrast"/>: where something can be made out.</param>
-/// <param name="BlownShare">Share of tiles that are clipped white (mean ≥ 250) with no detail in them or in the 8 tiles around them.</param>
-/// <param name="CrushedShare">Share of tiles that are dark (mean under 50) with no detail in them or around them.</param>
 /// <param name="Sharpness">
 /// Edge steepness over the tiles with detail, 0-1, independent of contrast: for each direction, Σ d² / (Σ |d| × contrast) per
 /// tile (d = difference of neighbouring pixels; about 1 / the width in pixels over which an edge rises), the 90th
@@ -31,8 +29,6 @@ internal sealed record PhotoMetrics(
     double BrightEnd,
     double ClippedShare,
     double DetailShare,
-    double BlownShare,
-    double CrushedShare,
     double Sharpness);
 
 /// <summary>A decoded, checked photo: its problems (empty when accepted), and the clean copy to store.</summary>
@@ -117,9 +113,8 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
     /// <list type="number">
     /// <item><b>Blank</b>: one flat colour (spread under <see cref="PhotoOptions.MinLuminanceSpread"/>); <b>overexposed</b> when
     /// that colour is mostly clipped white (the print washed out entirely).</item>
-    /// <item><b>Too dark</b>: even the brightest part is dark (bright end under <see cref="PhotoOptions.MinBrightEnd"/>),
-    /// or the subject is a featureless shadow against a burnt-out light (backlight: crushed share over
-    /// <see cref="PhotoOptions.MaxShadowShare"/> while clipped white is over <see cref="PhotoOptions.BacklightClippedShare"/>).</item>
+    /// <item><b>Too dark</b>: even the brightest part is dark (bright end under <see cref="PhotoOptions.MinBrightEnd"/>).
+    /// Not the brightness of a face or of dark clothes: skin tones differ, and a person in front of a window is legible.</item>
     /// <item><b>Overexposed</b>: glare lifted even the darkest print (dark end over <see cref="PhotoOptions.MaxDarkEnd"/>),
     /// or the picture is clipped white over <see cref="PhotoOptions.BlownClippedShare"/> of it with hardly anything legible
     /// left (detail share under <see cref="PhotoOptions.MinDetailShare"/>). A bright picture with legible detail is not
@@ -132,7 +127,6 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
     {
         if (m.LuminanceSpread < o.MinLuminanceSpread) return m.ClippedShare > 0.5 ? PhotoProblemCode.Overexposed : PhotoProblemCode.Blank;
         if (m.BrightEnd < o.MinBrightEnd) return PhotoProblemCode.TooDark;
-        if (m.CrushedShare > o.MaxShadowShare && m.ClippedShare > o.BacklightClippedShare) return PhotoProblemCode.TooDark;
         if (m.DarkEnd > o.MaxDarkEnd || (m.ClippedShare > o.BlownClippedShare && m.DetailShare < o.MinDetailShare)) return PhotoProblemCode.Overexposed;
         if (m.DetailShare < o.MinDetailShare || m.Sharpness < o.MinEdgeSharpness) return PhotoProblemCode.Blurred;
         return null;
@@ -483,8 +477,8 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
             var spread = Percentile(histogram, n, 0.98) - Percentile(histogram, n, 0.02);
             var clipped = 0;
             for (var v = 250; v < 256; v++) clipped += histogram[v];
-            var (darkEnd, brightEnd, detail, blown, crushed, sharpness) = Tiles(t, tw, th, w, h);
-            return new PhotoMetrics(mean, spread, darkEnd, brightEnd, (double)clipped / n, detail, blown, crushed, sharpness);
+            var (darkEnd, brightEnd, detail, sharpness) = Tiles(t, tiles);
+            return new PhotoMetrics(mean, spread, darkEnd, brightEnd, (double)clipped / n, detail, sharpness);
         }
         finally
         {
@@ -521,47 +515,25 @@ internal sealed class PhotoInspector(IOptions<PhotoOptions> options)
 
     /// <summary>
     /// From the tiles' statistics: the dark and bright ends (2nd percentile of the tiles' minima, 98th of their maxima: a
-    /// document small on a white page still has its print), the detail, blown and crushed shares, and the edge sharpness.
+    /// document small on a white page still has its print), the detail share, and the edge sharpness over the tiles with detail.
     /// </summary>
-    private static (double DarkEnd, double BrightEnd, double Detail, double Blown, double Crushed, double Sharpness) Tiles(ReadOnlySpan<float> t, int tw, int th, int w, int h)
+    private static (double DarkEnd, double BrightEnd, double Detail, double Sharpness) Tiles(ReadOnlySpan<float> t, int tiles)
     {
-        var tiles = tw * th;
-        Span<bool> detailed = tiles <= 4096 ? stackalloc bool[tiles] : new bool[tiles];
         var sx = new List<double>();
         var sy = new List<double>();
         var mins = new List<double>(tiles);
         var maxes = new List<double>(tiles);
         for (var i = 0; i < tiles; i++)
         {
-            mins.Add(t[(i * 7) + 0]);
-            maxes.Add(t[(i * 7) + 1]);
-            var range = t[(i * 7) + 1] - t[(i * 7) + 0];
+            float min = t[(i * 7) + 0], max = t[(i * 7) + 1], range = max - min;
+            mins.Add(min);
+            maxes.Add(max);
             if (range < DetailContrast) continue;
-            detailed[i] = true;
             sx.Add(t[(i * 7) + 3] > 0 ? t[(i * 7) + 4] / (t[(i * 7) + 3] * range) : 0);
             sy.Add(t[(i * 7) + 5] > 0 ? t[(i * 7) + 6] / (t[(i * 7) + 5] * range) : 0);
         }
-        int blown = 0, crushed = 0;
-        for (var ty = 0; ty < th; ty++)
-        {
-            for (var tx = 0; tx < tw; tx++)
-            {
-                var i = (ty * tw) + tx;
-                if (detailed[i]) continue;
-                var pixels = (tx == tw - 1 ? w - (tx * TileSize) : TileSize) * (ty == th - 1 ? h - (ty * TileSize) : TileSize);
-                var mean = t[(i * 7) + 2] / Math.Max(1, pixels);
-                if (mean is >= 50 and < 250) continue;
-                var near = false;
-                for (var y = Math.Max(0, ty - 1); y <= Math.Min(th - 1, ty + 1) && !near; y++)
-                {
-                    for (var x = Math.Max(0, tx - 1); x <= Math.Min(tw - 1, tx + 1) && !near; x++) near = detailed[(y * tw) + x];
-                }
-                if (near) continue;
-                if (mean >= 250) blown++; else crushed++;
-            }
-        }
         var sharpness = sx.Count == 0 ? 0 : Math.Min(Quantile(sx, 0.9), Quantile(sy, 0.9));
-        return (Quantile(mins, 0.02), Quantile(maxes, 0.98), (double)sx.Count / tiles, (double)blown / tiles, (double)crushed / tiles, sharpness);
+        return (Quantile(mins, 0.02), Quantile(maxes, 0.98), (double)sx.Count / tiles, sharpness);
     }
 
     private static double Quantile(List<double> values, double q)

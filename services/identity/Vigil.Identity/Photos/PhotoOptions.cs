@@ -56,14 +56,6 @@ internal sealed class PhotoOptions : IValidatableObject
     [Range(0.0, 1.0)]
     public double MinDetailShare { get; set; } = 0.02;
 
-    /// <summary>Share of featureless dark tiles (away from any detail) over which a photo with burnt-out light is backlit (too dark). Default 0.25.</summary>
-    [Range(0.0, 1.0)]
-    public double MaxShadowShare { get; set; } = 0.25;
-
-    /// <summary>Share of clipped white from which featureless shadows count as backlight. Default 0.1.</summary>
-    [Range(0.0, 1.0)]
-    public double BacklightClippedShare { get; set; } = 0.1;
-
     /// <summary>
     /// Edge sharpness (0-1, about 0.28 / the blur's sigma in analysis pixels, independent of contrast) under which a photo is
     /// blurred. Default 0.12 (an edge spread over more than about 8 analysis pixels).
