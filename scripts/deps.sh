@@ -8,6 +8,16 @@
 # appendonly yes and appendfsync always; RabbitMQ's folders belong to the rabbitmq user.
 # Exported: VIGIL_REDIS (host:port), VIGIL_RABBITMQ (amqp URI), VIGIL_DEPS_DIR,
 # VIGIL_REDIS_PID, VIGIL_RABBITMQ_PID and VIGIL_REDIS_DIR (for tests that kill and restart Redis).
+#
+# Redis beyond one server (the cluster pass of scripts/test.sh, the failover tests), from the same packages:
+#   vigil_redis_cluster_start [DIR]    # 3 primaries + 3 replicas; exports VIGIL_REDIS_CLUSTER (a StackExchange.Redis
+#                                      # configuration: every node) and VIGIL_REDIS_CLUSTER_DIR
+#   vigil_redis_sentinel_start [DIR]   # a primary, its replica and 3 redis-sentinel watching them as "vigil"; exports
+#                                      # VIGIL_REDIS_SENTINEL ("sentinels…,serviceName=vigil") and VIGIL_REDIS_SENTINEL_DIR
+# Every node is durable like the standalone one. Each writes DIR/topology (one line per process: role, port, pid,
+# configuration file), which the failover tests read to kill, pause and restart nodes; vigil_deps_stop stops them
+# by pid (vigil_redis_topology_stop DIR stops one topology alone). Used outside vigil_deps_start (the failover
+# tests start their own topologies), both need only redis-server, redis-sentinel and redis-cli.
 
 vigil_free_port() {
   # Ask the kernel for a free loopback port; python3 when there, else /dev/tcp probing.
@@ -24,6 +34,7 @@ vigil_free_port() {
 vigil_deps_install() {
   local missing=()
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
   command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || missing+=(rabbitmq-server)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "deps: installing ${missing[*]} from Debian's packages" >&2
@@ -120,7 +131,7 @@ CONF
 }
 
 # Virtual hosts made at start: one per test suite ("/" stays for local runs).
-VIGIL_RABBITMQ_VHOSTS=${VIGIL_RABBITMQ_VHOSTS:-"defaults identity session certificate gateway e2e faults bench"}
+VIGIL_RABBITMQ_VHOSTS=${VIGIL_RABBITMQ_VHOSTS:-"defaults identity session certificate gateway e2e faults failover bench"}
 
 # rabbitmqctl against our node (same cookie, node name and epmd port as the server).
 vigil_rabbitmqctl() {
@@ -145,7 +156,162 @@ vigil_deps_stop() {
     done
   fi
   [ -n "${VIGIL_REDIS_PID:-}" ] && kill "$VIGIL_REDIS_PID" 2>/dev/null
+  [ -n "${VIGIL_REDIS_CLUSTER_DIR:-}" ] && vigil_redis_topology_stop "$VIGIL_REDIS_CLUSTER_DIR"
+  [ -n "${VIGIL_REDIS_SENTINEL_DIR:-}" ] && vigil_redis_topology_stop "$VIGIL_REDIS_SENTINEL_DIR"
   wait 2>/dev/null
   rm -rf "$VIGIL_DEPS_DIR"
   unset VIGIL_DEPS_DIR
 }
+
+# --- Redis beyond one server -------------------------------------------------------------------------------
+
+# vigil_redis_node_conf DIR PORT [extra lines…]: a durable node's configuration (AOF, fsync on every write).
+vigil_redis_node_conf() {
+  local dir=$1 port=$2; shift 2
+  mkdir -p "$dir"
+  {
+    cat <<CONF
+bind 127.0.0.1
+port $port
+dir $dir
+appendonly yes
+appendfsync always
+save ""
+daemonize no
+protected-mode yes
+maxmemory-policy noeviction
+logfile $dir/redis.log
+CONF
+    local line; for line in "$@"; do echo "$line"; done
+  } > "$dir/redis.conf"
+}
+
+# vigil_redis_wait PORT [SECONDS]: until the server on PORT answers PING.
+vigil_redis_wait() {
+  local i
+  for i in $(seq 1 $(( ${2:-20} * 10 ))); do
+    redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return 0
+    sleep 0.1
+  done
+  echo "deps: redis on port $1 did not answer" >&2
+  return 1
+}
+
+# vigil_redis_spawn TOPOLOGY ROLE PORT CONF [server]: starts one process, records "role port pid conf" in TOPOLOGY.
+vigil_redis_spawn() {
+  local topology=$1 role=$2 port=$3 conf=$4 program=${5:-redis-server}
+  "$program" "$conf" > /dev/null 2>&1 &
+  echo "$role $port $! $conf" >> "$topology"
+}
+
+# vigil_redis_topology_stop DIR: stops every process DIR/topology lists (by pid), then removes nothing else.
+vigil_redis_topology_stop() {
+  local topology=$1/topology role port pid conf
+  [ -f "$topology" ] || return 0
+  while read -r role port pid conf; do
+    kill -CONT "$pid" 2>/dev/null; kill "$pid" 2>/dev/null
+  done < "$topology"
+}
+
+vigil_redis_cluster_start() {
+  local dir=${1:-${VIGIL_DEPS_DIR:?}/redis-cluster}
+  local timeout=${VIGIL_REDIS_CLUSTER_NODE_TIMEOUT:-3000}
+  mkdir -p "$dir"; : > "$dir/topology"
+  local ports=() i port
+  for i in 0 1 2 3 4 5; do
+    # The cluster bus listens on port + 10000: that one must be free too.
+    port=$(vigil_free_port) || return 1
+    while [[ " ${ports[*]} " == *" $port "* ]] || (exec 3<>"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null; do
+      port=$(vigil_free_port) || return 1
+    done
+    ports+=("$port")
+    # cluster-replica-validity-factor 0: a replica that lagged (the failover tests pause one) may still be promoted.
+    vigil_redis_node_conf "$dir/node-$port" "$port" "cluster-enabled yes" "cluster-config-file nodes.conf" \
+      "cluster-node-timeout $timeout" "cluster-replica-validity-factor 0" "cluster-require-full-coverage yes"
+    vigil_redis_spawn "$dir/topology" node "$port" "$dir/node-$port/redis.conf"
+  done
+  for port in "${ports[@]}"; do vigil_redis_wait "$port" || return 1; done
+  local nodes=() endpoints=""
+  for port in "${ports[@]}"; do nodes+=("127.0.0.1:$port"); endpoints+="${endpoints:+,}127.0.0.1:$port"; done
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes > "$dir/create.log" 2>&1 \
+    || { echo "deps: redis-cli --cluster create failed" >&2; cat "$dir/create.log" >&2; return 1; }
+  # Ready when every node sees the whole cluster (state ok, 6 nodes) and every replica's link is up.
+  for i in $(seq 1 300); do
+    local ok=1
+    for port in "${ports[@]}"; do
+      local info; info=$(redis-cli -p "$port" cluster info 2>/dev/null)
+      echo "$info" | grep -q '^cluster_state:ok' && echo "$info" | grep -q '^cluster_known_nodes:6' || { ok=0; break; }
+      local repl; repl=$(redis-cli -p "$port" info replication 2>/dev/null)
+      if echo "$repl" | grep -q '^role:slave'; then echo "$repl" | grep -q '^master_link_status:up' || { ok=0; break; }; fi
+    done
+    [ $ok = 1 ] && break
+    sleep 0.1
+  done
+  [ $ok = 1 ] || { echo "deps: the cluster did not settle" >&2; redis-cli -p "${ports[0]}" cluster nodes >&2; return 1; }
+  export VIGIL_REDIS_CLUSTER="$endpoints" VIGIL_REDIS_CLUSTER_DIR="$dir"
+  echo "deps: redis cluster at $endpoints" >&2
+}
+
+vigil_redis_sentinel_start() {
+  local dir=${1:-${VIGIL_DEPS_DIR:?}/redis-sentinel}
+  local down=${VIGIL_REDIS_SENTINEL_DOWN_AFTER:-2000}
+  mkdir -p "$dir"; : > "$dir/topology"
+  local primary replica
+  primary=$(vigil_free_port) || return 1
+  replica=$(vigil_free_port) || return 1
+  while [ "$replica" = "$primary" ]; do replica=$(vigil_free_port) || return 1; done
+  vigil_redis_node_conf "$dir/node-$primary" "$primary"
+  vigil_redis_spawn "$dir/topology" node "$primary" "$dir/node-$primary/redis.conf"
+  vigil_redis_node_conf "$dir/node-$replica" "$replica" "replicaof 127.0.0.1 $primary"
+  vigil_redis_spawn "$dir/topology" node "$replica" "$dir/node-$replica/redis.conf"
+  vigil_redis_wait "$primary" && vigil_redis_wait "$replica" || return 1
+  local i s sentinels=() endpoints=""
+  for i in 0 1 2; do
+    s=$(vigil_free_port) || return 1
+    while [[ " $primary $replica ${sentinels[*]} " == *" $s "* ]]; do s=$(vigil_free_port) || return 1; done
+    sentinels+=("$s")
+    mkdir -p "$dir/sentinel-$s"
+    # Sentinel rewrites its own file (what it learns, the failovers): one writable file each.
+    cat > "$dir/sentinel-$s/sentinel.conf" <<CONF
+bind 127.0.0.1
+port $s
+dir $dir/sentinel-$s
+daemonize no
+logfile $dir/sentinel-$s/sentinel.log
+sentinel monitor vigil 127.0.0.1 $primary 2
+sentinel down-after-milliseconds vigil $down
+sentinel failover-timeout vigil 10000
+sentinel parallel-syncs vigil 1
+CONF
+    vigil_redis_spawn "$dir/topology" sentinel "$s" "$dir/sentinel-$s/sentinel.conf" redis-sentinel
+    endpoints+="${endpoints:+,}127.0.0.1:$s"
+  done
+  for s in "${sentinels[@]}"; do vigil_redis_wait "$s" || return 1; done
+  # Ready when the replica's link is up and every sentinel knows the replica and the other sentinels.
+  local ok=0
+  for i in $(seq 1 300); do
+    ok=1
+    redis-cli -p "$replica" info replication 2>/dev/null | grep -q '^master_link_status:up' || ok=0
+    for s in "${sentinels[@]}"; do
+      local m; m=$(redis-cli -p "$s" sentinel master vigil 2>/dev/null | tr '\n' ' ')
+      [[ "$m" == *"num-slaves 1 "* && "$m" == *"num-other-sentinels 2 "* ]] || ok=0
+    done
+    [ $ok = 1 ] && break
+    sleep 0.1
+  done
+  [ $ok = 1 ] || { echo "deps: sentinel did not settle" >&2; return 1; }
+  export VIGIL_REDIS_SENTINEL="$endpoints,serviceName=vigil" VIGIL_REDIS_SENTINEL_DIR="$dir"
+  echo "deps: redis sentinel at $endpoints (service vigil: primary $primary, replica $replica)" >&2
+}
+
+# Run as a program (the failover tests start topologies of their own):
+#   bash scripts/deps.sh redis-cluster DIR | redis-sentinel DIR   -> prints the configuration string on stdout
+#   bash scripts/deps.sh redis-stop DIR
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  case "${1:-}" in
+    redis-cluster) vigil_redis_cluster_start "${2:?DIR}" || { vigil_redis_topology_stop "$2"; exit 1; }; echo "$VIGIL_REDIS_CLUSTER" ;;
+    redis-sentinel) vigil_redis_sentinel_start "${2:?DIR}" || { vigil_redis_topology_stop "$2"; exit 1; }; echo "$VIGIL_REDIS_SENTINEL" ;;
+    redis-stop) vigil_redis_topology_stop "${2:?DIR}" ;;
+    *) echo "usage: source scripts/deps.sh && vigil_deps_start, or: bash scripts/deps.sh redis-cluster|redis-sentinel|redis-stop DIR" >&2; exit 2 ;;
+  esac
+fi

@@ -60,6 +60,12 @@ internal sealed class ProbeServiceImpl : ProbeService.ProbeServiceBase
     {
         "bug" => throw new InvalidOperationException("a bug with a secret answer inside"),
         "redis" => throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "down", null, CommandStatus.Unknown),
+        // What StackExchange.Redis raises for these replies: the server's error line is the message.
+        "clusterdown" => throw new RedisServerException("CLUSTERDOWN The cluster is down"),
+        "readonly" => throw new RedisServerException("READONLY You can't write against a read only replica. script: 1f0c"),
+        "tryagain" => throw new RedisServerException("TRYAGAIN Multiple keys request during rehashing of slot"),
+        "not-acknowledged" => throw new StoreNotAcknowledgedException("The write reached the primary, but 0 of the 1 replica(s) required confirmed it within 1000 ms: it is not acknowledged. Retry shortly."),
+        "redis-bug" => throw new RedisServerException("ERR wrong number of arguments for 'hset' command"),
         "field" => throw GrpcErrors.InvalidArgument("email", "has an alias"),
         "precondition" => throw GrpcErrors.FailedPrecondition("VERIFICATION_INCOMPLETE", "exams/e1", "Take the ID-document photo first."),
         _ => Task.FromResult(new FailResponse()),

@@ -1,14 +1,16 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
-using StackExchange.Redis;
+using Vigil.ServiceDefaults.Redis;
 
 namespace Vigil.ServiceDefaults.Errors;
 
 /// <summary>
-/// Turns anything that escapes a handler into a precise status, never Unknown: a store or broker outage
-/// is Unavailable (safe to retry), a cancelled call is Cancelled, everything else Internal, logged with
-/// its exception (never with request payloads: they may hold answers or photos).
+/// Turns anything that escapes a handler into a precise status, never Unknown: a store outage, failover or
+/// resharding (<see cref="RedisFailure.IsUnavailable"/>) is Unavailable with a retry hint (safe to retry), a
+/// cancelled call is Cancelled, everything else Internal, logged with its exception (never with request payloads:
+/// they may hold answers or photos). One place for every call and stream: a stream that meets a store failure
+/// ends with that status, and the client resumes from its last acknowledgement.
 /// </summary>
 internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
 {
@@ -46,10 +48,13 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
         {
             return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
         }
-        if (ex is RedisConnectionException or RedisTimeoutException)
+        if (RedisFailure.IsUnavailable(ex))
         {
+            // A store outage, a failover or resharding under way, a write its replicas did not confirm: never Internal.
             LogDependency(logger, context.Method, ex);
-            return GrpcErrors.Unavailable("The store is unavailable; nothing was changed. Retry shortly.");
+            return GrpcErrors.Unavailable(ex is StoreNotAcknowledgedException
+                ? ex.Message
+                : "The store is unavailable (a failover may be under way); nothing was acknowledged. Retry shortly.");
         }
         LogUnhandled(logger, context.Method, ex);
         return new RpcException(new Status(StatusCode.Internal, "An internal error occurred; it has been logged."));

@@ -63,8 +63,15 @@ public static class GrpcErrors
     /// <summary>Aborted: a concurrent change won (optimistic concurrency); read again and retry.</summary>
     public static RpcException Aborted(string description) => Build(Code.Aborted, description);
 
-    /// <summary>Unavailable: a dependency is down; safe to retry.</summary>
-    public static RpcException Unavailable(string description) => Build(Code.Unavailable, description);
+    /// <summary>How long a client should wait before retrying a call that got <see cref="Unavailable"/>, unless told otherwise.</summary>
+    public static readonly TimeSpan DefaultRetryDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Unavailable: a dependency is down (or between a failover's start and its end); safe to retry, after the
+    /// <c>RetryInfo</c> delay (<paramref name="retryAfter"/>, <see cref="DefaultRetryDelay"/> unless given).
+    /// </summary>
+    public static RpcException Unavailable(string description, TimeSpan? retryAfter = null) =>
+        Build(Code.Unavailable, description, Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter ?? DefaultRetryDelay) }));
 
     private static RpcException Build(Code code, string message, params Any[] details)
     {

@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Vigil.ServiceDefaults.Redis;
 
 namespace Vigil.ServiceDefaults.Messaging;
 
@@ -30,9 +31,16 @@ public sealed class RabbitMqOptions
     public int PrefetchCount { get; set; } = 64;
 }
 
-/// <summary>MassTransit over RabbitMQ: kebab-case endpoints, one queue per consumer, immediate retries, then the error queue.</summary>
+/// <summary>
+/// MassTransit over RabbitMQ: kebab-case endpoints, one queue per consumer, immediate retries, then the error queue;
+/// a store failure (Redis failing over) is retried over half a minute instead.
+/// </summary>
 public static class MessagingExtensions
 {
+    /// <summary>The pauses between attempts of a message that met a store failure: about 31 s in all, longer than a failover.</summary>
+    internal static readonly TimeSpan[] StoreRetryIntervals =
+        [.. new[] { 100, 250, 500, 1000, 2000, 4000, 8000, 15000 }.Select(ms => TimeSpan.FromMilliseconds(ms))];
+
     /// <summary>Adds MassTransit over RabbitMQ. <paramref name="configure"/> adds consumers; endpoints are configured from them.</summary>
     public static IHostApplicationBuilder AddVigilMessaging(
         this IHostApplicationBuilder builder,
@@ -54,7 +62,19 @@ public static class MessagingExtensions
             {
                 cfg.Host(new Uri(options.Uri), h => h.PublisherConfirmation = true);
                 cfg.PrefetchCount = options.PrefetchCount;
-                cfg.UseMessageRetry(r => r.Immediate(options.ImmediateRetries));
+                // A store that fails over (a primary dies, its replica is promoted) refuses writes for seconds: a
+                // message that meets that is retried over half a minute, so no event ends in the error queue for it.
+                // Any other failure is retried at once, a few times, then goes to the error queue.
+                cfg.UseMessageRetry(r =>
+                {
+                    r.Handle<Exception>(RedisFailure.IsUnavailable);
+                    r.Intervals(StoreRetryIntervals);
+                });
+                cfg.UseMessageRetry(r =>
+                {
+                    r.Ignore<Exception>(RedisFailure.IsUnavailable);
+                    r.Immediate(options.ImmediateRetries);
+                });
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });

@@ -61,14 +61,14 @@ public sealed partial class RedisScript
     /// <summary>Loads <c>&lt;name&gt;.lua</c> from <typeparamref name="TOwner"/>'s namespace: a script with a variable number of keys.</summary>
     public static RedisScript LoadVariadic<TOwner>(string name) => new(name, Read(typeof(TOwner), name), variadic: true);
 
-    internal Task<RedisResult> EvaluateAsync(IDatabaseAsync db, object parameters) =>
+    internal Task<RedisResult> EvaluateAsync(IDatabaseAsync db, object parameters, CommandFlags flags) =>
         _named is { } script
-            ? script.EvaluateAsync(db, parameters)
+            ? script.EvaluateAsync(db, parameters, flags: flags)
             : throw new InvalidOperationException($"The script {Name} is variadic: pass its KEYS and ARGV.");
 
-    internal Task<RedisResult> EvaluateAsync(IDatabaseAsync db, RedisKey[] keys, RedisValue[] args) =>
+    internal Task<RedisResult> EvaluateAsync(IDatabaseAsync db, RedisKey[] keys, RedisValue[] args, CommandFlags flags) =>
         _named is null
-            ? db.ScriptEvaluateAsync(Text, keys, args)
+            ? db.ScriptEvaluateAsync(Text, keys, args, flags)
             : throw new InvalidOperationException($"The script {Name} has named parameters: pass an object.");
 
     private static string Read(Type owner, string name)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
 namespace Vigil.ServiceDefaults.Storage;
@@ -5,51 +6,58 @@ namespace Vigil.ServiceDefaults.Storage;
 /// <summary>
 /// The storage boundary every store stands on: the service's keyspace, reads, and the one way to write. A store
 /// reads with <see cref="Database"/> (or <see cref="ReadAsync"/> for a script) and writes ONLY with the
-/// <c>WriteAsync</c> overloads, each naming the key whose slot it writes: with <c>appendfsync always</c> Redis
-/// answers once the write is on disk, and <see cref="AcknowledgeAsync"/> is the one place where "durable" can grow
-/// (replicas). Stores turn the replies into records and enums; nothing above a store sees a Redis value.
+/// <c>WriteAsync</c> overloads, each naming the key whose slot it writes. A write returns once it is acknowledged
+/// (<see cref="RedisWrites"/>): on the primary's disk (<c>appendfsync always</c>) and, when Redis has replicas
+/// (<c>Redis:AcknowledgeReplicas</c>), confirmed by that many of them. Scripts that write go to a primary only
+/// (<see cref="CommandFlags.DemandMaster"/>), never to a replica while a failover is under way. Stores turn the
+/// replies into records and enums; nothing above a store sees a Redis value.
 /// </summary>
-public sealed class RedisStorage(IConnectionMultiplexer redis, RedisKeyspace keys)
+public sealed class RedisStorage
 {
+    private readonly IConnectionMultiplexer _redis;
+    private readonly RedisWrites _writes;
+
+    /// <summary>A storage boundary whose writes are acknowledged by the primary's reply (store tests, one server).</summary>
+    public RedisStorage(IConnectionMultiplexer redis, RedisKeyspace keys)
+        : this(redis, keys, RedisWrites.PrimaryOnly(redis))
+    {
+    }
+
+    /// <summary>A storage boundary reading over <paramref name="redis"/> and writing as <paramref name="writes"/> says.</summary>
+    [ActivatorUtilitiesConstructor]
+    public RedisStorage(IConnectionMultiplexer redis, RedisKeyspace keys, RedisWrites writes)
+    {
+        _redis = redis;
+        _writes = writes;
+        Keys = keys;
+    }
+
     /// <summary>The service's keyspace (prefix and hash tags).</summary>
-    public RedisKeyspace Keys => keys;
+    public RedisKeyspace Keys { get; }
 
     /// <summary>The database, for reads. Writes go through <c>WriteAsync</c>.</summary>
-    public IDatabase Database => redis.GetDatabase();
+    public IDatabase Database => _redis.GetDatabase();
 
     /// <summary>Pub/sub (notifications between replicas: not state, never durable).</summary>
-    public ISubscriber Subscriber => redis.GetSubscriber();
+    public ISubscriber Subscriber => _redis.GetSubscriber();
 
-    /// <summary>Runs a script that only reads.</summary>
-    public Task<RedisResult> ReadAsync(RedisScript script, object parameters) => script.EvaluateAsync(Database, parameters);
+    /// <summary>Runs a script that only reads (retried while its slot is being migrated: nothing ran).</summary>
+    public Task<RedisResult> ReadAsync(RedisScript script, object parameters) =>
+        RedisWrites.ReadAsync(() => script.EvaluateAsync(Database, parameters, CommandFlags.None));
 
     /// <summary>Runs a script that writes (named parameters), all its keys in the slot of <paramref name="slot"/>.</summary>
-    public async Task<RedisResult> WriteAsync(RedisKey slot, RedisScript script, object parameters)
-    {
-        var result = await script.EvaluateAsync(Database, parameters);
-        await AcknowledgeAsync(slot);
-        return result;
-    }
+    public Task<RedisResult> WriteAsync(RedisKey slot, RedisScript script, object parameters) =>
+        _writes.RunAsync(slot, db => script.EvaluateAsync(db, parameters, CommandFlags.DemandMaster));
 
     /// <summary>Runs a variadic script that writes (see <see cref="RedisScript"/>), all its keys in the slot of <paramref name="slot"/>.</summary>
-    public async Task<RedisResult> WriteAsync(RedisKey slot, RedisScript script, RedisKey[] keys, RedisValue[] args)
-    {
-        var result = await script.EvaluateAsync(Database, keys, args);
-        await AcknowledgeAsync(slot);
-        return result;
-    }
-
-    /// <summary>Runs one plain write command on <paramref name="key"/> (an index entry, a claim, a tombstone).</summary>
-    public async Task<T> WriteAsync<T>(RedisKey key, Func<IDatabase, RedisKey, Task<T>> write)
-    {
-        var result = await write(Database, key);
-        await AcknowledgeAsync(key);
-        return result;
-    }
+    public Task<RedisResult> WriteAsync(RedisKey slot, RedisScript script, RedisKey[] keys, RedisValue[] args) =>
+        _writes.RunAsync(slot, db => script.EvaluateAsync(db, keys, args, CommandFlags.DemandMaster));
 
     /// <summary>
-    /// Every write passes here once Redis has answered (on disk, with appendfsync always); issue 16 adds
-    /// <c>WAIT &lt;replicas&gt; &lt;timeout&gt;</c> here, on the primary that owns <paramref name="slot"/>.
+    /// Runs one plain write command on <paramref name="key"/> (an index entry, a claim, a tombstone). The command
+    /// should pass <see cref="CommandFlags.DemandMaster"/>; one that does not and reaches a replica during a failover
+    /// is refused by it (READONLY), which makes the connections re-read the topology.
     /// </summary>
-    private static Task AcknowledgeAsync(RedisKey slot) => Task.CompletedTask;
+    public Task<T> WriteAsync<T>(RedisKey key, Func<IDatabase, RedisKey, Task<T>> write) =>
+        _writes.RunAsync(key, db => write(db, key));
 }
