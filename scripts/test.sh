@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Vigil on this machine: installs what is missing (Redis, RabbitMQ, the npm tools),
 # starts a real Redis and RabbitMQ on loopback, runs the proto checks (buf lint, buf breaking), builds
-# with warnings as errors, runs every test project, then the services' store and journey tests again on a
-# real Redis Cluster being resharded (the cluster pass), stops the servers, and ends with one line:
+# with warnings as errors, runs the extra steps of scripts/test.d (among them the cluster pass: the services' store and journey
+# tests again on a real Redis Cluster being resharded) and every test project, stops the servers, and ends with one line:
 #   N passed, N failed, N skipped
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -63,49 +63,6 @@ dotnet test Vigil.slnx -c Release --no-build -nologo \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$RESULTS" \
   --blame-hang-timeout 10m -- RunConfiguration.TreatNoTestsAsError=false
 test_rc=$?
-
-# --- The cluster pass: the suites' integration tests that exercise every store and script of the three services
-# (docs/reliability.md says which and why) again, against a real Redis Cluster (3 primaries, 3 replicas) whose slots
-# move between primaries while they run (redis-cli --cluster reshard, one round after another), every write
-# acknowledged by a replica as in production (Redis__AcknowledgeReplicas=1 reaches the services they start).
-CLUSTER_SUITES=(
-  "services/session/Vigil.Session.Tests|FullyQualifiedName~Vigil.Session.Tests.Storage.|FullyQualifiedName~Vigil.Session.Tests.Sessions.StreamExam|FullyQualifiedName~Vigil.Session.Tests.Sessions.StartSession|FullyQualifiedName~Vigil.Session.Tests.Sessions.SubmitFinalCheck|FullyQualifiedName~Vigil.Session.Tests.Review.|FullyQualifiedName~Vigil.Session.Tests.Outbox.|FullyQualifiedName~Vigil.Session.Tests.Monitoring."
-  "services/identity/Vigil.Identity.Tests|FullyQualifiedName~Vigil.Identity.Tests.Storage.|FullyQualifiedName~Vigil.Identity.Tests.Registration.|FullyQualifiedName~Vigil.Identity.Tests.Verification.|FullyQualifiedName~Vigil.Identity.Tests.Erasure."
-  "services/certificate/Vigil.Certificate.Tests|FullyQualifiedName~Vigil.Certificate.Tests.Storage.|FullyQualifiedName~Vigil.Certificate.Tests.Results.|FullyQualifiedName~Vigil.Certificate.Tests.Dashboard."
-)
-reshard_rounds() { # reshard_rounds LOG STOPFILE: moves 500 slots from one primary to the next, round after round
-  local entry=${VIGIL_REDIS_CLUSTER%%,*} round=0 ids
-  sleep 10 # the suites' hosts start and write first
-  while [ $round -lt 60 ] && [ ! -e "$2" ]; do
-    mapfile -t ids < <(redis-cli -h "${entry%:*}" -p "${entry#*:}" cluster nodes | awk '$3 ~ /master/ && $3 !~ /fail/ {print $1}' | sort)
-    [ ${#ids[@]} -ge 2 ] || break
-    echo "round $round: ${ids[round % ${#ids[@]}]} -> ${ids[(round + 1) % ${#ids[@]}]}" >> "$1"
-    redis-cli --cluster reshard "$entry" --cluster-from "${ids[round % ${#ids[@]}]}" --cluster-to "${ids[(round + 1) % ${#ids[@]}]}" \
-      --cluster-slots 500 --cluster-yes >> "$1" 2>&1 || echo "round $round FAILED" >> "$1"
-    round=$((round + 1))
-    sleep 2
-  done
-}
-if vigil_redis_cluster_start; then
-  reshard_log="$VIGIL_REDIS_CLUSTER_DIR/reshard.log"; stop_reshard="$VIGIL_REDIS_CLUSTER_DIR/stop-reshard"
-  reshard_rounds "$reshard_log" "$stop_reshard" &
-  reshard_pid=$!
-  started=$(date +%s)
-  for suite in "${CLUSTER_SUITES[@]}"; do
-    project=${suite%%|*}
-    VIGIL_REDIS="$VIGIL_REDIS_CLUSTER" Redis__AcknowledgeReplicas=1 dotnet test "$project" -c Release --no-build -nologo --filter "${suite#*|}" \
-      --logger "trx;LogFilePrefix=cluster" --logger "console;verbosity=minimal" --results-directory "$RESULTS" \
-      --blame-hang-timeout 10m -- RunConfiguration.TreatNoTestsAsError=true || test_rc=1
-  done
-  touch "$stop_reshard"; wait "$reshard_pid"
-  rounds=$(grep -c '^round [0-9]*:' "$reshard_log"); failed_rounds=$(grep -c 'FAILED' "$reshard_log")
-  moved=$(grep -c '^Moving slot' "$reshard_log")
-  echo "cluster pass: $(( $(date +%s) - started )) s; resharding while the suites ran: $rounds rounds, $moved slots moved, $failed_rounds rounds failed"
-  check "the cluster was resharded while the suites ran ($moved slots moved)" test "$moved" -gt 0 -a "$failed_rounds" -eq 0
-  check "the cluster is whole after the pass (redis-cli --cluster check)" bash -o pipefail -c "redis-cli --cluster check '${VIGIL_REDIS_CLUSTER%%,*}' | tail -1"
-else
-  echo "could not start the Redis Cluster"; failed=$((failed + 1))
-fi
 
 count=0
 for trx in "$RESULTS"/*.trx; do

@@ -24,7 +24,7 @@ public sealed class StoreFailureTests
     public async Task A_store_failure_is_Unavailable_with_a_retry_hint(string kind)
     {
         await using var app = await TestHost.StartAsync();
-        var client = new ProbeService.ProbeServiceClient(app.Channel());
+        var client = new ProbeService.ProbeServiceClient(app.Channel(TestTokens.Learner("learner-1")));
         var ex = await RpcAssert.ThrowsAsync(StatusCode.Unavailable, async () => await client.FailAsync(new FailRequest { Kind = kind }));
         var retry = ex.GetRpcStatus()?.GetDetail<RetryInfo>();
         Assert.NotNull(retry);
@@ -36,7 +36,7 @@ public sealed class StoreFailureTests
     public async Task A_redis_error_that_is_our_bug_stays_Internal()
     {
         await using var app = await TestHost.StartAsync();
-        var client = new ProbeService.ProbeServiceClient(app.Channel());
+        var client = new ProbeService.ProbeServiceClient(app.Channel(TestTokens.Learner("learner-1")));
         await RpcAssert.ThrowsAsync(StatusCode.Internal, async () => await client.FailAsync(new FailRequest { Kind = "redis-bug" }));
     }
 
