@@ -106,9 +106,11 @@ echo "==> starting the services and the gateway (logs in $RUN_DIR)"
 start identity services/identity/Vigil.Identity 5101 5201
 start session services/session/Vigil.Session 5102 5202
 start certificate services/certificate/Vigil.Certificate 5103 5203
+# The gateway's own defaults (appsettings.json, "ReverseProxy") are these addresses; probes every second here.
 start gateway gateway/Vigil.Gateway 5100 5180 \
-  "Services__IdentityHealth=http://127.0.0.1:5201" "Services__SessionHealth=http://127.0.0.1:5202" \
-  "Services__CertificateHealth=http://127.0.0.1:5203" "Gateway__HealthCheckInterval=00:00:01"
+  ReverseProxy__Clusters__identity__HealthCheck__Active__Interval=00:00:01 \
+  ReverseProxy__Clusters__session__HealthCheck__Active__Interval=00:00:01 \
+  ReverseProxy__Clusters__certificate__HealthCheck__Active__Interval=00:00:01
 wait_ready identity http://127.0.0.1:5201/health/ready || exit 1
 wait_ready session http://127.0.0.1:5202/health/ready || exit 1
 wait_ready certificate http://127.0.0.1:5203/health/ready || exit 1

@@ -104,6 +104,12 @@ internal sealed class SessionBackend : SessionService.SessionServiceBase
         {
             if (m.MessageCase == StreamExamRequest.MessageOneofCase.Save)
             {
+                // Stands in for a replica whose process dies under the open stream: the connection's stream is reset.
+                if (m.Save.QuestionId == "die")
+                {
+                    context.GetHttpContext().Abort();
+                    return;
+                }
                 await responseStream.WriteAsync(new StreamExamResponse { SaveAck = new SaveAck { Sequence = m.Save.Sequence, QuestionId = m.Save.QuestionId } });
             }
         }

@@ -18,9 +18,8 @@ public sealed class GatewayHost(IDictionary<string, string?> settings) : WebAppl
             ["Auth:Issuer"] = TestTokens.Issuer,
             ["Auth:Audience"] = TestTokens.Audience,
             ["Hosting:DrainDelay"] = "00:00:00.050",
-            ["Gateway:HealthCheckInterval"] = "00:00:00.200",
-            ["Gateway:HealthCheckTimeout"] = "00:00:01",
         };
+        foreach (var (k, v) in GatewaySettings.HealthChecks(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1))) all[k] = v;
         foreach (var (k, v) in settings) all[k] = v;
         // UseSetting, not ConfigureAppConfiguration: Program reads the routes and the JWT keys while building,
         // before configuration added by the factory would be visible.

@@ -18,15 +18,13 @@ public sealed class GatewayTests : IAsyncLifetime
     {
         _a = await Backend.StartAsync("replica-a");
         _b = await Backend.StartAsync("replica-b");
-        var both = $"{_a.Address},{_b.Address}";
-        _gateway = new GatewayHost(new Dictionary<string, string?>
-        {
-            ["Services:Identity"] = both,
-            ["Services:Session"] = both,
-            ["Services:Certificate"] = both,
-            ["Gateway:SessionStartsPerWindow"] = "3",
-            ["Gateway:RateLimitWindow"] = "00:10:00",
-        });
+        _gateway = new GatewayHost(GatewaySettings.Merge(
+            Everywhere((_a.Address, null), (_b.Address, null)),
+            new Dictionary<string, string?>
+            {
+                ["Gateway:SessionStartsPerWindow"] = "3",
+                ["Gateway:RateLimitWindow"] = "00:10:00",
+            }));
         _ = _gateway.Server;
         await GatewayHost.SettleAsync();
     }
@@ -151,13 +149,9 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task Probes_reach_HTTP1_management_ports_and_a_replica_that_is_not_ready_there_gets_no_calls()
     {
-        await using var gateway = new GatewayHost(new Dictionary<string, string?>
-        {
-            ["Services:Identity"] = $"{_a.Address},{_b.Address}",
-            ["Services:Session"] = $"{_a.Address},{_b.Address}",
-            ["Services:Certificate"] = $"{_a.Address},{_b.Address}",
-            ["Services:CertificateHealth"] = $"{_a.HealthAddress},{_b.HealthAddress}",
-        });
+        await using var gateway = new GatewayHost(GatewaySettings.Merge(
+            Everywhere((_a.Address, null), (_b.Address, null)),
+            GatewaySettings.Cluster("certificate", (_a.Address, _a.HealthAddress), (_b.Address, _b.HealthAddress))));
         using var channel = gateway.Channel(null);
         var client = new CertificateVerificationService.CertificateVerificationServiceClient(channel);
         // Both healthy over HTTP/1.1: both get calls (were the probes failing, both would be unhealthy and still get calls,
@@ -183,16 +177,57 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task A_service_that_cannot_be_reached_is_Unavailable_with_a_message()
     {
-        var dead = $"http://127.0.0.1:{ServiceProcess.FreePort()}";
-        await using var gateway = new GatewayHost(new Dictionary<string, string?>
-        {
-            ["Services:Identity"] = dead, ["Services:Session"] = dead, ["Services:Certificate"] = dead,
-        });
+        var dead = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
+        await using var gateway = new GatewayHost(Everywhere((dead, null)));
         using var channel = gateway.Channel(null);
         var ex = await RpcAssert.ThrowsAsync(StatusCode.Unavailable, () =>
             new CertificateVerificationService.CertificateVerificationServiceClient(channel).VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" }).ResponseAsync);
         Assert.Contains("certificate service is unavailable", ex.Status.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_replica_failing_under_an_open_stream_gives_the_client_Unavailable_not_Cancelled()
+    {
+        using var channel = _gateway.Channel(TestTokens.Learner("learner-1"));
+        using var call = new SessionService.SessionServiceClient(channel).StreamExam();
+        await call.RequestStream.WriteAsync(new StreamExamRequest { Save = new AnswerSave { Sequence = 1, QuestionId = "q1" } });
+        Assert.True(await call.ResponseStream.MoveNext());
+        Assert.Equal(1, call.ResponseStream.Current.SaveAck.Sequence);
+        await call.RequestStream.WriteAsync(new StreamExamRequest { Save = new AnswerSave { Sequence = 2, QuestionId = "die" } });
+        var ex = await RpcAssert.ThrowsAsync(StatusCode.Unavailable, async () => await call.ResponseStream.MoveNext());
+        Assert.Contains("session service is unavailable", ex.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Readiness_is_off_while_every_replica_of_a_service_is_unhealthy_and_back_after()
+    {
+        await using var c = await Backend.StartAsync("certificate-only");
+        await using var gateway = new GatewayHost(GatewaySettings.Merge(
+            Everywhere((_a.Address, _a.HealthAddress)),
+            GatewaySettings.Cluster("certificate", (c.Address, c.HealthAddress))));
+        using var http = gateway.CreateClient();
+        await Eventually(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, "ready with every service routable");
+        c.Ready = false;
+        await Eventually(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable, "not ready while certificate has no healthy replica");
+        // Liveness never depends on the backends.
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+        c.Ready = true;
+        await Eventually(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, "ready again");
+    }
+
+    private static async Task Eventually(Func<Task<bool>> condition, string what)
+    {
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < until, $"not within 20 s: {what}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The same replicas for every cluster.</summary>
+    internal static Dictionary<string, string?> Everywhere(params (Uri Grpc, Uri? Health)[] replicas) =>
+        GatewaySettings.Merge([.. GatewaySettings.Clusters.Select(c => GatewaySettings.Cluster(c, replicas))]);
 
     public async Task DisposeAsync()
     {

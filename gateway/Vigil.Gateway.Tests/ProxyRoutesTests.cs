@@ -1,10 +1,18 @@
-using System.Net;
+using Microsoft.Extensions.Configuration;
 using Vigil.Gateway.Routing;
 
 namespace Vigil.Gateway.Tests;
 
+/// <summary>The gateway's YARP configuration (the "ReverseProxy" section of its appsettings.json).</summary>
 public sealed class ProxyRoutesTests
 {
+    private static readonly IConfigurationSection Proxy = new ConfigurationBuilder()
+        .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
+        .Build()
+        .GetSection(ProxyRoutes.Section);
+
+    private static IEnumerable<IConfigurationSection> Routes => Proxy.GetSection("Routes").GetChildren();
+
     [Theory]
     [InlineData("vigil.identity.v1.IdentityService", "identity")]
     [InlineData("vigil.session.v1.ExamService", "session")]
@@ -14,45 +22,56 @@ public sealed class ProxyRoutesTests
     [InlineData("vigil.certificate.v1.CertificateVerificationService", "certificate")]
     public void Each_gRPC_service_goes_to_its_cluster(string service, string cluster)
     {
-        var route = Assert.Single(ProxyRoutes.Routes(), r => r.RouteId == service);
-        Assert.Equal(cluster, route.ClusterId);
-        Assert.Equal($"/{service}/{{**method}}", route.Match.Path);
+        var route = Assert.Single(Routes, r => r["Match:Path"] == $"/{service}/{{**method}}");
+        Assert.Equal(cluster, route["ClusterId"]);
+        Assert.Contains((service, cluster), ProxyRoutes.Services.Select(s => (s.Service, s.Cluster)));
+    }
+
+    [Fact]
+    public void Every_route_goes_to_a_known_cluster_and_every_service_is_routed()
+    {
+        Assert.All(Routes, r => Assert.Contains(r["ClusterId"], ProxyRoutes.Clusters));
+        Assert.Equal(ProxyRoutes.Services.Count + ProxyRoutes.RateLimited.Count, Routes.Count());
+        Assert.Equal(ProxyRoutes.Clusters.Order(), Proxy.GetSection("Clusters").GetChildren().Select(c => c.Key).Order());
     }
 
     [Fact]
     public void Only_certificate_verification_is_anonymous()
     {
-        var anonymous = ProxyRoutes.Routes().Where(r => r.AuthorizationPolicy == ProxyRoutes.AnonymousPolicy).Select(r => r.RouteId);
-        Assert.Equal(["vigil.certificate.v1.CertificateVerificationService"], anonymous);
-        Assert.All(ProxyRoutes.Routes().Where(r => r.AuthorizationPolicy != ProxyRoutes.AnonymousPolicy),
-            r => Assert.Equal(ProxyRoutes.AuthenticatedPolicy, r.AuthorizationPolicy));
+        var anonymous = Routes.Where(r => r["AuthorizationPolicy"] == ProxyRoutes.AnonymousPolicy).Select(r => r["Match:Path"]);
+        Assert.Equal(["/vigil.certificate.v1.CertificateVerificationService/{**method}"], anonymous);
+        Assert.All(Routes.Where(r => r["AuthorizationPolicy"] != ProxyRoutes.AnonymousPolicy),
+            r => Assert.Equal(ProxyRoutes.AuthenticatedPolicy, r["AuthorizationPolicy"]));
     }
 
     [Fact]
-    public void Uploads_and_starts_carry_a_rate_limit()
+    public void Uploads_and_starts_carry_a_rate_limit_on_a_more_specific_route()
     {
-        var routes = ProxyRoutes.Routes();
-        Assert.Equal(ProxyRoutes.UploadPhotoLimit, routes.Single(r => r.Match.Path == "/vigil.identity.v1.IdentityService/UploadPhoto").RateLimiterPolicy);
-        Assert.Equal(ProxyRoutes.StartSessionLimit, routes.Single(r => r.Match.Path == "/vigil.session.v1.SessionService/StartSession").RateLimiterPolicy);
-    }
-
-    [Fact]
-    public void Clusters_speak_HTTP2_exactly_keep_streams_for_a_whole_exam_and_check_health()
-    {
-        var clusters = ProxyRoutes.Clusters(
-            new ServiceAddresses { Identity = "http://a:1,http://b:1", IdentityHealth = "http://a:2,http://b:2", Session = "http://s:1", Certificate = "http://c:1" },
-            new GatewayOptions());
-        var identity = clusters.Single(c => c.ClusterId == "identity");
-        Assert.Equal(2, identity.Destinations!.Count);
-        Assert.Equal("http://b:2", identity.Destinations["identity-2"].Health);
-        Assert.All(clusters, c =>
+        foreach (var (path, cluster, limit) in ProxyRoutes.RateLimited)
         {
-            Assert.Equal(HttpVersion.Version20, c.HttpRequest!.Version);
-            Assert.Equal(HttpVersionPolicy.RequestVersionExact, c.HttpRequest.VersionPolicy);
-            Assert.Equal(TimeSpan.FromHours(4), c.HttpRequest.ActivityTimeout);
-            Assert.True(c.HealthCheck!.Active!.Enabled);
-            Assert.Equal("/health/ready", c.HealthCheck.Active.Path);
-            Assert.Equal("PowerOfTwoChoices", c.LoadBalancingPolicy);
-        });
+            var route = Assert.Single(Routes, r => r["Match:Path"] == path);
+            Assert.Equal(limit, route["RateLimiterPolicy"]);
+            Assert.Equal(cluster, route["ClusterId"]);
+            Assert.Equal("-1", route["Order"]);
+        }
+    }
+
+    [Fact]
+    public void Clusters_speak_HTTP2_exactly_keep_streams_for_a_whole_exam_and_check_each_replica()
+    {
+        foreach (var cluster in Proxy.GetSection("Clusters").GetChildren())
+        {
+            Assert.Equal("2", cluster["HttpRequest:Version"]);
+            Assert.Equal("RequestVersionExact", cluster["HttpRequest:VersionPolicy"]);
+            Assert.Equal("04:00:00", cluster["HttpRequest:ActivityTimeout"]);
+            Assert.Equal("True", cluster["HealthCheck:Active:Enabled"], ignoreCase: true);
+            Assert.Equal("/health/ready", cluster["HealthCheck:Active:Path"]);
+            Assert.Equal("True", cluster["HealthCheck:Passive:Enabled"], ignoreCase: true);
+            Assert.Equal("HealthyAndUnknown", cluster["HealthCheck:AvailableDestinationsPolicy"]);
+            // The default destination: the service's gRPC address and its management port for the probes.
+            var destination = Assert.Single(cluster.GetSection("Destinations").GetChildren());
+            Assert.Equal(cluster.Key, destination.Key);
+            Assert.NotEqual(new Uri(destination["Address"]!).Port, new Uri(destination["Health"]!).Port);
+        }
     }
 }

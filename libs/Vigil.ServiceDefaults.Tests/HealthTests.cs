@@ -55,6 +55,44 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task Readiness_answers_within_a_second_while_redis_hangs()
+    {
+        // A listener that accepts and never answers: Redis stopped (SIGSTOP) or a black-holed connection.
+        using var hung = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        hung.Start(100);
+        var port = ((IPEndPoint)hung.LocalEndpoint).Port;
+        await using var app = await TestHost.StartAsync(settings: new()
+        {
+            ["Redis:Configuration"] = $"127.0.0.1:{port},connectTimeout=5000,asyncTimeout=5000",
+        });
+        var health = new Grpc.Health.V1.Health.HealthClient(app.Channel());
+        for (var i = 0; i < 3; i++)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, await GetAsync(app, "/health/ready"));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"/health/ready took {watch.Elapsed}");
+            watch.Restart();
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest { Service = "" })).Status);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"gRPC health took {watch.Elapsed}");
+        }
+    }
+
+    [Fact]
+    public async Task A_broker_outage_degrades_readiness_but_keeps_the_replica_in_rotation()
+    {
+        var dead = Vigil.Testing.ServiceProcess.FreePort();
+        await using var app = await TestHost.StartAsync(settings: new()
+        {
+            ["RabbitMq:Uri"] = $"amqp://guest:guest@127.0.0.1:{dead}/",
+        });
+        Assert.Equal(HttpStatusCode.OK, await EventuallyAsync(app, "/health/ready", HttpStatusCode.OK));
+        using var client = app.GetTestClient();
+        Assert.Equal("Degraded", await client.GetStringAsync("/health/ready"));
+        var health = new Grpc.Health.V1.Health.HealthClient(app.Channel());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "" })).Status);
+    }
+
+    [Fact]
     public async Task Draining_turns_readiness_off_then_tells_streams_to_move()
     {
         await using var app = await TestHost.StartAsync();

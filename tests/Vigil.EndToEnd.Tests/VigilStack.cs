@@ -64,15 +64,17 @@ public sealed class VigilStack : IAsyncLifetime
         Session = starts[1].Result;
         Certificate = starts[2].Result;
 
-        var gateway = new Dictionary<string, string?>(common)
-        {
-            ["Services:IdentityHealth"] = Identity.HttpAddress.ToString(),
-            ["Services:SessionHealth"] = Session.HttpAddress.ToString(),
-            ["Services:CertificateHealth"] = Certificate.HttpAddress.ToString(),
-            ["Gateway:HealthCheckInterval"] = "00:00:00.500",
-            ["Gateway:PhotoUploadsPerWindow"] = PhotoUploadsPerWindow.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Gateway:RateLimitWindow"] = "00:05:00",
-        };
+        var gateway = GatewaySettings.Merge(
+            common,
+            GatewaySettings.Cluster("identity", (Identity.GrpcAddress, Identity.HttpAddress)),
+            GatewaySettings.Cluster("session", (Session.GrpcAddress, Session.HttpAddress)),
+            GatewaySettings.Cluster("certificate", (Certificate.GrpcAddress, Certificate.HttpAddress)),
+            GatewaySettings.HealthChecks(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(3)),
+            new Dictionary<string, string?>
+            {
+                ["Gateway:PhotoUploadsPerWindow"] = PhotoUploadsPerWindow.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Gateway:RateLimitWindow"] = "00:05:00",
+            });
         Gateway = await ServiceProcess.StartAsync("gateway/Vigil.Gateway", gateway, timeout: StartTimeout);
         _processes.Add(Gateway);
         var ready = StartTimeout;

@@ -68,26 +68,14 @@ internal sealed class Stack : IAsyncDisposable
         foreach (var svc in new[] { s.Identity, s.Session, s.Certificate }) await svc.WaitReadyAsync(TimeSpan.FromSeconds(60));
 
         log($"starting {o.Gateways} gateway process(es) and the echo gateway");
-        var gatewayTasks = Enumerable.Range(0, o.Gateways).Select(_ => Start("gateway/Vigil.Gateway", common, new()
-        {
-            ["Services:Identity"] = Addr(s.Identity.GrpcAddress),
-            ["Services:IdentityHealth"] = Addr(s.Identity.HttpAddress),
-            ["Services:Session"] = Addr(s.Session.GrpcAddress),
-            ["Services:SessionHealth"] = Addr(s.Session.HttpAddress),
-            ["Services:Certificate"] = Addr(s.Certificate.GrpcAddress),
-            ["Services:CertificateHealth"] = Addr(s.Certificate.HttpAddress),
-            // The bench's learners each upload two photos and start once; these limits stay as configured by default.
-        }, core)).ToList();
-        var echoHealth = $"http://127.0.0.1:{echoHttp}";
-        var echoGatewayTask = Start("gateway/Vigil.Gateway", common, new()
-        {
-            ["Services:Identity"] = s.EchoAddress,
-            ["Services:IdentityHealth"] = echoHealth,
-            ["Services:Session"] = s.EchoAddress,
-            ["Services:SessionHealth"] = echoHealth,
-            ["Services:Certificate"] = s.EchoAddress,
-            ["Services:CertificateHealth"] = echoHealth,
-        }, core);
+        // The bench's learners each upload two photos and start once; the rate limits stay as configured by default.
+        var gatewayTasks = Enumerable.Range(0, o.Gateways).Select(_ => Start("gateway/Vigil.Gateway", common, GatewaySettings.Merge(
+            GatewaySettings.Cluster("identity", (s.Identity.GrpcAddress, s.Identity.HttpAddress)),
+            GatewaySettings.Cluster("session", (s.Session.GrpcAddress, s.Session.HttpAddress)),
+            GatewaySettings.Cluster("certificate", (s.Certificate.GrpcAddress, s.Certificate.HttpAddress))), core)).ToList();
+        var echo = (new Uri(s.EchoAddress), (Uri?)new Uri($"http://127.0.0.1:{echoHttp}"));
+        var echoGatewayTask = Start("gateway/Vigil.Gateway", common,
+            GatewaySettings.Merge([.. GatewaySettings.Clusters.Select(c => GatewaySettings.Cluster(c, echo))]), core);
         foreach (var t in gatewayTasks) { s.Gateways.Add(await t); s._owned.Add(s.Gateways[^1]); }
         s.EchoGateway = await echoGatewayTask;
         s._owned.Add(s.EchoGateway);

@@ -2,11 +2,13 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
 using Vigil.Gateway.Api;
+using Vigil.Gateway.Health;
 using Vigil.Gateway.RateLimiting;
 using Vigil.Gateway.Routing;
 using Vigil.ServiceDefaults.Errors;
+using Vigil.ServiceDefaults.Health;
 using Vigil.ServiceDefaults.Hosting;
-using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.ServiceDiscovery;
 
 namespace Vigil.Gateway.Extensions;
 
@@ -22,21 +24,21 @@ internal static class GatewayExtensions
         builder.Services.AddOptions<GatewayOptions>()
             .Bind(builder.Configuration.GetSection(GatewayOptions.Section))
             .ValidateDataAnnotations()
-            .Validate(o => o.ActivityTimeout > TimeSpan.Zero, "Gateway:ActivityTimeout must be positive.")
-            .ValidateOnStart();
-        builder.Services.AddOptions<ServiceAddresses>()
-            .Bind(builder.Configuration.GetSection(ServiceAddresses.Section))
-            .ValidateDataAnnotations()
-            .Validate(a => new[] { a.Identity, a.Session, a.Certificate }.All(l => ServiceAddresses.Split(l).All(x => Uri.TryCreate(x, UriKind.Absolute, out _))),
-                "Services: every address must be an absolute URI such as http://identity:5101.")
+            .Validate(o => o.DestinationRefreshInterval > TimeSpan.Zero, "Gateway:DestinationRefreshInterval must be positive.")
             .ValidateOnStart();
         var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
-        var addresses = builder.Configuration.GetSection(ServiceAddresses.Section).Get<ServiceAddresses>() ?? new ServiceAddresses();
 
+        // Routes, clusters, destinations and their health checks in YARP's own configuration schema
+        // ("ReverseProxy" in appsettings.json; environment variables override, e.g.
+        // ReverseProxy__Clusters__session__Destinations__session__Address). Each destination's host name is
+        // resolved to one destination per pod and refreshed (PodDestinationResolver).
         builder.Services.AddReverseProxy()
-            .LoadFromMemory(ProxyRoutes.Routes(), ProxyRoutes.Clusters(addresses, options));
+            .LoadFromConfig(builder.Configuration.GetSection(ProxyRoutes.Section));
+        builder.Services.AddSingleton<IDestinationResolver, PodDestinationResolver>();
         // Probes over HTTP/1.1 to management ports, h2c to gRPC ports (YARP's default would use the cluster's HTTP/2).
         builder.Services.AddSingleton<Yarp.ReverseProxy.Health.IProbingRequestFactory, ProbingRequestFactory>();
+        // Ready only while every service has a replica to route to.
+        builder.Services.AddHealthChecks().AddCheck<RoutingHealthCheck>("routing", tags: [HealthTags.Ready]);
 
         builder.Services.AddGatewayRateLimits(options);
         builder.Services.AddSingleton<ServiceChannels>();
@@ -63,17 +65,8 @@ internal static class GatewayExtensions
         {
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
-            // A service that cannot be reached is UNAVAILABLE (14) with a message, not a bare HTTP 502/503.
-            proxy.Use(async (context, next) =>
-            {
-                await next();
-                if (!GrpcResponses.IsGrpc(context) || context.Response.HasStarted) return;
-                if (context.Response.StatusCode is StatusCodes.Status502BadGateway or StatusCodes.Status503ServiceUnavailable or StatusCodes.Status504GatewayTimeout)
-                {
-                    var cluster = context.GetReverseProxyFeature().Cluster.Config.ClusterId;
-                    GrpcResponses.WriteStatus(context, Grpc.Core.StatusCode.Unavailable, $"The {cluster} service is unavailable; try again.");
-                }
-            });
+            // A service that cannot be reached, or that fails under an open call, is UNAVAILABLE (14) with a message.
+            proxy.Use(BackendFailures.Handle);
         });
         _ = app.Services.GetRequiredService<IOptions<GatewayOptions>>();
         return app;

@@ -1,16 +1,17 @@
-using System.Net;
-using Yarp.ReverseProxy.Configuration;
-using Yarp.ReverseProxy.Forwarder;
-
 namespace Vigil.Gateway.Routing;
 
 /// <summary>
-/// The proxy's routes and clusters, built from configuration: one route per gRPC service path prefix, one
-/// cluster per service, HTTP/2 only (h2c needs RequestVersionExact), active health checks and balancing.
+/// The names the gateway's code shares with its YARP configuration (the "ReverseProxy" section of
+/// appsettings.json: routes per gRPC service path, one cluster per service): cluster ids, the route
+/// policies and the gRPC services that must be routed. The routes and clusters themselves live in the
+/// configuration, in YARP's own schema (the gateway tests hold that configuration to these names).
 /// </summary>
 internal static class ProxyRoutes
 {
-    /// <summary>The cluster names.</summary>
+    /// <summary>The configuration section YARP reads.</summary>
+    public const string Section = "ReverseProxy";
+
+    /// <summary>The identity cluster.</summary>
     public const string Identity = "identity";
 
     /// <summary>The session cluster.</summary>
@@ -18,6 +19,9 @@ internal static class ProxyRoutes
 
     /// <summary>The certificate cluster.</summary>
     public const string Certificate = "certificate";
+
+    /// <summary>The clusters, one per service.</summary>
+    public static readonly IReadOnlyList<string> Clusters = [Identity, Session, Certificate];
 
     /// <summary>The authorization policy of every route but the public ones: an authenticated caller.</summary>
     public const string AuthenticatedPolicy = "default";
@@ -42,90 +46,10 @@ internal static class ProxyRoutes
         ("vigil.certificate.v1.CertificateVerificationService", Certificate, true),
     ];
 
-    /// <summary>The routes.</summary>
-    public static IReadOnlyList<RouteConfig> Routes()
-    {
-        var routes = new List<RouteConfig>();
-        foreach (var (service, cluster, anonymous) in Services)
-        {
-            routes.Add(new RouteConfig
-            {
-                RouteId = service,
-                ClusterId = cluster,
-                AuthorizationPolicy = anonymous ? AnonymousPolicy : AuthenticatedPolicy,
-                Match = new RouteMatch { Path = $"/{service}/{{**method}}" },
-            });
-        }
-        // The two calls where abuse is cheap get their own routes (more specific: they win) with a rate limit.
-        routes.Add(new RouteConfig
-        {
-            RouteId = "vigil.identity.v1.IdentityService/UploadPhoto",
-            ClusterId = Identity,
-            AuthorizationPolicy = AuthenticatedPolicy,
-            RateLimiterPolicy = UploadPhotoLimit,
-            Match = new RouteMatch { Path = "/vigil.identity.v1.IdentityService/UploadPhoto" },
-            Order = -1,
-        });
-        routes.Add(new RouteConfig
-        {
-            RouteId = "vigil.session.v1.SessionService/StartSession",
-            ClusterId = Session,
-            AuthorizationPolicy = AuthenticatedPolicy,
-            RateLimiterPolicy = StartSessionLimit,
-            Match = new RouteMatch { Path = "/vigil.session.v1.SessionService/StartSession" },
-            Order = -1,
-        });
-        return routes;
-    }
-
-    /// <summary>The clusters, one per service, with its replicas.</summary>
-    public static IReadOnlyList<ClusterConfig> Clusters(ServiceAddresses addresses, GatewayOptions options) =>
+    /// <summary>The calls where abuse is cheap: their own, more specific routes carry a rate limit.</summary>
+    public static readonly IReadOnlyList<(string Path, string Cluster, string Limit)> RateLimited =
     [
-        Cluster(Identity, addresses.Identity, addresses.IdentityHealth, options),
-        Cluster(Session, addresses.Session, addresses.SessionHealth, options),
-        Cluster(Certificate, addresses.Certificate, addresses.CertificateHealth, options),
+        ("/vigil.identity.v1.IdentityService/UploadPhoto", Identity, UploadPhotoLimit),
+        ("/vigil.session.v1.SessionService/StartSession", Session, StartSessionLimit),
     ];
-
-    private static ClusterConfig Cluster(string id, string addresses, string? healthAddresses, GatewayOptions options)
-    {
-        var grpc = ServiceAddresses.Split(addresses);
-        var health = ServiceAddresses.Split(healthAddresses);
-        if (grpc.Length == 0) throw new InvalidOperationException($"Services: no address for the {id} service.");
-        var destinations = new Dictionary<string, DestinationConfig>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < grpc.Length; i++)
-        {
-            destinations[$"{id}-{i + 1}"] = new DestinationConfig
-            {
-                Address = grpc[i],
-                Health = i < health.Length ? health[i] : null,
-            };
-        }
-        return new ClusterConfig
-        {
-            ClusterId = id,
-            LoadBalancingPolicy = options.LoadBalancingPolicy,
-            Destinations = destinations,
-            HttpRequest = new ForwarderRequestConfig
-            {
-                Version = HttpVersion.Version20,
-                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                ActivityTimeout = options.ActivityTimeout,
-            },
-            HttpClient = new HttpClientConfig
-            {
-                EnableMultipleHttp2Connections = true,
-            },
-            HealthCheck = new HealthCheckConfig
-            {
-                Active = new ActiveHealthCheckConfig
-                {
-                    Enabled = true,
-                    Interval = options.HealthCheckInterval,
-                    Timeout = options.HealthCheckTimeout,
-                    Policy = "ConsecutiveFailures",
-                    Path = options.HealthCheckPath,
-                },
-            },
-        };
-    }
 }

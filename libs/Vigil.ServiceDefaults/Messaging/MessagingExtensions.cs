@@ -57,6 +57,12 @@ public static class MessagingExtensions
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
+            // The broker in readiness: Degraded at worst, never Unhealthy (HealthTags.Ready says why).
+            x.ConfigureHealthCheckOptions(h =>
+            {
+                h.Name = "rabbitmq";
+                h.MinimalFailureStatus = Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded;
+            });
             configure?.Invoke(x);
             x.UsingRabbitMq((context, cfg) =>
             {

@@ -89,7 +89,7 @@ public static class RedisExtensions
                 ? RedisWrites.PrimaryOnly(reads)
                 : RedisWrites.WaitingForReplicas(Connect(options, name, writes: true), options.AcknowledgeReplicas, options.AcknowledgeTimeout, reads);
         });
-        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthTags.Ready]);
+        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthTags.Ready], timeout: HealthBudget.PerCheck);
         return builder;
     }
 
@@ -119,7 +119,7 @@ public static class RedisExtensions
 /// </summary>
 internal sealed class RedisHealthCheck(IServiceProvider services) : IHealthCheck
 {
-    private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(700);
+    private static readonly TimeSpan Budget = HealthBudget.PerCheck;
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

@@ -69,20 +69,20 @@ public sealed class FaultStack : IAsyncLifetime
         };
         for (var i = 0; i < Sessions.Length; i++) starts.Add(StartSessionAsync(i));
         await Task.WhenAll(starts);
-        var gateway = new Dictionary<string, string?>(_common)
-        {
-            ["Services:IdentityHealth"] = Identity.HttpAddress.ToString(),
-            ["Services:SessionHealth"] = string.Join(",", _sessionPorts.Select(p => $"http://127.0.0.1:{p.Http}/")),
-            ["Services:CertificateHealth"] = $"http://127.0.0.1:{_certificatePorts.Http}/",
-            ["Gateway:HealthCheckInterval"] = "00:00:00.500",
-            ["Gateway:HealthCheckTimeout"] = "00:00:02",
-            ["Gateway:PhotoUploadsPerWindow"] = "1000",
-            ["Gateway:SessionStartsPerWindow"] = "1000",
-        };
-        var shortTimeout = new Dictionary<string, string?>(gateway)
-        {
-            ["Gateway:ActivityTimeout"] = ShortGatewayActivityTimeout.ToString("c", CultureInfo.InvariantCulture),
-        };
+        var gateway = GatewaySettings.Merge(
+            _common,
+            GatewaySettings.Cluster("identity", (Identity.GrpcAddress, Identity.HttpAddress)),
+            GatewaySettings.Cluster("session", [.. _sessionPorts.Select(p => (new Uri($"http://127.0.0.1:{p.Grpc}"), (Uri?)new Uri($"http://127.0.0.1:{p.Http}/")))]),
+            GatewaySettings.Cluster("certificate", (new Uri($"http://127.0.0.1:{_certificatePorts.Grpc}"), new Uri($"http://127.0.0.1:{_certificatePorts.Http}/"))),
+            GatewaySettings.HealthChecks(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)),
+            new Dictionary<string, string?>
+            {
+                ["Gateway:PhotoUploadsPerWindow"] = "1000",
+                ["Gateway:SessionStartsPerWindow"] = "1000",
+            });
+        var shortTimeout = GatewaySettings.Merge(
+            gateway,
+            GatewaySettings.EveryCluster("HttpRequest:ActivityTimeout", ShortGatewayActivityTimeout.ToString("c", CultureInfo.InvariantCulture)));
         var gateways = await Task.WhenAll(ServiceProcess.StartAsync("gateway/Vigil.Gateway", gateway, timeout: Patience), ServiceProcess.StartAsync("gateway/Vigil.Gateway", shortTimeout, timeout: Patience));
         (Gateway, ShortTimeoutGateway) = (gateways[0], gateways[1]);
         lock (_all) _all.AddRange(gateways);
