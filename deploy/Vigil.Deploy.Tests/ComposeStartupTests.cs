@@ -18,7 +18,10 @@ public sealed partial class ComposeStartupTests
     public async Task Starts_with_the_development_compose_environment(string name)
     {
         var env = ComposeFile.Load("docker-compose.yml").Services[name].Environment;
-        await StartAndStopAsync(name, env);
+        // The gateway is ready only with a replica of every service to route to; compose's host names do not
+        // resolve here, so it starts (its configuration validated) and exits cleanly, and readiness is the
+        // containers step's (scripts/test.d/containers.sh) and the gateway tests' to check.
+        await StartAndStopAsync(name, env, checkDrain: name != "gateway");
     }
 
     internal static async Task StartAndStopAsync(string name, IDictionary<string, string> composeEnvironment, bool checkDrain = true)
