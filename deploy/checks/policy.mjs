@@ -167,6 +167,23 @@ export function checkPolicy(objects, context = {}) {
           "production must not set Auth__DevelopmentKey nor the Development environment");
       }
 
+      if (component === "gateway") {
+        // Per-pod balancing: each cluster destination the gateway resolves is a headless Service (one address
+        // per ready pod) selecting a workload's pods, on a port of that Service.
+        for (const [k, v] of env.entries()) {
+          const m = /^ReverseProxy__Clusters__([^_]+)__Destinations__[^_]+__(Address|Health)$/.exec(k);
+          if (!m || typeof v.value !== "string") continue;
+          let url;
+          try { url = new URL(v.value); } catch { add("gateway-per-pod", `${subj} ${k}`, false, `not a URL: ${v.value}`); continue; }
+          const svc = of("Service").find((s) => s.metadata?.name === url.hostname);
+          const headless = svc?.spec?.clusterIP === "None";
+          const port = (svc?.spec?.ports ?? []).some((p) => p.port === Number(url.port));
+          const selects = svc && workloads.some((x) => selectorMatches({ matchLabels: svc.spec?.selector ?? {} }, podLabels(x)) && Object.keys(svc.spec?.selector ?? {}).length > 0);
+          add("gateway-per-pod", `${subj} ${k}`, headless && port && selects,
+            `${v.value} must name a headless Service (clusterIP: None) selecting the service's pods, on one of its ports, so the gateway balances and health-checks per pod`);
+        }
+      }
+
       if (w.kind === "Deployment") {
         const pre = preStopSeconds(c);
         add("pre-stop", subj, pre !== undefined, "a preStop hook (pause) is required");
