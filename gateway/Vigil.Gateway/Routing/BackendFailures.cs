@@ -13,9 +13,9 @@ namespace Vigil.Gateway.Routing;
 /// YARP sets 502/503/504; the gateway answers a trailers-only UNAVAILABLE instead.</item>
 /// <item>After the answer started (a stream or call open when the process died): YARP resets the HTTP/2
 /// stream, and its reset code reaches the client as CANCELLED "Call cancelled", as if the client had
-/// cancelled. The gateway defers that reset: when the destination side failed, it ends the response
-/// properly with the trailers <c>grpc-status: 14</c> and a message; when the client side failed (it went
-/// away), the reset goes through as YARP asked.</item>
+/// cancelled. The gateway defers that reset: while the client is still connected, it ends the response
+/// properly with the trailers <c>grpc-status: 14</c> and a message; when the client went away (its request
+/// aborted, or a write to it failed), the reset goes through as YARP asked.</item>
 /// </list>
 /// </summary>
 internal static class BackendFailures
@@ -56,8 +56,11 @@ internal static class BackendFailures
             return;
         }
         if (!deferred.Requested) return;
+        // Which side failed is read from the client's own connection, not from YARP's error kind: when the service
+        // resets the stream, HttpClient cancels the request body copy, and YARP may then report RequestBodyClient or
+        // ResponseBodyCanceled although the client is still there. Only a failed write to the client is the client's.
         var error = context.Features.Get<IForwarderErrorFeature>()?.Error;
-        if (error is ForwarderError.ResponseBodyDestination or ForwarderError.RequestBodyDestination && !context.RequestAborted.IsCancellationRequested)
+        if (error is not ForwarderError.ResponseBodyClient && !context.RequestAborted.IsCancellationRequested)
         {
             // The client is still there: end its call with a status it can act on.
             context.Response.AppendTrailer("grpc-status", ((int)StatusCode.Unavailable).ToString(System.Globalization.CultureInfo.InvariantCulture));
