@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Grpc.Core;
+using Grpc.Health.V1;
 using Vigil.Contracts.Certificate.V1;
 using Vigil.Contracts.Session.V1;
 using Vigil.Testing;
@@ -8,7 +10,7 @@ using Vigil.Testing;
 namespace Vigil.Gateway.Tests;
 
 /// <summary>The gateway in front of real loopback gRPC backends: routing, balancing, health, auth, rate limits, pages.</summary>
-public sealed class GatewayTests : IAsyncLifetime
+public sealed partial class GatewayTests : IAsyncLifetime
 {
     private Backend _a = null!;
     private Backend _b = null!;
@@ -199,21 +201,62 @@ public sealed class GatewayTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Readiness_is_off_while_every_replica_of_a_service_is_unhealthy_and_back_after()
+    public async Task Readiness_is_degraded_not_off_while_one_service_has_no_available_replica_and_its_calls_are_Unavailable()
     {
         await using var c = await Backend.StartAsync("certificate-only");
         await using var gateway = new GatewayHost(GatewaySettings.Merge(
             Everywhere((_a.Address, _a.HealthAddress)),
             GatewaySettings.Cluster("certificate", (c.Address, c.HealthAddress))));
         using var http = gateway.CreateClient();
-        await Eventually(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, "ready with every service routable");
+        await Eventually(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Healthy", _), "Healthy with every service routable");
+
         c.Ready = false;
-        await Eventually(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable, "not ready while certificate has no healthy replica");
+        await Eventually(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Degraded", _), "Degraded (200) while certificate has no healthy replica");
+        var (_, _, routing) = await ReadinessAsync(http);
+        Assert.Equal(1, routing.GetProperty("data").GetProperty("session").GetInt32());
+        Assert.Equal(0, routing.GetProperty("data").GetProperty("certificate").GetInt32());
+        Assert.Contains("certificate", routing.GetProperty("description").GetString(), StringComparison.Ordinal);
+        // Still in rotation for the Ingress and the kubelet (gRPC health SERVING), and the gauge says which service.
+        using var channel = gateway.Channel(TestTokens.Learner("ada"));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await new Grpc.Health.V1.Health.HealthClient(channel).CheckAsync(new HealthCheckRequest())).Status);
+        await Eventually(async () => AvailableDestinations().IsMatch(await http.GetStringAsync("/metrics")), "the gauge shows certificate at 0");
+        // Exam streams still go through; certificate calls are UNAVAILABLE, not hung.
+        Assert.Equal("replica-a", (await new SessionService.SessionServiceClient(channel).StartSessionAsync(new StartSessionRequest { ExamId = "e" })).ExamTitle);
+        await RpcAssert.ThrowsAsync(StatusCode.Unavailable, () =>
+            new CertificateVerificationService.CertificateVerificationServiceClient(channel).VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" }).ResponseAsync);
+
+        c.Ready = true;
+        await Eventually(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Healthy", _), "Healthy again");
+    }
+
+    [Fact]
+    public async Task Readiness_is_off_only_while_no_service_can_be_routed_to_and_back_after()
+    {
+        await using var gateway = new GatewayHost(Everywhere((_a.Address, _a.HealthAddress)));
+        using var http = gateway.CreateClient();
+        await Eventually(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Healthy", _), "Healthy with every service routable");
+        _a.Ready = false;
+        await Eventually(async () => await ReadinessAsync(http) is (HttpStatusCode.ServiceUnavailable, "Unhealthy", _), "Unhealthy (503) while no service has a healthy replica");
+        var (_, _, routing) = await ReadinessAsync(http);
+        Assert.Equal("no service has an available replica", routing.GetProperty("description").GetString());
+        using var channel = gateway.Channel(null);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await new Grpc.Health.V1.Health.HealthClient(channel).CheckAsync(new HealthCheckRequest())).Status);
         // Liveness never depends on the backends.
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
-        c.Ready = true;
-        await Eventually(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, "ready again");
+        _a.Ready = true;
+        await Eventually(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Healthy", _), "Healthy again");
     }
+
+    /// <summary>/health/ready: its HTTP status, the overall status and the "routing" check's entry.</summary>
+    private static async Task<(HttpStatusCode Code, string? Status, JsonElement Routing)> ReadinessAsync(HttpClient http)
+    {
+        using var response = await http.GetAsync("/health/ready");
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, json.RootElement.GetProperty("status").GetString(), json.RootElement.GetProperty("checks").GetProperty("routing").Clone());
+    }
+
+    [GeneratedRegex("""vigil_gateway_available_destinations\{[^}]*cluster="certificate"[^}]*\} 0\b""")]
+    private static partial Regex AvailableDestinations();
 
     private static async Task Eventually(Func<Task<bool>> condition, string what)
     {

@@ -37,7 +37,8 @@ internal static class GatewayExtensions
         builder.Services.AddSingleton<IDestinationResolver, PodDestinationResolver>();
         // Probes over HTTP/1.1 to management ports, h2c to gRPC ports (YARP's default would use the cluster's HTTP/2).
         builder.Services.AddSingleton<Yarp.ReverseProxy.Health.IProbingRequestFactory, ProbingRequestFactory>();
-        // Ready only while every service has a replica to route to.
+        // Ready while it can route to some service; Degraded while a service has no available replica (RoutingHealthCheck).
+        builder.Services.AddSingleton<RoutableClusters>();
         builder.Services.AddHealthChecks().AddCheck<RoutingHealthCheck>("routing", tags: [HealthTags.Ready]);
 
         builder.Services.AddGatewayRateLimits(options);
@@ -69,6 +70,8 @@ internal static class GatewayExtensions
             proxy.Use(BackendFailures.Handle);
         });
         _ = app.Services.GetRequiredService<IOptions<GatewayOptions>>();
+        // The available-destinations gauge exists from the start, not from the first readiness probe.
+        _ = app.Services.GetRequiredService<RoutableClusters>();
         return app;
     }
 }

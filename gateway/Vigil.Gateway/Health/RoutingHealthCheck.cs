@@ -1,28 +1,47 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Vigil.Gateway.Routing;
-using Yarp.ReverseProxy;
 
 namespace Vigil.Gateway.Health;
 
 /// <summary>
-/// The gateway's readiness: it can route, that is every cluster has at least one destination that YARP
-/// considers available (resolved, and not failing its active or passive health checks). While every replica
-/// of a service is unhealthy, or its name resolves to nothing, the gateway is not ready and says which.
+/// The gateway's readiness: whether it can route. Every gateway replica sees the same backends, so its
+/// readiness must not repeat theirs: were a gateway unready whenever one service has no replica, a dead
+/// certificate service would take every gateway out of the Ingress, and exam streams (session) and photo
+/// uploads (identity) with it. So:
+/// <list type="bullet">
+/// <item>Healthy: every cluster has an available destination.</item>
+/// <item>Degraded (HTTP 200, gRPC SERVING: the gateway stays in rotation): some cluster has none; its
+/// calls get UNAVAILABLE "The … service is unavailable" while the others are served. The body and the
+/// gauge <c>vigil_gateway_available_destinations</c> say which.</item>
+/// <item>Unhealthy (out of rotation): no cluster has an available destination, so the gateway can route
+/// nothing (a broken network policy, a wrong address, the gateway's own DNS failing), or a cluster the
+/// gateway serves is missing from its configuration.</item>
+/// </list>
 /// </summary>
-internal sealed class RoutingHealthCheck(IProxyStateLookup proxy) : IHealthCheck
+internal sealed class RoutingHealthCheck(RoutableClusters clusters) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var unroutable = new List<string>();
-        var counts = new Dictionary<string, object>(StringComparer.Ordinal);
-        foreach (var id in ProxyRoutes.Clusters)
+        var counts = clusters.Count();
+        var data = counts.ToDictionary(c => c.Cluster, c => (object)(c.Available ?? 0), StringComparer.Ordinal);
+        var missing = counts.Where(c => c.Available is null).Select(c => c.Cluster).ToList();
+        var unroutable = counts.Where(c => c.Available is 0).Select(c => c.Cluster).ToList();
+        HealthCheckResult result;
+        if (missing.Count > 0)
         {
-            var available = proxy.TryGetCluster(id, out var cluster) ? cluster.DestinationsState.AvailableDestinations.Count : 0;
-            counts[id] = available;
-            if (available == 0) unroutable.Add(id);
+            result = HealthCheckResult.Unhealthy($"not configured: {string.Join(", ", missing)}", data: data);
         }
-        return Task.FromResult(unroutable.Count == 0
-            ? HealthCheckResult.Healthy("every service has an available replica", counts)
-            : HealthCheckResult.Unhealthy($"no available replica of: {string.Join(", ", unroutable)}", data: counts));
+        else if (unroutable.Count == counts.Count)
+        {
+            result = HealthCheckResult.Unhealthy("no service has an available replica", data: data);
+        }
+        else if (unroutable.Count > 0)
+        {
+            result = HealthCheckResult.Degraded($"no available replica of: {string.Join(", ", unroutable)}", data: data);
+        }
+        else
+        {
+            result = HealthCheckResult.Healthy("every service has an available replica", data);
+        }
+        return Task.FromResult(result);
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vigil.ServiceDefaults.Auth;
@@ -61,8 +62,15 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddHealthChecks()
             // Liveness: the process answers. Nothing external, so a Redis or RabbitMQ outage never restarts pods.
-            .AddCheck("self", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy(), tags: [HealthTags.Live])
+            .AddCheck("self", () => HealthCheckResult.Healthy(), tags: [HealthTags.Live])
             .AddCheck<DrainHealthCheck>("draining", tags: [HealthTags.Ready]);
+        // Each check's last result as a gauge (vigil_health_status), for alerts on what stays Degraded.
+        builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
+        builder.Services.Configure<HealthCheckPublisherOptions>(o =>
+        {
+            o.Delay = TimeSpan.FromSeconds(1);
+            o.Period = HealthMetrics.Period;
+        });
         builder.Services.AddGrpcHealthChecks(o =>
         {
             // The service name "" (the whole server) is its readiness; "liveness" depends on nothing external.
