@@ -98,15 +98,18 @@ public sealed class HealthTests
         Assert.Equal("Degraded", body.RootElement.GetProperty("status").GetString());
         Assert.Equal("Degraded", body.RootElement.GetProperty("checks").GetProperty("rabbitmq").GetProperty("status").GetString());
         Assert.Equal("Healthy", body.RootElement.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
-        // The gauge alerts watch: rabbitmq at 1 (Degraded), redis at 2 (Healthy).
+        // The gauge alerts watch: rabbitmq at 1 (Degraded), redis at 2 (Healthy), once the background checks ran
+        // after Redis's first connection (every HealthMetrics.Period).
+        var rabbitmq = new System.Text.RegularExpressions.Regex("""vigil_health_status\{[^}]*check="rabbitmq"[^}]*\} 1\b""");
+        var redis = new System.Text.RegularExpressions.Regex("""vigil_health_status\{[^}]*check="redis"[^}]*\} 2\b""");
         var metrics = string.Empty;
-        for (var i = 0; i < 150 && !metrics.Contains("check=\"rabbitmq\"", StringComparison.Ordinal); i++)
+        for (var i = 0; i < 200 && !(rabbitmq.IsMatch(metrics) && redis.IsMatch(metrics)); i++)
         {
             await Task.Delay(200);
             metrics = await client.GetStringAsync("/metrics");
         }
-        Assert.Matches("""vigil_health_status\{[^}]*check="rabbitmq"[^}]*\} 1\b""", metrics);
-        Assert.Matches("""vigil_health_status\{[^}]*check="redis"[^}]*\} 2\b""", metrics);
+        Assert.Matches(rabbitmq, metrics);
+        Assert.Matches(redis, metrics);
         var health = new Grpc.Health.V1.Health.HealthClient(app.Channel());
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "" })).Status);
     }
