@@ -197,6 +197,22 @@ internal static class Runner
         var mux = await ConnectionMultiplexer.ConnectAsync(redis);
         defs.Add(("redis-raw", () => scenarios.RawAsync("redis-raw", $"HSET of 200 bytes, {o.SaturateStreams} in flight on one multiplexer, appendfsync always",
             () => RedisCeiling.RunAsync(mux, o.SaturateStreams, o.WarmupSeconds, o.RoundSeconds))));
+        // What acknowledging by a replica costs (Redis:AcknowledgeReplicas): the one write path to a primary with a
+        // replica of its own, acknowledged by the primary (ack0) or once the replica confirmed (ack1), 1 and N in flight.
+        await using var replicaAck = o.Selects("redis-replica-ack") ? await ReplicaAckCeiling.StartAsync() : null;
+        if (replicaAck is not null)
+        {
+            foreach (var replicas in new[] { 0, 1 })
+            {
+                foreach (var (label, inFlight) in new[] { ("1", 1), ("n", o.SaturateStreams) })
+                {
+                    var name = $"redis-replica-ack{replicas}-c{label}";
+                    var how = replicas == 0 ? "acknowledged by the primary's reply" : "acknowledged once its replica confirmed (WAIT 1)";
+                    defs.Add((name, () => scenarios.RawAsync(name, $"saves (HSET of 200 bytes) through the one write path to a primary with a replica, {how}, {inFlight} in flight",
+                        () => replicaAck.RunAsync(replicas, inFlight, o.WarmupSeconds, o.RoundSeconds))));
+                }
+            }
+        }
         await using var rabbitCeiling = await RabbitCeiling.OpenAsync(rabbitUri, 4);
         defs.Add(("rabbitmq-raw", () => scenarios.RawAsync("rabbitmq-raw", "1 KiB persistent messages, publish with confirms (64 in flight on 4 channels) to a durable queue, consumed with acks",
             () => rabbitCeiling.RunAsync(64, o.WarmupSeconds, o.RoundSeconds))));

@@ -33,6 +33,7 @@ internal static class SmokeCheck
                 "echo-direct-save", "echo-gateway-save", "session-direct-save", "session-gateway-save",
                 "echo-direct-save-latency", "echo-gateway-save-latency", "session-direct-save-latency", "session-gateway-save-latency",
                 "redis-raw", "rabbitmq-raw", "photo-echo-direct", "photo-identity-direct",
+                "redis-replica-ack0-c1", "redis-replica-ack1-c1", "redis-replica-ack0-cn", "redis-replica-ack1-cn",
             })
             {
                 var r = report.Rounds.FirstOrDefault(x => x.Name == name);
