@@ -129,7 +129,16 @@ apt_in() { # DIR PACKAGES...: Debian packages installed in a chroot, services ke
   rm -rf "$dir"/var/lib/apt/lists/* "$dir"/usr/sbin/policy-rc.d "$dir"/usr/share/doc/* "$dir"/usr/share/man/*
   : > "$dir/etc/resolv.conf"
 }
-redis_fs() { apt_in "$1" redis-server; }
+redis_fs() {
+  apt_in "$1" redis-server
+  # Like the official image (whose build turns protected mode off: a container's port is reached from other
+  # containers, never from the host unless published): Debian's redis-server, started without a configuration
+  # file, would refuse every client but localhost ("DENIED Redis is running in protected mode").
+  printf '%s\n' '#!/bin/sh' \
+    'if [ "$1" = redis-server ]; then shift; exec redis-server "$@" --protected-mode no; fi' \
+    'exec "$@"' > "$1/usr/local/bin/docker-entrypoint.sh"
+  chmod 755 "$1/usr/local/bin/docker-entrypoint.sh"
+}
 rabbitmq_fs() {
   apt_in "$1" rabbitmq-server
   # The compose file mounts a volume on /var/lib/rabbitmq: it must belong to the rabbitmq user.
@@ -152,8 +161,8 @@ make_image mcr.microsoft.com/dotnet/sdk:10.0 "$base_key-sdk$sdk_version" copy_sd
   --change "ENV DOTNET_ROOT=/usr/share/dotnet" --change "ENV PATH=/usr/local/bin:/usr/bin:/bin" \
   --change "ENV DOTNET_CLI_TELEMETRY_OPTOUT=1" --change "ENV DOTNET_NOLOGO=1" \
   --change "ENV NUGET_CERT_REVOCATION_MODE=offline" --change "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"
-make_image docker.io/library/redis:7.4-alpine "$base_key-redis" redis_fs \
-  --change 'CMD ["redis-server"]' --change "WORKDIR /data" --change "EXPOSE 6379"
+make_image docker.io/library/redis:7.4-alpine "$base_key-redis2" redis_fs \
+  --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' --change 'CMD ["redis-server"]' --change "WORKDIR /data" --change "EXPOSE 6379"
 make_image docker.io/library/rabbitmq:4.1-alpine "$base_key-rabbitmq" rabbitmq_fs \
   --change "USER rabbitmq" --change "ENV HOME=/var/lib/rabbitmq" --change "ENV LANG=C.UTF-8" \
   --change 'CMD ["/usr/lib/rabbitmq/bin/rabbitmq-server"]' --change "EXPOSE 5672"
