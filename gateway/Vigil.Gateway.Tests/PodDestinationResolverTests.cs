@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Vigil.Gateway.Routing;
 using Yarp.ReverseProxy.Configuration;
 
@@ -9,10 +10,11 @@ namespace Vigil.Gateway.Tests;
 
 public sealed class PodDestinationResolverTests
 {
+    private readonly FakeTimeProvider _clock = new();
     private IPAddress[]? _answer;
     private bool _fail;
 
-    private PodDestinationResolver Resolver() => new(new StaticOptions(), NullLogger<PodDestinationResolver>.Instance)
+    private PodDestinationResolver Resolver() => new(new StaticOptions(), _clock, NullLogger<PodDestinationResolver>.Instance)
     {
         Lookup = (_, _) => _fail ? Task.FromException<IPAddress[]>(new SocketException((int)SocketError.HostNotFound)) : Task.FromResult(_answer!),
     };
@@ -43,6 +45,19 @@ public sealed class PodDestinationResolverTests
         var second = (await resolver.ResolveDestinationsAsync(Session, default)).Destinations;
         Assert.All(first, d => Assert.Equal(d.Value.Address, second[d.Key].Address));
         Assert.Equal("http://10.0.0.9:5102/", second["session@10.0.0.9"].Address);
+    }
+
+    [Fact]
+    public async Task The_name_is_resolved_again_after_the_refresh_interval_and_not_before()
+    {
+        _answer = [IPAddress.Parse("10.0.0.5")];
+        var resolved = await Resolver().ResolveDestinationsAsync(Session, default);
+        var interval = new GatewayOptions().DestinationRefreshInterval;
+        Assert.NotNull(resolved.ChangeToken);
+        _clock.Advance(interval - TimeSpan.FromMilliseconds(1));
+        Assert.False(resolved.ChangeToken.HasChanged);
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(resolved.ChangeToken.HasChanged);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Vigil.Gateway.Api;
 using Vigil.Gateway.Health;
@@ -34,6 +35,7 @@ internal static class GatewayExtensions
         // resolved to one destination per pod and refreshed (PodDestinationResolver).
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ProxyRoutes.Section));
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IDestinationResolver, PodDestinationResolver>();
         // Probes over HTTP/1.1 to management ports, h2c to gRPC ports (YARP's default would use the cluster's HTTP/2).
         builder.Services.AddSingleton<Yarp.ReverseProxy.Health.IProbingRequestFactory, ProbingRequestFactory>();

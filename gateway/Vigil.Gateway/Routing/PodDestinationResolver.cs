@@ -24,7 +24,7 @@ namespace Vigil.Gateway.Routing;
 /// the next refresh comes at the usual interval. Addresses written as IP literals are kept as they are.
 /// </para>
 /// </summary>
-internal sealed partial class PodDestinationResolver(IOptionsMonitor<GatewayOptions> options, ILogger<PodDestinationResolver> logger) : IDestinationResolver
+internal sealed partial class PodDestinationResolver(IOptionsMonitor<GatewayOptions> options, TimeProvider time, ILogger<PodDestinationResolver> logger) : IDestinationResolver
 {
     private readonly ConcurrentDictionary<string, IPAddress[]> _lastSeen = new(StringComparer.OrdinalIgnoreCase);
 
@@ -53,7 +53,8 @@ internal sealed partial class PodDestinationResolver(IOptionsMonitor<GatewayOpti
                 };
             }
         }
-        var refresh = new CancellationTokenSource(options.CurrentValue.DestinationRefreshInterval);
+        // YARP resolves again when the token fires; the source is not disposed, the token outlives this call.
+        var refresh = new CancellationTokenSource(options.CurrentValue.DestinationRefreshInterval, time);
         return new ResolvedDestinationCollection(resolved, new CancellationChangeToken(refresh.Token));
     }
 
