@@ -66,8 +66,8 @@ internal sealed class ProbeServiceImpl : ProbeService.ProbeServiceBase
         "tryagain" => throw new RedisServerException("TRYAGAIN Multiple keys request during rehashing of slot"),
         "not-acknowledged" => throw new StoreNotAcknowledgedException("The write reached the primary, but 0 of the 1 replica(s) required confirmed it within 1000 ms: it is not acknowledged. Retry shortly."),
         "redis-bug" => throw new RedisServerException("ERR wrong number of arguments for 'hset' command"),
-        "field" => throw GrpcErrors.InvalidArgument("email", "has an alias"),
-        "precondition" => throw GrpcErrors.FailedPrecondition("VERIFICATION_INCOMPLETE", "exams/e1", "Take the ID-document photo first."),
+        "field" => throw new InvalidRequestException("email", "has an alias"),
+        "precondition" => throw new PreconditionFailedException("VERIFICATION_INCOMPLETE", "exams/e1", "Take the ID-document photo first."),
         _ => Task.FromResult(new FailResponse()),
     };
 #pragma warning restore CS0618

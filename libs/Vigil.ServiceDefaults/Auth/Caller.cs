@@ -9,7 +9,7 @@ public sealed class Caller
 {
     private readonly ClaimsPrincipal _principal;
 
-    private Caller(ClaimsPrincipal principal)
+    internal Caller(ClaimsPrincipal principal)
     {
         _principal = principal;
         Subject = principal.FindFirst(VigilClaims.Subject)?.Value
@@ -47,59 +47,81 @@ public sealed class Caller
     /// <summary>The courses whose board the caller sits on.</summary>
     public IEnumerable<string> BoardCourses => _principal.FindAll(VigilClaims.BoardCourse).Select(c => c.Value);
 
-    /// <summary>The caller of a gRPC call; Unauthenticated when there is no valid token.</summary>
+    /// <summary>
+    /// The caller of a gRPC call; Unauthenticated when there is no valid token (the fallback policy already
+    /// refuses such a call before any handler runs: this is the handler's own second check).
+    /// </summary>
     public static Caller From(ServerCallContext context)
     {
         var caller = new Caller(context.GetHttpContext().User);
         if (!caller.IsAuthenticated)
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, AuthorizationDefaults.TokenRequired));
+            throw new NotAuthenticatedException(AuthorizationDefaults.TokenRequired);
         }
         return caller;
     }
 
     /// <summary>
-    /// Resolves which learner a call is about: empty means the caller (who must be a learner). A learner may
-    /// name only themselves; services and ops may name anyone. Anything else is PermissionDenied.
+    /// The access rule of a learner's own data (registration, verification, photos, dashboard), in one line:
+    /// which learner a call is about. An empty id means the caller, who must then be a learner; a learner may
+    /// name only themselves; <paramref name="alsoBy"/> says who else may name a learner. Anyone else is refused
+    /// whether or not that learner exists, and told what the rule is, in words that fit who they are.
     /// </summary>
-    public string ResolveLearner(string requestedLearnerId, bool allowService = true, bool allowOps = true)
+    public string LearnerData(string requestedLearnerId, LearnerDataReaders alsoBy)
     {
+        var mayNameAnyone = (alsoBy.HasFlag(LearnerDataReaders.Services) && IsService) || (alsoBy.HasFlag(LearnerDataReaders.Ops) && IsOps);
         if (string.IsNullOrEmpty(requestedLearnerId) || requestedLearnerId == Subject)
         {
             if (IsLearner) return Subject;
             if (string.IsNullOrEmpty(requestedLearnerId))
             {
-                throw GrpcErrors.PermissionDenied("Only a learner can act on their own data without naming a learner.");
+                if (mayNameAnyone) throw new InvalidRequestException("learner_id", "Name the learner whose data this is.");
+                throw new AccessDeniedException($"Only a learner's own token stands for a learner without naming them; a learner's data is reached only by {Readers(alsoBy)}.");
             }
         }
-        if ((allowService && IsService) || (allowOps && IsOps))
-        {
-            return requestedLearnerId;
-        }
-        throw GrpcErrors.PermissionDenied("A learner can reach only their own data.");
+        if (mayNameAnyone) return requestedLearnerId;
+        throw new AccessDeniedException(IsLearner
+            ? "You can reach only your own data, not another learner's."
+            : $"A learner's data is reached only by {Readers(alsoBy)}.");
     }
+
+    private static string Readers(LearnerDataReaders alsoBy) => alsoBy switch
+    {
+        LearnerDataReaders.Services => "the learner themselves and Vigil's services",
+        LearnerDataReaders.Ops => "the learner themselves and platform operations",
+        LearnerDataReaders.Services | LearnerDataReaders.Ops => "the learner themselves, Vigil's services and platform operations",
+        _ => "the learner themselves",
+    };
 
     /// <summary>Requires the learner role.</summary>
     public void RequireLearner()
     {
-        if (!IsLearner) throw GrpcErrors.PermissionDenied("This call is for learners.");
+        if (!IsLearner) throw new AccessDeniedException("This call is for learners: the token has no learner role.");
     }
 
     /// <summary>Requires a seat on the board of a course.</summary>
     public void RequireBoardOf(string courseId)
     {
-        if (!IsBoardOf(courseId)) throw GrpcErrors.PermissionDenied("Only the exam board of this course may do this.");
+        if (!IsBoardOf(courseId)) throw new AccessDeniedException("Only the exam board of this course may do this.");
     }
 
     /// <summary>Requires staff of a course (or a service).</summary>
     public void RequireStaffOf(string courseId)
     {
-        if (!IsStaffOf(courseId) && !IsService) throw GrpcErrors.PermissionDenied("Only the staff of this course may do this.");
+        if (!IsStaffOf(courseId) && !IsService) throw new AccessDeniedException("Only the staff of this course may do this.");
     }
+}
 
-    /// <summary>Requires the service role.</summary>
-    public void RequireService()
-    {
-        if (!IsService) throw GrpcErrors.PermissionDenied("This call is for Vigil's services only.");
-    }
+/// <summary>Who, besides the learner themselves, may name a learner to reach their data.</summary>
+[Flags]
+public enum LearnerDataReaders
+{
+    /// <summary>The learner only.</summary>
+    LearnerOnly = 0,
+
+    /// <summary>Vigil's services (the session service reading a verification, a photo for the board).</summary>
+    Services = 1,
+
+    /// <summary>Platform operations (erasure).</summary>
+    Ops = 2,
 }

@@ -6,11 +6,13 @@ using Vigil.ServiceDefaults.Redis;
 namespace Vigil.ServiceDefaults.Errors;
 
 /// <summary>
-/// Turns anything that escapes a handler into a precise status, never Unknown: a store outage, failover or
-/// resharding (<see cref="RedisFailure.IsUnavailable"/>) is Unavailable with a retry hint (safe to retry), a
-/// cancelled call is Cancelled, everything else Internal, logged with its exception (never with request payloads:
-/// they may hold answers or photos). One place for every call and stream: a stream that meets a store failure
-/// ends with that status, and the client resumes from its last acknowledgement.
+/// Turns anything that escapes a handler into a precise status, never Unknown: a refusal said in the domain's
+/// terms (<see cref="DomainException"/>) becomes its status with details (<see cref="GrpcErrors"/>, the one
+/// mapping); a store outage, failover or resharding (<see cref="RedisFailure.IsUnavailable"/>) is Unavailable
+/// with a retry hint (safe to retry); a cancelled call is Cancelled; anything else (a bug) Internal, logged with
+/// its exception (never with request payloads: they may hold answers or photos). One place for every call and
+/// stream: a stream that meets a store failure ends with that status, and the client resumes from its last
+/// acknowledgement.
 /// </summary>
 internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
 {
@@ -44,6 +46,10 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
 
     private RpcException Translate(Exception ex, ServerCallContext context)
     {
+        if (ex is DomainException refusal)
+        {
+            return GrpcErrors.ToRpcException(refusal);
+        }
         if (ex is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
         {
             return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
@@ -52,9 +58,9 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
         {
             // A store outage, a failover or resharding under way, a write its replicas did not confirm: never Internal.
             LogDependency(logger, context.Method, ex);
-            return GrpcErrors.Unavailable(ex is StoreNotAcknowledgedException
+            return GrpcErrors.ToRpcException(new ServiceUnavailableException(ex is StoreNotAcknowledgedException
                 ? ex.Message
-                : "The store is unavailable (a failover may be under way); nothing was acknowledged. Retry shortly.");
+                : "The store is unavailable (a failover may be under way); nothing was acknowledged. Retry shortly."));
         }
         LogUnhandled(logger, context.Method, ex);
         return new RpcException(new Status(StatusCode.Internal, "An internal error occurred; it has been logged."));

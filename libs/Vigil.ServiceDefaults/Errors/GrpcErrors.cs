@@ -5,73 +5,54 @@ using Grpc.Core;
 namespace Vigil.ServiceDefaults.Errors;
 
 /// <summary>
-/// gRPC errors with google.rpc details (BadRequest field violations, PreconditionFailure, ResourceInfo),
-/// so that clients can tell the learner exactly what to fix or what must happen first.
+/// The one place where what went wrong (<see cref="DomainException"/>) becomes a gRPC status with google.rpc
+/// details (BadRequest field violations, PreconditionFailure, ResourceInfo, QuotaFailure), so that clients can
+/// tell the learner exactly what to fix or what must happen first. The error interceptor calls it for every
+/// handler; code that runs before the interceptor (request parsing) calls it directly.
 /// </summary>
 public static class GrpcErrors
 {
-    /// <summary>InvalidArgument with one field violation.</summary>
-    public static RpcException InvalidArgument(string field, string description) =>
-        InvalidArgument([(field, description)]);
-
-    /// <summary>InvalidArgument with several field violations.</summary>
-    public static RpcException InvalidArgument(IEnumerable<(string Field, string Description)> violations)
+    /// <summary>The status for <paramref name="error"/>.</summary>
+    public static RpcException ToRpcException(DomainException error) => error switch
     {
-        var list = violations.ToList();
+        InvalidRequestException e => Build(Code.InvalidArgument, e.Message, Any.Pack(BadRequest(e))),
+        PreconditionFailedException e => Build(Code.FailedPrecondition, e.Message, Any.Pack(PreconditionFailure(e))),
+        ResourceNotFoundException e => Build(Code.NotFound, e.Message,
+            Any.Pack(new ResourceInfo { ResourceType = e.ResourceType, ResourceName = e.ResourceName, Description = e.Message })),
+        AlreadyExistsException e => Build(Code.AlreadyExists, e.Message,
+            Any.Pack(new ResourceInfo { ResourceType = e.ResourceType, ResourceName = e.ResourceName, Description = e.Message })),
+        AccessDeniedException e => Build(Code.PermissionDenied, e.Message),
+        NotAuthenticatedException e => Build(Code.Unauthenticated, e.Message),
+        QuotaExceededException e => Build(Code.ResourceExhausted, e.Message, Any.Pack(QuotaFailure(e))),
+        ConcurrentChangeException e => Build(Code.Aborted, e.Message),
+        ServiceUnavailableException e => Build(Code.Unavailable, e.Message, Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(e.RetryAfter) })),
+        StoredDataUnreadableException e => Build(Code.Internal, e.Message),
+        _ => Build(Code.Internal, "An internal error occurred; it has been logged."),
+    };
+
+    private static BadRequest BadRequest(InvalidRequestException e)
+    {
         var badRequest = new BadRequest();
-        badRequest.FieldViolations.AddRange(list.Select(v => new BadRequest.Types.FieldViolation { Field = v.Field, Description = v.Description }));
-        return Build(Code.InvalidArgument, string.Join(" ", list.Select(v => $"{v.Field}: {v.Description}")), Any.Pack(badRequest));
+        badRequest.FieldViolations.AddRange(e.Violations.Select(v => new BadRequest.Types.FieldViolation { Field = v.Field, Description = v.Description }));
+        return badRequest;
     }
 
-    /// <summary>FailedPrecondition saying what must happen first.</summary>
-    /// <param name="type">A machine-readable kind, e.g. "VERIFICATION_INCOMPLETE".</param>
-    /// <param name="subject">What the precondition is about, e.g. "exams/123".</param>
-    /// <param name="description">What must happen first, for a person.</param>
-    public static RpcException FailedPrecondition(string type, string subject, string description)
+    private static PreconditionFailure PreconditionFailure(PreconditionFailedException e)
     {
         var failure = new PreconditionFailure();
-        failure.Violations.Add(new PreconditionFailure.Types.Violation { Type = type, Subject = subject, Description = description });
-        return Build(Code.FailedPrecondition, description, Any.Pack(failure));
+        failure.Violations.AddRange(e.Violations.Select(v => new PreconditionFailure.Types.Violation { Type = v.Type, Subject = v.Subject, Description = v.Description }));
+        return failure;
     }
 
-    /// <summary>NotFound for a resource.</summary>
-    public static RpcException NotFound(string resourceType, string resourceName)
-    {
-        var info = new ResourceInfo { ResourceType = resourceType, ResourceName = resourceName, Description = $"No {resourceType} '{resourceName}'." };
-        return Build(Code.NotFound, info.Description, Any.Pack(info));
-    }
-
-    /// <summary>AlreadyExists for a resource.</summary>
-    public static RpcException AlreadyExists(string resourceType, string resourceName, string description)
-    {
-        var info = new ResourceInfo { ResourceType = resourceType, ResourceName = resourceName, Description = description };
-        return Build(Code.AlreadyExists, description, Any.Pack(info));
-    }
-
-    /// <summary>PermissionDenied; the message never names another person's data.</summary>
-    public static RpcException PermissionDenied(string description) =>
-        Build(Code.PermissionDenied, description);
-
-    /// <summary>ResourceExhausted (a size cap or a rate limit) with the limit in a QuotaFailure.</summary>
-    public static RpcException ResourceExhausted(string subject, string description)
+    private static QuotaFailure QuotaFailure(QuotaExceededException e)
     {
         var quota = new QuotaFailure();
-        quota.Violations.Add(new QuotaFailure.Types.Violation { Subject = subject, Description = description });
-        return Build(Code.ResourceExhausted, description, Any.Pack(quota));
+        quota.Violations.Add(new QuotaFailure.Types.Violation { Subject = e.Subject, Description = e.Message });
+        return quota;
     }
 
-    /// <summary>Aborted: a concurrent change won (optimistic concurrency); read again and retry.</summary>
-    public static RpcException Aborted(string description) => Build(Code.Aborted, description);
-
-    /// <summary>How long a client should wait before retrying a call that got <see cref="Unavailable"/>, unless told otherwise.</summary>
+    /// <summary>How long a client should wait before retrying a call that got Unavailable, unless told otherwise.</summary>
     public static readonly TimeSpan DefaultRetryDelay = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// Unavailable: a dependency is down (or between a failover's start and its end); safe to retry, after the
-    /// <c>RetryInfo</c> delay (<paramref name="retryAfter"/>, <see cref="DefaultRetryDelay"/> unless given).
-    /// </summary>
-    public static RpcException Unavailable(string description, TimeSpan? retryAfter = null) =>
-        Build(Code.Unavailable, description, Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter ?? DefaultRetryDelay) }));
 
     private static RpcException Build(Code code, string message, params Any[] details)
     {

@@ -1,10 +1,40 @@
 using System.Reflection;
 using Google.Protobuf;
+using Grpc.AspNetCore.Server;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Vigil.ServiceDefaults.Errors;
+
+/// <summary>Installs <see cref="StrictServiceMethodProvider{TService}"/> in place of grpc-dotnet's own binder.</summary>
+internal static class StrictServiceMethodProvider
+{
+    /// <summary>
+    /// grpc-dotnet's binder: internal to Grpc.AspNetCore.Server, so found by its name. If an upgrade renames or
+    /// moves it, every service refuses to start (and <c>StrictServiceMethodProviderTests</c> says why) rather than
+    /// silently binding every service twice or not strictly.
+    /// </summary>
+    internal const string GrpcBinderTypeName = "Grpc.AspNetCore.Server.Model.Internal.BinderServiceMethodProvider`1";
+
+    /// <summary>Replaces grpc-dotnet's binder (registered by AddGrpc) with the strict one.</summary>
+    public static void ReplaceGrpcBinder(IServiceCollection services)
+    {
+        var grpcBinder = typeof(GrpcServiceOptions).Assembly.GetType(GrpcBinderTypeName, throwOnError: false);
+        var registered = services
+            .Where(d => d.ServiceType == typeof(IServiceMethodProvider<>) && d.ImplementationType == grpcBinder && grpcBinder is not null)
+            .ToList();
+        if (registered.Count != 1)
+        {
+            throw new InvalidOperationException(
+                $"grpc-dotnet's binder ({GrpcBinderTypeName}) is not registered once by AddGrpc (found {registered.Count}): this grpc-dotnet " +
+                "version binds services differently; check StrictServiceMethodProvider against it before upgrading.");
+        }
+        services.Remove(registered[0]);
+        services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(StrictServiceMethodProvider<>));
+    }
+}
 
 /// <summary>
 /// Binds gRPC services like grpc-dotnet's own binder, but with request marshallers that turn bytes which are
@@ -83,7 +113,8 @@ internal sealed class StrictServiceMethodProvider<TService> : IServiceMethodProv
                     }
                     catch (InvalidProtocolBufferException)
                     {
-                        throw GrpcErrors.InvalidArgument("request", $"The request is not a valid {typeof(TRequest).Name}.");
+                        // The marshaller runs before any interceptor: the mapping is called here directly.
+                        throw GrpcErrors.ToRpcException(new InvalidRequestException("request", $"The request is not a valid {typeof(TRequest).Name}."));
                     }
                 });
             return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, strict, method.ResponseMarshaller);

@@ -44,13 +44,7 @@ public static class ServiceDefaultsExtensions
             configureGrpc?.Invoke(o);
         });
         // Requests that are not valid messages are InvalidArgument, not grpc-dotnet's Unknown.
-        var defaultBinder = builder.Services.FirstOrDefault(d =>
-            d.ServiceType == typeof(Grpc.AspNetCore.Server.Model.IServiceMethodProvider<>) && d.ImplementationType?.Name.StartsWith("BinderServiceMethodProvider", StringComparison.Ordinal) == true);
-        if (defaultBinder is not null)
-        {
-            builder.Services.Remove(defaultBinder);
-            builder.Services.AddSingleton(typeof(Grpc.AspNetCore.Server.Model.IServiceMethodProvider<>), typeof(StrictServiceMethodProvider<>));
-        }
+        StrictServiceMethodProvider.ReplaceGrpcBinder(builder.Services);
         if (hosting.EnableReflection)
         {
             builder.Services.AddGrpcReflection();

@@ -13,6 +13,9 @@ namespace Vigil.Faults.Tests.Hostile;
 /// added), called through the gateway aimed at a victim's data with five wrong callers: no token, an expired
 /// token, a forged signature, another learner, a board member of another course. Each must be refused with the
 /// right status, and no refusal may carry the victim's email or (when the caller did not send it) learner id.
+/// The same RPCs aimed at a learner and a session that do not exist get the very same answer (existence is
+/// told only to whoever may see the thing), and the services refuse a caller without a valid token themselves,
+/// without the gateway in front (authorization by default).
 /// </summary>
 [Collection(FaultCollection.Name)]
 public sealed class AuthorizationMatrixTests(FaultStack stack, ITestOutputHelper output) : IDisposable
@@ -54,6 +57,12 @@ public sealed class AuthorizationMatrixTests(FaultStack stack, ITestOutputHelper
             ["course_id"] = victim.CourseId,
             ["email"] = victimEmail,
         };
+        var ghostIds = new Dictionary<string, string>(ids)
+        {
+            ["learner_id"] = Journey.Id("nobody"),
+            ["session_id"] = "ses-" + Guid.NewGuid().ToString("N"),
+            ["email"] = Journey.Id("nobody") + "@example.org",
+        };
         // A well-formed exam for the course (what its staff would send), so CreateExam is refused for who calls, not for what.
         var template = victim.Exam.Clone();
         template.ExamId = string.Empty;
@@ -78,13 +87,38 @@ public sealed class AuthorizationMatrixTests(FaultStack stack, ITestOutputHelper
                 var request = RawRpc.Request(method, ids);
                 RawRpc.Plausible(request, Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromMinutes(10)),
                     method.Name == "UpdateExam" ? victim.Exam.Clone() : template);
+                var sentText = request.ToString() ?? string.Empty;
                 var outcome = await RawRpc.CallAsync(_journey.Channel(token), method, request.ToByteArray(), TimeSpan.FromSeconds(10));
                 checkedCalls++;
                 if (outcome.Status.StatusCode != expected)
                 {
                     failures.Add($"{method.FullName} as {caller}: expected {expected}, got {outcome.Status.StatusCode} \"{outcome.Status.Detail}\"");
                 }
-                var sentText = request.ToString() ?? string.Empty;
+                if (expected == StatusCode.Unauthenticated)
+                {
+                    // Straight at the owning service, past the gateway: the service refuses by itself.
+                    using var direct = FaultStack.Channel(Owner(method).GrpcAddress, token);
+                    var bypass = await RawRpc.CallAsync(direct, method, request.ToByteArray(), TimeSpan.FromSeconds(10));
+                    checkedCalls++;
+                    if (bypass.Status.StatusCode != StatusCode.Unauthenticated)
+                    {
+                        failures.Add($"{method.FullName} as {caller}, straight at the service: expected Unauthenticated, got {bypass.Status.StatusCode} \"{bypass.Status.Detail}\"");
+                    }
+                }
+                else if (sentText.Contains(victim.Id, StringComparison.Ordinal) || sentText.Contains(victim.SessionId, StringComparison.Ordinal))
+                {
+                    // The same call aimed at a learner and a session that do not exist: not a word more.
+                    var ghost = RawRpc.Request(method, ghostIds);
+                    RawRpc.Plausible(ghost, Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromMinutes(10)),
+                        method.Name == "UpdateExam" ? victim.Exam.Clone() : template);
+                    var missing = await RawRpc.CallAsync(_journey.Channel(token), method, ghost.ToByteArray(), TimeSpan.FromSeconds(10));
+                    checkedCalls++;
+                    if (missing.Status.StatusCode != outcome.Status.StatusCode || missing.Status.Detail != outcome.Status.Detail)
+                    {
+                        failures.Add($"{method.FullName} as {caller}: a missing learner or session answers {missing.Status.StatusCode} \"{missing.Status.Detail}\", "
+                            + $"an existing one {outcome.Status.StatusCode} \"{outcome.Status.Detail}\": that tells what exists");
+                    }
+                }
                 if (outcome.Text.Contains(victimEmail, StringComparison.OrdinalIgnoreCase) && !sentText.Contains(victimEmail, StringComparison.Ordinal))
                 {
                     failures.Add($"{method.FullName} as {caller}: the answer carries the victim's email");
@@ -103,6 +137,13 @@ public sealed class AuthorizationMatrixTests(FaultStack stack, ITestOutputHelper
         var own = await _journey.Sessions(victim.Token).GetSessionAsync(new() { SessionId = victim.SessionId });
         Assert.Equal(victim.Id, own.Session.LearnerId);
     }
+
+    private ServiceProcess Owner(MethodDescriptor method) => method.Service.FullName switch
+    {
+        var s when s.StartsWith("vigil.identity.", StringComparison.Ordinal) => stack.Identity,
+        var s when s.StartsWith("vigil.session.", StringComparison.Ordinal) => stack.Sessions.First(p => p is { HasExited: false })!,
+        _ => stack.Certificate!,
+    };
 
     public void Dispose() => _journey.Dispose();
 }

@@ -19,7 +19,7 @@ internal sealed partial class DashboardGrpcService(
 {
     public override async Task<GetDashboardResponse> GetDashboard(GetDashboardRequest request, ServerCallContext context)
     {
-        var learnerId = Resolve(request.LearnerId, context);
+        var learnerId = Resolve(request.LearnerId, context, LearnerDataReaders.Services | LearnerDataReaders.Ops);
         var response = new GetDashboardResponse { LearnerId = learnerId };
         var records = await store.GetLearnerSessionsAsync(learnerId);
         response.Entries.AddRange(DashboardEntries.NewestFirst(records).Select(DashboardEntries.ToEntry));
@@ -33,7 +33,7 @@ internal sealed partial class DashboardGrpcService(
     /// </summary>
     public override async Task WatchDashboard(WatchDashboardRequest request, IServerStreamWriter<WatchDashboardResponse> responseStream, ServerCallContext context)
     {
-        var learnerId = Resolve(request.LearnerId, context);
+        var learnerId = Resolve(request.LearnerId, context, LearnerDataReaders.Services | LearnerDataReaders.Ops);
         var changes = Channel.CreateBounded<string>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest });
         await using var watch = await store.WatchLearnerAsync(learnerId, sessionId => changes.Writer.TryWrite(sessionId));
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, drain.StreamsMustMove);
@@ -55,19 +55,15 @@ internal sealed partial class DashboardGrpcService(
         catch (OperationCanceledException) when (drain.StreamsMustMove.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
             LogMoved(logger);
-            throw GrpcErrors.Unavailable("This instance is shutting down; reconnect to watch the dashboard.");
+            throw new ServiceUnavailableException("This instance is shutting down; reconnect to watch the dashboard.");
         }
     }
 
     public override async Task<EraseLearnerDataResponse> EraseLearnerData(EraseLearnerDataRequest request, ServerCallContext context)
     {
         // As in the identity service: the learner themselves or ops; no other service erases.
-        var learnerId = Resolve(request.LearnerId, context, allowService: false);
-        if (string.IsNullOrEmpty(request.RequestId) || request.RequestId.Length > 128
-            || !request.RequestId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
-        {
-            throw GrpcErrors.InvalidArgument("request_id", "A request_id of 1-128 characters (letters, digits, '-', '_', '.', ':') is required, the same on every retry.");
-        }
+        var learnerId = Resolve(request.LearnerId, context, LearnerDataReaders.Ops);
+        RequestIds.RequireRequestId(request.RequestId);
         // The remembered outcome is keyed by a digest: no learner id is kept after the erasure.
         var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(learnerId + "\n" + request.RequestId)));
         if (await store.GetErasureAsync(key) is { } done)
@@ -80,14 +76,15 @@ internal sealed partial class DashboardGrpcService(
         return new EraseLearnerDataResponse { EntriesErased = erased.Entries, CertificatesErased = erased.Certificates };
     }
 
-    private static string Resolve(string requested, ServerCallContext context, bool allowService = true)
+    /// <summary>The learner whose dashboard this is: the learner themselves, or whom <paramref name="alsoBy"/> lets name them.</summary>
+    private static string Resolve(string requested, ServerCallContext context, LearnerDataReaders alsoBy)
     {
         var caller = Caller.From(context);
         if (requested.Length > 200 || requested.Contains('{') || requested.Contains('}'))
         {
-            throw GrpcErrors.InvalidArgument("learner_id", "Not a learner id.");
+            throw new InvalidRequestException("learner_id", "Not a learner id.");
         }
-        return caller.ResolveLearner(requested, allowService: allowService);
+        return caller.LearnerData(requested, alsoBy);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dashboard stream told to reconnect elsewhere (shutting down)")]

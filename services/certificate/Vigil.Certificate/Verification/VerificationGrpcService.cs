@@ -22,12 +22,12 @@ internal sealed partial class VerificationGrpcService(CertificateStore store, Ce
         var presented = !request.PresentedPayload.IsEmpty || !request.PresentedSignature.IsEmpty;
         if (presented && (request.PresentedPayload.IsEmpty || request.PresentedSignature.IsEmpty))
         {
-            throw GrpcErrors.InvalidArgument(request.PresentedPayload.IsEmpty ? "presented_payload" : "presented_signature",
+            throw new InvalidRequestException(request.PresentedPayload.IsEmpty ? "presented_payload" : "presented_signature",
                 "A presented certificate needs both its signed payload and its signature.");
         }
         if (request.PresentedPayload.Length > 16 * 1024 || request.PresentedSignature.Length > 1024)
         {
-            throw GrpcErrors.InvalidArgument("presented_payload", "Too large to be a certificate.");
+            throw new InvalidRequestException("presented_payload", "Too large to be a certificate.");
         }
         var rawCode = request.VerificationCode;
         if (string.IsNullOrWhiteSpace(rawCode) && presented)
@@ -40,11 +40,11 @@ internal sealed partial class VerificationGrpcService(CertificateStore store, Ce
         }
         if (string.IsNullOrWhiteSpace(rawCode))
         {
-            throw GrpcErrors.InvalidArgument("verification_code", "The verification code is required (e.g. ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ).");
+            throw new InvalidRequestException("verification_code", "The verification code is required (e.g. ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ).");
         }
         if (rawCode.Length > 100)
         {
-            throw GrpcErrors.InvalidArgument("verification_code", "Too long to be a verification code.");
+            throw new InvalidRequestException("verification_code", "Too long to be a verification code.");
         }
 
         var code = VerificationCodes.Normalize(rawCode);

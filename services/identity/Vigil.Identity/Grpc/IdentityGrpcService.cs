@@ -42,7 +42,7 @@ internal sealed partial class IdentityGrpcService(
         var caller = Caller.From(context);
         caller.RequireLearner();
         var learnerId = caller.Subject;
-        RequireRequestId(request.RequestId);
+        RequestIds.RequireRequestId(request.RequestId);
         if (await store.GetIdempotentAsync(learnerId, "register", request.RequestId) is { } previous)
         {
             return RegisterLearnerResponse.Parser.ParseFrom(previous);
@@ -50,13 +50,13 @@ internal sealed partial class IdentityGrpcService(
         var check = emails.Check(request.Email);
         if (!check.Accepted)
         {
-            throw GrpcErrors.InvalidArgument("email", check.Message);
+            throw new InvalidRequestException("email", check.Message);
         }
         var displayName = (request.DisplayName ?? string.Empty).Trim();
         if (displayName.Length == 0) displayName = caller.Name ?? string.Empty;
         if (displayName.Length > 200 || displayName.Any(char.IsControl))
         {
-            throw GrpcErrors.InvalidArgument("display_name", "The name must be at most 200 characters, without control characters.");
+            throw new InvalidRequestException("display_name", "The name must be at most 200 characters, without control characters.");
         }
         var now = DateTimeOffset.FromUnixTimeMilliseconds(clock.GetUtcNow().ToUnixTimeMilliseconds()); // stored to the millisecond
         var existing = await store.GetLearnerAsync(learnerId);
@@ -95,19 +95,19 @@ internal sealed partial class IdentityGrpcService(
             var stale = holder?.CanonicalEmail != canonical && now - claim.ClaimedAt > _identity.EmailClaimGrace;
             if (!stale)
             {
-                throw GrpcErrors.AlreadyExists("learner-email", "email",
+                throw new AlreadyExistsException("learner-email", "email",
                     "This mailbox is already registered to another learner (addresses are compared without case, and dots where the provider ignores them). If it is yours, contact support.");
             }
             if (await store.TakeOverEmailAsync(canonical, claim, learnerId, now)) return;
         }
-        throw GrpcErrors.Aborted("The address changed hands while registering; try again.");
+        throw new ConcurrentChangeException("The address changed hands while registering; try again.");
     }
 
     public override async Task<GetLearnerResponse> GetLearner(GetLearnerRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
-        var learnerId = caller.ResolveLearner(request.LearnerId, allowService: true, allowOps: false);
-        var learner = await store.GetLearnerAsync(learnerId) ?? throw GrpcErrors.NotFound("learner", learnerId);
+        var learnerId = caller.LearnerData(request.LearnerId, LearnerDataReaders.Services);
+        var learner = await store.GetLearnerAsync(learnerId) ?? throw new ResourceNotFoundException("learner", learnerId);
         return new GetLearnerResponse { Learner = ToProto(learner) };
     }
 
@@ -125,13 +125,13 @@ internal sealed partial class IdentityGrpcService(
     public override async Task<ConfigureExamVerificationResponse> ConfigureExamVerification(ConfigureExamVerificationRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
-        RequireId("exam_id", request.ExamId);
-        RequireId("course_id", request.CourseId);
+        RequestIds.RequireId("exam_id", request.ExamId);
+        RequestIds.RequireId("course_id", request.CourseId);
         caller.RequireStaffOf(request.CourseId);
         var existing = await store.GetExamAsync(request.ExamId);
         if (existing is not null && existing.CourseId != request.CourseId && !caller.IsService)
         {
-            throw GrpcErrors.PermissionDenied("This exam belongs to another course.");
+            throw new AccessDeniedException("This exam belongs to another course.");
         }
         await store.SetExamAsync(request.ExamId, new ExamRequirements(request.CourseId, request.RoomScanRequired));
         var response = new ConfigureExamVerificationResponse();
@@ -149,20 +149,20 @@ internal sealed partial class IdentityGrpcService(
         var caller = Caller.From(context);
         caller.RequireLearner();
         var learnerId = caller.Subject;
-        RequireRequestId(request.RequestId);
-        RequireId("exam_id", request.ExamId);
+        RequestIds.RequireRequestId(request.RequestId);
+        RequestIds.RequireId("exam_id", request.ExamId);
         if (request.Step is VerificationStep.IdDocumentPhoto or VerificationStep.FacePhoto)
         {
-            throw GrpcErrors.InvalidArgument("step", "Photo steps are completed by UploadPhoto, with the photo.");
+            throw new InvalidRequestException("step", "Photo steps are completed by UploadPhoto, with the photo.");
         }
         if (request.Step is not (VerificationStep.SystemCheck or VerificationStep.MicrophoneTest or VerificationStep.RoomScan))
         {
-            throw GrpcErrors.InvalidArgument("step", "Name the step: system check, microphone test or room scan.");
+            throw new InvalidRequestException("step", "Name the step: system check, microphone test or room scan.");
         }
         var details = request.Details ?? string.Empty;
         if (details.Length > 500 || details.Any(char.IsControl))
         {
-            throw GrpcErrors.InvalidArgument("details", "At most 500 characters, without control characters.");
+            throw new InvalidRequestException("details", "At most 500 characters, without control characters.");
         }
         if (await store.GetIdempotentAsync(learnerId, "step", request.RequestId) is { } previous)
         {
@@ -184,14 +184,14 @@ internal sealed partial class IdentityGrpcService(
                 return response;
             }
         }
-        throw GrpcErrors.Aborted("The verification changed concurrently; try again.");
+        throw new ConcurrentChangeException("The verification changed concurrently; try again.");
     }
 
     public override async Task<GetVerificationStatusResponse> GetVerificationStatus(GetVerificationStatusRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
-        var learnerId = caller.ResolveLearner(request.LearnerId, allowService: true, allowOps: false);
-        RequireId("exam_id", request.ExamId);
+        var learnerId = caller.LearnerData(request.LearnerId, LearnerDataReaders.Services);
+        RequestIds.RequireId("exam_id", request.ExamId);
         var steps = await StepsForAsync(request.ExamId);
         var (record, _) = await store.LoadVerificationAsync(learnerId, request.ExamId);
         return new GetVerificationStatusResponse { Status = VerificationFlow.Status(learnerId, request.ExamId, record, steps) };
@@ -207,18 +207,18 @@ internal sealed partial class IdentityGrpcService(
         var ct = context.CancellationToken;
         if (!await requestStream.MoveNext(ct) || requestStream.Current.PartCase != UploadPhotoRequest.PartOneofCase.Metadata)
         {
-            throw GrpcErrors.InvalidArgument("metadata", "The first message of an upload carries the photo's metadata (request_id, exam_id, kind, declared_size).");
+            throw new InvalidRequestException("metadata", "The first message of an upload carries the photo's metadata (request_id, exam_id, kind, declared_size).");
         }
         var metadata = requestStream.Current.Metadata;
-        RequireRequestId(metadata.RequestId);
-        RequireId("metadata.exam_id", metadata.ExamId);
+        RequestIds.RequireRequestId(metadata.RequestId);
+        RequestIds.RequireId("metadata.exam_id", metadata.ExamId);
         if (metadata.Kind is not (PhotoKind.IdDocument or PhotoKind.Face))
         {
-            throw GrpcErrors.InvalidArgument("metadata.kind", "Say which photo this is: PHOTO_KIND_ID_DOCUMENT or PHOTO_KIND_FACE.");
+            throw new InvalidRequestException("metadata.kind", "Say which photo this is: PHOTO_KIND_ID_DOCUMENT or PHOTO_KIND_FACE.");
         }
         if (metadata.DeclaredSize < 0)
         {
-            throw GrpcErrors.InvalidArgument("metadata.declared_size", "The declared size cannot be negative.");
+            throw new InvalidRequestException("metadata.declared_size", "The declared size cannot be negative.");
         }
         if (metadata.DeclaredSize > _photos.MaxUploadBytes)
         {
@@ -245,7 +245,7 @@ internal sealed partial class IdentityGrpcService(
                 var part = requestStream.Current;
                 if (part.PartCase != UploadPhotoRequest.PartOneofCase.Chunk)
                 {
-                    throw GrpcErrors.InvalidArgument("metadata", "The metadata comes once, first; then only chunks.");
+                    throw new InvalidRequestException("metadata", "The metadata comes once, first; then only chunks.");
                 }
                 var chunk = part.Chunk.Span;
                 if (received + (long)chunk.Length > _photos.MaxUploadBytes)
@@ -264,11 +264,11 @@ internal sealed partial class IdentityGrpcService(
             }
             if (received == 0)
             {
-                throw GrpcErrors.InvalidArgument("chunk", "No image bytes were sent.");
+                throw new InvalidRequestException("chunk", "No image bytes were sent.");
             }
             if (metadata.DeclaredSize > 0 && received != metadata.DeclaredSize)
             {
-                throw GrpcErrors.InvalidArgument("chunk", $"Received {received} bytes but {metadata.DeclaredSize} were declared: the upload was cut. Send the photo again.");
+                throw new InvalidRequestException("chunk", $"Received {received} bytes but {metadata.DeclaredSize} were declared: the upload was cut. Send the photo again.");
             }
             try
             {
@@ -277,7 +277,7 @@ internal sealed partial class IdentityGrpcService(
             catch (FileRefusedException ex)
             {
                 LogFileRefused(logger, learnerId, metadata.Kind, ex.Refusal);
-                throw GrpcErrors.InvalidArgument("chunk", ex.Message);
+                throw new InvalidRequestException("chunk", ex.Message);
             }
         }
         finally
@@ -306,7 +306,7 @@ internal sealed partial class IdentityGrpcService(
             LogPhoto(logger, learnerId, metadata.Kind, outcome.Response.Verdict, string.Join(",", outcome.Response.Problems.Select(p => p.Code)));
             return outcome.Response;
         }
-        throw GrpcErrors.Aborted("The verification changed concurrently; upload the photo again.");
+        throw new ConcurrentChangeException("The verification changed concurrently; upload the photo again.");
     }
 
     /// <summary>Wipes the received photo bytes and gives the buffer back to the pool.</summary>
@@ -416,18 +416,18 @@ internal sealed partial class IdentityGrpcService(
     public override async Task<GetPhotoResponse> GetPhoto(GetPhotoRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
-        var learnerId = caller.ResolveLearner(request.LearnerId, allowService: true, allowOps: false);
-        RequireId("exam_id", request.ExamId);
+        var learnerId = caller.LearnerData(request.LearnerId, LearnerDataReaders.Services);
+        RequestIds.RequireId("exam_id", request.ExamId);
         if (request.Kind is not (PhotoKind.IdDocument or PhotoKind.Face))
         {
-            throw GrpcErrors.InvalidArgument("kind", "Say which photo: PHOTO_KIND_ID_DOCUMENT or PHOTO_KIND_FACE.");
+            throw new InvalidRequestException("kind", "Say which photo: PHOTO_KIND_ID_DOCUMENT or PHOTO_KIND_FACE.");
         }
         var (record, _) = await store.LoadVerificationAsync(learnerId, request.ExamId);
         var photoId = request.Kind == PhotoKind.IdDocument ? record.IdPhotoId : record.FacePhotoId;
         var stored = photoId is null ? null : await store.GetPhotoAsync(learnerId, photoId);
         if (stored is null)
         {
-            throw GrpcErrors.NotFound("photo", $"{request.ExamId}/{request.Kind}");
+            throw new ResourceNotFoundException("photo", $"{request.ExamId}/{request.Kind}");
         }
         byte[] data;
         try
@@ -437,7 +437,7 @@ internal sealed partial class IdentityGrpcService(
         catch (CryptographicException)
         {
             LogUndecryptable(logger, learnerId, PhotoCipher.KeyIdOf(stored.EncryptedData));
-            throw new RpcException(new Status(StatusCode.Internal, "The stored photo cannot be decrypted with the configured keys."));
+            throw new StoredDataUnreadableException("The stored photo cannot be decrypted with the configured keys.");
         }
         return new GetPhotoResponse
         {
@@ -455,8 +455,8 @@ internal sealed partial class IdentityGrpcService(
     public override async Task<EraseLearnerDataResponse> EraseLearnerData(EraseLearnerDataRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
-        var learnerId = caller.ResolveLearner(request.LearnerId, allowService: false, allowOps: true);
-        RequireRequestId(request.RequestId);
+        var learnerId = caller.LearnerData(request.LearnerId, LearnerDataReaders.Ops);
+        RequestIds.RequireRequestId(request.RequestId);
         if (await store.GetIdempotentAsync(learnerId, "erase", request.RequestId) is { } previous)
         {
             return EraseLearnerDataResponse.Parser.ParseFrom(previous);
@@ -475,26 +475,8 @@ internal sealed partial class IdentityGrpcService(
 
     // ---------------- helpers ----------------
 
-    private RpcException TooLarge() => GrpcErrors.ResourceExhausted("photo",
+    private QuotaExceededException TooLarge() => new QuotaExceededException("photo",
         $"The photo is larger than {_photos.MaxUploadBytes} bytes: send a smaller photo (an ordinary camera JPEG is a few MB).");
-
-    private static void RequireRequestId(string requestId)
-    {
-        if (string.IsNullOrEmpty(requestId) || requestId.Length > 128 || !requestId.All(IsIdChar))
-        {
-            throw GrpcErrors.InvalidArgument("request_id", "A request_id of 1-128 characters (letters, digits, '-', '_', '.', ':') is required, the same on every retry.");
-        }
-    }
-
-    private static void RequireId(string field, string value)
-    {
-        if (string.IsNullOrEmpty(value) || value.Length > 128 || !value.All(IsIdChar))
-        {
-            throw GrpcErrors.InvalidArgument(field, "Required: 1-128 characters (letters, digits, '-', '_', '.', ':').");
-        }
-    }
-
-    private static bool IsIdChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':';
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Learner {LearnerId} registered an email address")]
     private static partial void LogRegistered(ILogger logger, string learnerId);

@@ -228,7 +228,7 @@ internal sealed class IdentityStore(RedisStorage storage, IdentityKeys keys)
             var members = await Db.SetMembersAsync(keys.Index(learnerId));
             if (await TryEraseAsync(learnerId, members.Select(m => (RedisKey)m.ToString()).ToList()) is { } counts) return counts;
         }
-        throw new InvalidOperationException("Erasure kept racing with new writes.");
+        throw new Vigil.ServiceDefaults.Errors.ConcurrentChangeException("The erasure kept racing with new writes of this learner; nothing is half-erased: retry.");
     }
 
     /// <summary>One erasure step over the keys the index listed when read; null when the index has changed since.</summary>

@@ -28,7 +28,7 @@ internal static class VerificationFlow
     {
         if (!steps.Contains(step))
         {
-            throw GrpcErrors.FailedPrecondition(
+            throw new PreconditionFailedException(
                 "VERIFICATION_STEP_NOT_REQUIRED",
                 $"exams/{examId}/verification/{Name(step)}",
                 $"This exam's verification does not include {Name(step)}.");
@@ -38,7 +38,7 @@ internal static class VerificationFlow
             if (s == step) return;
             if (!record.Get(s).IsDone)
             {
-                throw GrpcErrors.FailedPrecondition(
+                throw new PreconditionFailedException(
                     "VERIFICATION_STEP_OUT_OF_ORDER",
                     $"exams/{examId}/verification/{Name(s)}",
                     $"{Name(step)} cannot be taken yet: the step expected now is {Name(s)}. {Instructions(s, record)}");

@@ -9,14 +9,14 @@ using Vigil.Session.Storage;
 namespace Vigil.Session.Exams;
 
 /// <summary>ExamService: course staff create and update their course's exams.</summary>
-internal sealed class ExamGrpcService(ExamStore store, SessionStore sessions, IdentityGateway identity) : ExamService.ExamServiceBase
+internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, SessionStore sessions, IdentityGateway identity) : ExamService.ExamServiceBase
 {
     public override async Task<CreateExamResponse> CreateExam(CreateExamRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
-        if (string.IsNullOrWhiteSpace(request.RequestId)) throw GrpcErrors.InvalidArgument("request_id", "An idempotency key is required.");
+        if (string.IsNullOrWhiteSpace(request.RequestId)) throw new InvalidRequestException("request_id", "An idempotency key is required.");
         var violations = ExamValidator.Validate(request.Exam);
-        if (violations.Count > 0) throw GrpcErrors.InvalidArgument(violations);
+        if (violations.Count > 0) throw new InvalidRequestException(violations);
         caller.RequireStaffOf(request.Exam.CourseId);
 
         var examId = await store.BindCreateRequestAsync(caller.Subject + ":" + request.RequestId, "exam-" + Guid.NewGuid().ToString("N"));
@@ -34,13 +34,11 @@ internal sealed class ExamGrpcService(ExamStore store, SessionStore sessions, Id
     public override async Task<UpdateExamResponse> UpdateExam(UpdateExamRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
-        if (string.IsNullOrWhiteSpace(request.RequestId)) throw GrpcErrors.InvalidArgument("request_id", "An idempotency key is required.");
-        if (string.IsNullOrWhiteSpace(request.Exam?.ExamId)) throw GrpcErrors.InvalidArgument("exam.exam_id", "The exam id is required.");
-        var current = await store.GetAsync(request.Exam.ExamId) ?? throw GrpcErrors.NotFound("exam", request.Exam.ExamId);
-        caller.RequireStaffOf(current.CourseId);
+        if (string.IsNullOrWhiteSpace(request.RequestId)) throw new InvalidRequestException("request_id", "An idempotency key is required.");
+        var current = await access.ForStaffAsync(caller, request.Exam?.ExamId ?? string.Empty, "exam.exam_id");
         var violations = ExamValidator.Validate(request.Exam);
-        if (request.Exam.CourseId != current.CourseId) violations.Add(("exam.course_id", "An exam cannot move to another course."));
-        if (violations.Count > 0) throw GrpcErrors.InvalidArgument(violations);
+        if (request.Exam!.CourseId != current.CourseId) violations.Add(("exam.course_id", "An exam cannot move to another course."));
+        if (violations.Count > 0) throw new InvalidRequestException(violations);
 
         var exam = ExamValidator.WithDefaults(request.Exam);
         exam.Version = request.ExpectedVersion + 1;
@@ -49,23 +47,21 @@ internal sealed class ExamGrpcService(ExamStore store, SessionStore sessions, Id
         return r.Status switch
         {
             ExamUpdateStatus.Updated or ExamUpdateStatus.Duplicate => new UpdateExamResponse { Exam = await store.GetAsync(exam.ExamId) },
-            ExamUpdateStatus.VersionMismatch => throw GrpcErrors.Aborted($"The exam is at version {r.Version}, not {request.ExpectedVersion}: someone changed it first. Read it again and retry."),
-            _ => throw GrpcErrors.NotFound("exam", exam.ExamId),
+            ExamUpdateStatus.VersionMismatch => throw new ConcurrentChangeException($"The exam is at version {r.Version}, not {request.ExpectedVersion}: someone changed it first. Read it again and retry."),
+            _ => throw new ResourceNotFoundException("exam", exam.ExamId),
         };
     }
 
     public override async Task<GetExamResponse> GetExam(GetExamRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
-        var exam = await store.GetAsync(request.ExamId) ?? throw GrpcErrors.NotFound("exam", request.ExamId);
-        caller.RequireStaffOf(exam.CourseId);
-        return new GetExamResponse { Exam = exam };
+        return new GetExamResponse { Exam = await access.ForStaffAsync(caller, request.ExamId) };
     }
 
     public override async Task<ListExamsResponse> ListExams(ListExamsRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
-        if (string.IsNullOrWhiteSpace(request.CourseId)) throw GrpcErrors.InvalidArgument("course_id", "The course is required.");
+        if (string.IsNullOrWhiteSpace(request.CourseId)) throw new InvalidRequestException("course_id", "The course is required.");
         caller.RequireStaffOf(request.CourseId);
         var response = new ListExamsResponse();
         response.Exams.AddRange(await store.ListAsync(request.CourseId));
@@ -82,9 +78,8 @@ internal sealed class ExamGrpcService(ExamStore store, SessionStore sessions, Id
             violations.Add(("extra_time", "The extra time is between 0 and 24 hours."));
         }
         if (string.IsNullOrWhiteSpace(request.Reason)) violations.Add(("reason", "The reason is required, for the record."));
-        if (violations.Count > 0) throw GrpcErrors.InvalidArgument(violations);
-        var exam = await store.GetAsync(request.ExamId) ?? throw GrpcErrors.NotFound("exam", request.ExamId);
-        caller.RequireStaffOf(exam.CourseId);
+        if (violations.Count > 0) throw new InvalidRequestException(violations);
+        var exam = await access.ForStaffAsync(caller, request.ExamId);
         await store.SetExtraTimeAsync(exam.ExamId, request.LearnerId, request.ExtraTime!.ToTimeSpan());
         // A session already running gets it too: its deadline moves (its next heartbeat reply shows the new time left).
         if (await sessions.GetClaimAsync(exam.ExamId, request.LearnerId) is { } sessionId)

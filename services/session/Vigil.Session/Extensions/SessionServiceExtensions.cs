@@ -38,8 +38,10 @@ internal static class SessionServiceExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SessionKeys>();
         builder.Services.AddSingleton<ExamStore>();
+        builder.Services.AddSingleton<ExamAccess>();
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddSingleton<SessionAccess>();
         builder.Services.AddSingleton<OutboxStore>();
         builder.Services.AddSingleton<SessionFinisher>();
         builder.Services.AddSingleton<ExamStream>();

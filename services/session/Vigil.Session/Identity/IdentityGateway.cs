@@ -22,7 +22,7 @@ internal sealed partial class IdentityGateway(
     {
         var response = await CallAsync("GetVerificationStatus", () =>
             client.GetVerificationStatusAsync(new GetVerificationStatusRequest { LearnerId = learnerId, ExamId = examId }, deadline: Deadline, cancellationToken: ct).ResponseAsync);
-        return response.Status ?? throw GrpcErrors.Unavailable("The identity service gave no verification status; retry shortly.");
+        return response.Status ?? throw new ServiceUnavailableException("The identity service gave no verification status; retry shortly.");
     }
 
     /// <summary>The learner's registered name, or null when the learner is not registered.</summary>
@@ -40,7 +40,7 @@ internal sealed partial class IdentityGateway(
         catch (RpcException ex)
         {
             LogUnavailable(logger, "GetLearner", ex.StatusCode, ex);
-            throw GrpcErrors.Unavailable("The identity service is unavailable; nothing was changed. Retry shortly.");
+            throw new ServiceUnavailableException("The identity service is unavailable; nothing was changed. Retry shortly.");
         }
     }
 
@@ -68,7 +68,7 @@ internal sealed partial class IdentityGateway(
         catch (RpcException ex)
         {
             LogUnavailable(logger, "GetPhoto", ex.StatusCode, ex);
-            throw GrpcErrors.Unavailable("The identity service is unavailable. Retry shortly.");
+            throw new ServiceUnavailableException("The identity service is unavailable. Retry shortly.");
         }
     }
 
@@ -81,12 +81,12 @@ internal sealed partial class IdentityGateway(
         catch (RpcException ex)
         {
             LogUnavailable(logger, method, ex.StatusCode, ex);
-            throw GrpcErrors.Unavailable("The identity service is unavailable; nothing was changed. Retry shortly.");
+            throw new ServiceUnavailableException("The identity service is unavailable; nothing was changed. Retry shortly.");
         }
         catch (HttpRequestException ex)
         {
             LogUnavailable(logger, method, StatusCode.Unavailable, ex);
-            throw GrpcErrors.Unavailable("The identity service is unavailable; nothing was changed. Retry shortly.");
+            throw new ServiceUnavailableException("The identity service is unavailable; nothing was changed. Retry shortly.");
         }
     }
 

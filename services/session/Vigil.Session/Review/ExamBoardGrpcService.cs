@@ -16,6 +16,7 @@ namespace Vigil.Session.Review;
 internal sealed partial class ExamBoardGrpcService(
     SessionStore sessions,
     SessionFinisher finisher,
+    SessionAccess access,
     IdentityGateway identity,
     TimeProvider time,
     ILogger<ExamBoardGrpcService> logger) : ExamBoardService.ExamBoardServiceBase
@@ -23,13 +24,13 @@ internal sealed partial class ExamBoardGrpcService(
     public override async Task<ListSessionsForReviewResponse> ListSessionsForReview(ListSessionsForReviewRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
-        if (string.IsNullOrWhiteSpace(request.CourseId)) throw GrpcErrors.InvalidArgument("course_id", "The course is required.");
+        if (string.IsNullOrWhiteSpace(request.CourseId)) throw new InvalidRequestException("course_id", "The course is required.");
         caller.RequireBoardOf(request.CourseId);
-        if (request.PageSize < 0 || request.PageSize > 500) throw GrpcErrors.InvalidArgument("page_size", "The page size is between 1 and 500 (0: 50).");
+        if (request.PageSize < 0 || request.PageSize > 500) throw new InvalidRequestException("page_size", "The page size is between 1 and 500 (0: 50).");
         var offset = 0;
         if (request.PageToken.Length > 0 && (!int.TryParse(request.PageToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out offset) || offset < 0))
         {
-            throw GrpcErrors.InvalidArgument("page_token", "Use the next_page_token of the previous page.");
+            throw new InvalidRequestException("page_token", "Use the next_page_token of the previous page.");
         }
         var pageSize = request.PageSize == 0 ? 50 : request.PageSize;
 
@@ -67,7 +68,7 @@ internal sealed partial class ExamBoardGrpcService(
     public override async Task<GetSessionRecordResponse> GetSessionRecord(GetSessionRecordRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
-        var session = await LoadAsync(caller, request.SessionId);
+        var session = await access.ForBoardAsync(caller, request.SessionId);
         var answers = await sessions.GetAnswersAsync(session.SessionId);
         var record = new SessionRecord
         {
@@ -122,11 +123,11 @@ internal sealed partial class ExamBoardGrpcService(
         {
             ReviewPhotoKind.IdDocument => PhotoKind.IdDocument,
             ReviewPhotoKind.Face => PhotoKind.Face,
-            _ => throw GrpcErrors.InvalidArgument("kind", "Name the photo: ID document or face."),
+            _ => throw new InvalidRequestException("kind", "Name the photo: ID document or face."),
         };
-        var session = await LoadAsync(caller, request.SessionId);
+        var session = await access.ForBoardAsync(caller, request.SessionId);
         var photo = await identity.GetPhotoAsync(session.LearnerId, session.ExamId, kind, context.CancellationToken)
-            ?? throw GrpcErrors.NotFound("photo", $"{session.SessionId}/{request.Kind}");
+            ?? throw new ResourceNotFoundException("photo", $"{session.SessionId}/{request.Kind}");
         return new GetReviewPhotoResponse { ContentType = photo.ContentType, Data = photo.Data, TakenAt = photo.TakenAt };
     }
 
@@ -144,21 +145,21 @@ internal sealed partial class ExamBoardGrpcService(
         }
         if (request.Notes.Length > 4000) violations.Add(("notes", "The notes are at most 4000 characters."));
         if (request.ExpectedVersion < 0) violations.Add(("expected_version", "The version is zero or more."));
-        if (violations.Count > 0) throw GrpcErrors.InvalidArgument(violations);
-        var session = await LoadAsync(caller, request.SessionId);
+        if (violations.Count > 0) throw new InvalidRequestException(violations);
+        var session = await access.ForBoardAsync(caller, request.SessionId);
         var requestKey = "decision:" + caller.Subject + ":" + request.RequestId;
 
         for (var attempt = 0; attempt < 2; attempt++)
         {
             if (!session.IsFinished)
             {
-                throw GrpcErrors.FailedPrecondition("SESSION_IN_PROGRESS", "sessions/" + session.SessionId, "The session is still in progress: decide once it has ended.");
+                throw new PreconditionFailedException("SESSION_IN_PROGRESS", "sessions/" + session.SessionId, "The session is still in progress: decide once it has ended.");
             }
             // Only a withdrawal needs the decisions so far (the script checks the version for every outcome).
             if (request.Outcome == DecisionOutcome.Withdrawn
                 && (await sessions.GetDecisionsAsync(session.SessionId)).LastOrDefault()?.Outcome != DecisionOutcome.Valid)
             {
-                throw GrpcErrors.FailedPrecondition("NOTHING_TO_WITHDRAW", "sessions/" + session.SessionId,
+                throw new PreconditionFailedException("NOTHING_TO_WITHDRAW", "sessions/" + session.SessionId,
                     "Only a session whose decision in force is valid can be withdrawn.");
             }
             var now = time.GetUtcNow();
@@ -194,15 +195,15 @@ internal sealed partial class ExamBoardGrpcService(
                 case DecisionStatus.Duplicate:
                     return new RecordDecisionResponse { Decision = (await sessions.GetDecisionsAsync(session.SessionId)).First(d => d.Version == reply.Version) };
                 case DecisionStatus.VersionMismatch:
-                    throw GrpcErrors.Aborted($"The latest decision is version {reply.Version}, not {request.ExpectedVersion}: read the record again, then decide.");
+                    throw new ConcurrentChangeException($"The latest decision is version {reply.Version}, not {request.ExpectedVersion}: read the record again, then decide.");
                 case DecisionStatus.InProgress:
                     session = await sessions.GetAsync(session.SessionId) ?? session;
                     continue;
                 default:
-                    throw GrpcErrors.NotFound("session", session.SessionId);
+                    throw new ResourceNotFoundException("session", session.SessionId);
             }
         }
-        throw GrpcErrors.Aborted("The session changed while the decision was being recorded; retry.");
+        throw new ConcurrentChangeException("The session changed while the decision was being recorded; retry.");
     }
 
     public override async Task<AcceptSavedAnswersResponse> AcceptSavedAnswers(AcceptSavedAnswersRequest request, ServerCallContext context)
@@ -212,12 +213,12 @@ internal sealed partial class ExamBoardGrpcService(
         if (string.IsNullOrWhiteSpace(request.RequestId)) violations.Add(("request_id", "An idempotency key is required."));
         if (string.IsNullOrWhiteSpace(request.Reason)) violations.Add(("reason", "Describe the documented technical failure."));
         if (string.IsNullOrWhiteSpace(request.FailureReference)) violations.Add(("failure_reference", "Give the reference of the documented failure (ticket, incident id)."));
-        if (violations.Count > 0) throw GrpcErrors.InvalidArgument(violations);
-        var session = await LoadAsync(caller, request.SessionId);
+        if (violations.Count > 0) throw new InvalidRequestException(violations);
+        var session = await access.ForBoardAsync(caller, request.SessionId);
         if (session.State == SessionState.SubmittedByException) return Accepted(session);
         if (session.State != SessionState.ExpiredUnsubmitted)
         {
-            throw GrpcErrors.FailedPrecondition("NOT_EXPIRED_UNSUBMITTED", "sessions/" + session.SessionId,
+            throw new PreconditionFailedException("NOT_EXPIRED_UNSUBMITTED", "sessions/" + session.SessionId,
                 $"Only an expired session whose answers were not submitted can be accepted by exception; this one is {session.State}.");
         }
         var exception = new SubmissionException
@@ -233,25 +234,12 @@ internal sealed partial class ExamBoardGrpcService(
             LogException(logger, session.SessionId, caller.Subject);
             return Accepted(result.Session);
         }
-        throw GrpcErrors.FailedPrecondition("NOT_EXPIRED_UNSUBMITTED", "sessions/" + session.SessionId,
+        throw new PreconditionFailedException("NOT_EXPIRED_UNSUBMITTED", "sessions/" + session.SessionId,
             "Only an expired session whose answers were not submitted can be accepted by exception.");
     }
 
     private static AcceptSavedAnswersResponse Accepted(SessionData s) =>
         new() { Session = s.ToProto(), Receipt = s.Receipt, Exception = s.Exception };
-
-    private async Task<SessionData> LoadAsync(Caller caller, string sessionId)
-    {
-        if (string.IsNullOrWhiteSpace(sessionId)) throw GrpcErrors.InvalidArgument("session_id", "The session is required.");
-        var session = await sessions.GetAsync(sessionId);
-        // Not found and not allowed look the same to someone outside the board.
-        if (session is null || !caller.IsBoardOf(session.CourseId))
-        {
-            if (session is null && caller.BoardCourses.Any()) throw GrpcErrors.NotFound("session", sessionId);
-            throw GrpcErrors.PermissionDenied("Only the exam board of the session's course may do this.");
-        }
-        return session;
-    }
 
     /// <summary>The contract's value name of a reason, e.g. "REFUSAL_REASON_HEADPHONES".</summary>
     internal static string ReasonCode(RefusalReason reason) =>

@@ -18,6 +18,7 @@ namespace Vigil.Session.Sessions;
 /// </summary>
 internal sealed partial class ExamStream(
     SessionStore store,
+    SessionAccess access,
     DrainState drain,
     TimeProvider time,
     IOptions<SessionServiceOptions> options,
@@ -33,13 +34,9 @@ internal sealed partial class ExamStream(
             var first = requests.Current;
             if (first.MessageCase != StreamExamRequest.MessageOneofCase.Open || string.IsNullOrWhiteSpace(first.Open.SessionId))
             {
-                throw GrpcErrors.InvalidArgument("open", "The first message opens the stream: OpenStream with the session id.");
+                throw new InvalidRequestException("open", "The first message opens the stream: OpenStream with the session id.");
             }
-            var session = await store.GetAsync(first.Open.SessionId) ?? throw GrpcErrors.NotFound("session", first.Open.SessionId);
-            if (!caller.IsLearner || session.LearnerId != caller.Subject)
-            {
-                throw GrpcErrors.PermissionDenied("A learner can reach only their own sessions.");
-            }
+            var session = await access.ForItsLearnerAsync(caller, first.Open.SessionId);
             await responses.WriteAsync(new StreamExamResponse
             {
                 Opened = new StreamOpened
@@ -65,7 +62,7 @@ internal sealed partial class ExamStream(
                         await OnSaveAsync(state, message.Save, responses);
                         break;
                     default:
-                        throw GrpcErrors.InvalidArgument("message", "After OpenStream the client sends heartbeats and saves only.");
+                        throw new InvalidRequestException("message", "After OpenStream the client sends heartbeats and saves only.");
                 }
             }
         }

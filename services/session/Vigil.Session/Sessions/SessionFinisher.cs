@@ -122,6 +122,6 @@ internal sealed class SessionFinisher(SessionStore store, TimeProvider time)
                     return new FinishResult(FinishOutcome.Missing, null);
             }
         }
-        throw Vigil.ServiceDefaults.Errors.GrpcErrors.Aborted("The answers kept changing while the session was being finished; retry.");
+        throw new Vigil.ServiceDefaults.Errors.ConcurrentChangeException("The answers kept changing while the session was being finished; retry.");
     }
 }

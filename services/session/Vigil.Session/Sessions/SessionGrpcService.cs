@@ -1,4 +1,3 @@
-using Google.Rpc;
 using Grpc.Core;
 using Vigil.Contracts.Identity.V1;
 using Vigil.Contracts.Session.V1;
@@ -15,6 +14,7 @@ internal sealed partial class SessionGrpcService(
     ExamStore exams,
     SessionStore sessions,
     SessionFinisher finisher,
+    SessionAccess access,
     IdentityGateway identity,
     ExamStream stream,
     TimeProvider time,
@@ -27,8 +27,8 @@ internal sealed partial class SessionGrpcService(
         var violations = new List<(string, string)>();
         if (string.IsNullOrWhiteSpace(request.RequestId)) violations.Add(("request_id", "An idempotency key is required."));
         if (string.IsNullOrWhiteSpace(request.ExamId)) violations.Add(("exam_id", "The exam is required."));
-        if (violations.Count > 0) throw GrpcErrors.InvalidArgument(violations);
-        var exam = await exams.GetAsync(request.ExamId) ?? throw GrpcErrors.NotFound("exam", request.ExamId);
+        if (violations.Count > 0) throw new InvalidRequestException(violations);
+        var exam = await exams.GetAsync(request.ExamId) ?? throw new ResourceNotFoundException("exam", request.ExamId);
         var learnerId = caller.Subject;
 
         for (var attempt = 0; attempt < 3; attempt++)
@@ -41,7 +41,7 @@ internal sealed partial class SessionGrpcService(
                 if (existing is not null)
                 {
                     if (existing.StartRequest == request.RequestId) return Started(existing);
-                    throw GrpcErrors.FailedPrecondition("SESSION_ALREADY_STARTED", "sessions/" + existing.SessionId,
+                    throw new PreconditionFailedException("SESSION_ALREADY_STARTED", "sessions/" + existing.SessionId,
                         $"You already have a session for this exam ({existing.SessionId}); an exam is taken once. Resume it with GetSession.");
                 }
                 // A start crashed between its claim and its session: finish that start with the claimed id.
@@ -55,7 +55,7 @@ internal sealed partial class SessionGrpcService(
                 return Started(started);
             }
         }
-        throw GrpcErrors.Aborted("Another start of this exam ran at the same time; retry.");
+        throw new ConcurrentChangeException("Another start of this exam ran at the same time; retry.");
     }
 
     private async Task<SessionData?> CreateAsync(string sessionId, Exam exam, string learnerId, string? tokenName, string requestId, CancellationToken ct)
@@ -66,7 +66,7 @@ internal sealed partial class SessionGrpcService(
         if (now < opens || now > closes)
         {
             await sessions.ReleaseClaimAsync(exam.ExamId, learnerId, sessionId);
-            throw GrpcErrors.FailedPrecondition("OUTSIDE_EXAM_WINDOW", "exams/" + exam.ExamId,
+            throw new PreconditionFailedException("OUTSIDE_EXAM_WINDOW", "exams/" + exam.ExamId,
                 $"This exam may be started between {opens:u} and {closes:u}.");
         }
         var status = await identity.GetVerificationStatusAsync(learnerId, exam.ExamId, ct);
@@ -83,42 +83,27 @@ internal sealed partial class SessionGrpcService(
         var created = await sessions.GetAsync(sessionId);
         if (created is not null && created.StartRequest != requestId)
         {
-            throw GrpcErrors.FailedPrecondition("SESSION_ALREADY_STARTED", "sessions/" + created.SessionId,
+            throw new PreconditionFailedException("SESSION_ALREADY_STARTED", "sessions/" + created.SessionId,
                 $"You already have a session for this exam ({created.SessionId}); an exam is taken once.");
         }
         return created;
     }
 
-    private static RpcException VerificationIncomplete(string examId, VerificationStatus status)
+    private static PreconditionFailedException VerificationIncomplete(string examId, VerificationStatus status)
     {
-        var failure = new PreconditionFailure();
         var missing = status.Missing.ToList();
         if (status.IdDocumentPhotoId.Length == 0 && !missing.Contains(VerificationStep.IdDocumentPhoto)) missing.Insert(0, VerificationStep.IdDocumentPhoto);
-        foreach (var step in missing)
+        var violations = missing.Select(step => ("VERIFICATION_INCOMPLETE", "verification/" + step, StepText(step))).ToList();
+        if (violations.Count == 0)
         {
-            failure.Violations.Add(new PreconditionFailure.Types.Violation
-            {
-                Type = "VERIFICATION_INCOMPLETE",
-                Subject = "verification/" + step.ToString(),
-                Description = StepText(step),
-            });
-        }
-        if (failure.Violations.Count == 0)
-        {
-            failure.Violations.Add(new PreconditionFailure.Types.Violation
-            {
-                Type = "VERIFICATION_INCOMPLETE",
-                Subject = "exams/" + examId,
-                Description = "The identity service does not allow this exam to start yet.",
-            });
+            violations.Add(("VERIFICATION_INCOMPLETE", "exams/" + examId, "The identity service does not allow this exam to start yet."));
         }
         var noIdPhoto = status.IdDocumentPhotoId.Length == 0
             ? "No accepted photo of your ID document: without it there is no exam. "
             : string.Empty;
-        var message = noIdPhoto + "Finish the verification phase first; missing: " + string.Join(", ", missing.Select(s => s.ToString())) + ".";
-        var rpcStatus = new Google.Rpc.Status { Code = (int)Code.FailedPrecondition, Message = message };
-        rpcStatus.Details.Add(Google.Protobuf.WellKnownTypes.Any.Pack(failure));
-        return rpcStatus.ToRpcException();
+        return new PreconditionFailedException(
+            noIdPhoto + "Finish the verification phase first; missing: " + string.Join(", ", missing.Select(s => s.ToString())) + ".",
+            violations);
     }
 
     private static string StepText(VerificationStep step) => step switch
@@ -146,7 +131,7 @@ internal sealed partial class SessionGrpcService(
     public override async Task<GetSessionResponse> GetSession(GetSessionRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
-        var session = await LoadForReaderAsync(caller, request.SessionId);
+        var session = await access.ForReaderAsync(caller, request.SessionId);
         var response = new GetSessionResponse { Session = session.ToProto() };
         response.Questions.AddRange(ExamValidator.ForLearner(session.Exam));
         var answers = await sessions.GetAnswersAsync(session.SessionId);
@@ -175,9 +160,8 @@ internal sealed partial class SessionGrpcService(
         if (string.IsNullOrWhiteSpace(request.RequestId)) violations.Add(("request_id", "An idempotency key is required."));
         if (string.IsNullOrWhiteSpace(request.SessionId)) violations.Add(("session_id", "The session is required."));
         if (request.LastSaveSequence < 0) violations.Add(("last_save_sequence", "The sequence is zero or more."));
-        if (violations.Count > 0) throw GrpcErrors.InvalidArgument(violations);
-        var session = await sessions.GetAsync(request.SessionId) ?? throw GrpcErrors.NotFound("session", request.SessionId);
-        if (!caller.IsLearner || session.LearnerId != caller.Subject) throw GrpcErrors.PermissionDenied("A learner can reach only their own sessions.");
+        if (violations.Count > 0) throw new InvalidRequestException(violations);
+        var session = await access.ForItsLearnerAsync(caller, request.SessionId);
 
         if (session.IsFinished) return AlreadyFinished(session, request.LastSaveSequence);
         var result = await finisher.FinalCheckAsync(session.SessionId, request.LastSaveSequence, request.RequestId);
@@ -187,17 +171,17 @@ internal sealed partial class SessionGrpcService(
                 LogSubmitted(logger, session.SessionId);
                 return new SubmitFinalCheckResponse { Receipt = result.Session!.Receipt };
             case FinishOutcome.SequenceMismatch:
-                throw GrpcErrors.FailedPrecondition("SAVE_SEQUENCE_MISMATCH", "sessions/" + session.SessionId,
+                throw new PreconditionFailedException("SAVE_SEQUENCE_MISMATCH", "sessions/" + session.SessionId,
                     $"The server has acknowledged saves up to sequence {result.ServerLastAcked}, not {request.LastSaveSequence}: " +
                     "reopen the stream, resend any save not acknowledged, then run the final check again with the last acknowledged sequence.");
             case FinishOutcome.DeadlinePassed:
                 await finisher.ExpireAsync(session.SessionId);
-                throw GrpcErrors.FailedPrecondition("DEADLINE_PASSED", "sessions/" + session.SessionId,
+                throw new PreconditionFailedException("DEADLINE_PASSED", "sessions/" + session.SessionId,
                     "The deadline has passed: the answers can no longer be validated.");
             case FinishOutcome.AlreadyFinished when result.Session is not null:
                 return AlreadyFinished(result.Session, request.LastSaveSequence);
             default:
-                throw GrpcErrors.NotFound("session", request.SessionId);
+                throw new ResourceNotFoundException("session", request.SessionId);
         }
     }
 
@@ -206,33 +190,23 @@ internal sealed partial class SessionGrpcService(
         if (session.State == SessionState.Submitted && session.Receipt is { } receipt)
         {
             if (receipt.LastSaveSequence == lastSaveSequence) return new SubmitFinalCheckResponse { Receipt = receipt };
-            throw GrpcErrors.FailedPrecondition("ALREADY_SUBMITTED", "sessions/" + session.SessionId,
+            throw new PreconditionFailedException("ALREADY_SUBMITTED", "sessions/" + session.SessionId,
                 $"The answers were already validated with sequence {receipt.LastSaveSequence}; fetch the receipt with GetReceipt.");
         }
-        throw GrpcErrors.FailedPrecondition("SESSION_CLOSED", "sessions/" + session.SessionId,
+        throw new PreconditionFailedException("SESSION_CLOSED", "sessions/" + session.SessionId,
             $"The session has ended ({session.State}); its answers can no longer be validated.");
     }
 
     public override async Task<GetReceiptResponse> GetReceipt(GetReceiptRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
-        var session = await LoadForReaderAsync(caller, request.SessionId);
+        var session = await access.ForReaderAsync(caller, request.SessionId);
         if (session.Receipt is null)
         {
-            throw GrpcErrors.FailedPrecondition("NOT_SUBMITTED", "sessions/" + session.SessionId,
+            throw new PreconditionFailedException("NOT_SUBMITTED", "sessions/" + session.SessionId,
                 "The answers of this session were not submitted: there is no receipt. Only the final check validates answers.");
         }
         return new GetReceiptResponse { Receipt = session.Receipt };
-    }
-
-    /// <summary>The session, for its learner, its course's board, or a service.</summary>
-    private async Task<SessionData> LoadForReaderAsync(Caller caller, string sessionId)
-    {
-        if (string.IsNullOrWhiteSpace(sessionId)) throw GrpcErrors.InvalidArgument("session_id", "The session is required.");
-        var session = await sessions.GetAsync(sessionId) ?? throw GrpcErrors.NotFound("session", sessionId);
-        var allowed = (caller.IsLearner && session.LearnerId == caller.Subject) || caller.IsBoardOf(session.CourseId) || caller.IsService;
-        if (!allowed) throw GrpcErrors.PermissionDenied("A learner can reach only their own sessions.");
-        return session;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} started for exam {ExamId}")]
