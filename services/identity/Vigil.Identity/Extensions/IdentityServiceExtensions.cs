@@ -1,7 +1,10 @@
 using Vigil.Identity.Emails;
+using Vigil.Identity.Erasure;
 using Vigil.Identity.Grpc;
 using Vigil.Identity.Photos;
+using Vigil.Identity.Registration;
 using Vigil.Identity.Storage;
+using Vigil.Identity.Verification;
 using Vigil.ServiceDefaults.Hosting;
 using Vigil.ServiceDefaults.Redis;
 
@@ -39,6 +42,12 @@ internal static class IdentityServiceExtensions
         builder.Services.AddSingleton<PhotoCipher>();
         builder.Services.AddSingleton<IdentityKeys>();
         builder.Services.AddSingleton<IdentityStore>();
+        // The features the one gRPC service hands each RPC to.
+        builder.Services.AddSingleton<LearnerRegistration>();
+        builder.Services.AddSingleton<VerificationSteps>();
+        builder.Services.AddSingleton<StoredPhotos>();
+        builder.Services.AddSingleton<PhotoUploads>();
+        builder.Services.AddSingleton<LearnerErasure>();
         return builder;
     }
 

@@ -23,6 +23,38 @@ internal static class VerificationFlow
     public static VerificationStep Next(VerificationRecord record, IReadOnlyList<VerificationStep> steps) =>
         steps.FirstOrDefault(s => !record.Get(s).IsDone, VerificationStep.Unspecified);
 
+    /// <summary>The most characters a step's details (what the client measured) may have.</summary>
+    public const int MaxDetailsLength = 500;
+
+    /// <summary>Requires a step completed without a photo: the photo steps are completed by UploadPhoto, with the photo.</summary>
+    public static void RequireStepWithoutPhoto(VerificationStep step)
+    {
+        if (step is VerificationStep.IdDocumentPhoto or VerificationStep.FacePhoto)
+        {
+            throw new InvalidRequestException("step", "Photo steps are completed by UploadPhoto, with the photo.");
+        }
+        if (step is not (VerificationStep.SystemCheck or VerificationStep.MicrophoneTest or VerificationStep.RoomScan))
+        {
+            throw new InvalidRequestException("step", "Name the step: system check, microphone test or room scan.");
+        }
+    }
+
+    /// <summary>The step's details as recorded: at most <see cref="MaxDetailsLength"/> characters, without control characters.</summary>
+    public static string RequireDetails(string? details)
+    {
+        details ??= string.Empty;
+        if (details.Length > MaxDetailsLength || details.Any(char.IsControl))
+        {
+            throw new InvalidRequestException("details", $"At most {MaxDetailsLength} characters, without control characters.");
+        }
+        return details;
+    }
+
+    /// <summary>What a check without a photo records: done when it passed, else pending with a note saying to fix it and run it again.</summary>
+    public static StepRecord Checked(bool passed, string details, DateTimeOffset now) => passed
+        ? new StepRecord { State = StepState.Done, CompletedAt = now, Details = details }
+        : new StepRecord { State = StepState.Pending, Details = details, Note = "The last check did not pass" + (details.Length > 0 ? $" ({details})" : string.Empty) + ": fix it and run it again." };
+
     /// <summary>Throws FailedPrecondition naming the step expected now unless every step before <paramref name="step"/> is done.</summary>
     public static void RequireInOrder(VerificationRecord record, IReadOnlyList<VerificationStep> steps, VerificationStep step, string examId)
     {
