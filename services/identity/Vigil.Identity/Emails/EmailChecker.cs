@@ -61,9 +61,8 @@ internal sealed class EmailChecker
                 var retry = Check(trimmed);
                 suggestion = retry.Accepted ? trimmed : retry.SuggestedEmail;
             }
-            var what = char.IsWhiteSpace(bad) ? "a space" : $"an invisible or control character (U+{(int)bad:X4})";
             return Refuse(EmailRefusalReason.ForbiddenCharacter,
-                $"The address contains {what}: type it again without it." + (suggestion.Length > 0 ? $" Use {suggestion}." : string.Empty),
+                $"The address contains {CharacterName(bad)}: type it again without it." + (suggestion.Length > 0 ? $" Use {suggestion}." : string.Empty),
                 suggestion);
         }
 
@@ -189,6 +188,21 @@ internal sealed class EmailChecker
         }
         return sb.ToString();
     }
+
+    /// <summary>What a learner is told they typed: a newline is a line break, a tab a tab, not "a space".</summary>
+    internal static string CharacterName(char c) => c switch
+    {
+        ' ' => "a space",
+        '\n' => "a line break (newline)",
+        '\r' => "a carriage return (line break)",
+        '\t' => "a tab",
+        '\u00A0' or '\u202F' or '\u2007' => $"a non-breaking space (U+{(int)c:X4})",
+        '\u2028' or '\u2029' or '\u0085' => $"a line or paragraph separator (U+{(int)c:X4})",
+        '\u200B' or '\u2060' or '\uFEFF' => $"an invisible zero-width character (U+{(int)c:X4})",
+        _ when char.IsWhiteSpace(c) => $"a space character (U+{(int)c:X4})",
+        _ when char.IsControl(c) => $"a control character (U+{(int)c:X4})",
+        _ => $"an invisible or unassigned character (U+{(int)c:X4})",
+    };
 
     private static char? FirstForbidden(string s)
     {

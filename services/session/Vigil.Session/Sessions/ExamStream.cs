@@ -199,16 +199,22 @@ internal sealed partial class ExamStream(
         if (!s.HasAnswers) s.HasAnswers = await store.CountAnswersAsync(s.Session.SessionId) > 0;
         if (!s.HasAnswers) return;
         s.WarnedUnvalidated = true;
-        var minutes = Math.Max(0, (int)Math.Ceiling((s.Deadline - now).TotalMinutes));
         await responses.WriteAsync(new StreamExamResponse
         {
             Warning = new Warning
             {
                 Code = WarningCode.UnvalidatedAnswers,
-                Message = $"The exam ends in {minutes} min and your answers are saved but NOT validated: press the final check button. The save button does not count.",
+                Message = $"The exam ends in {TimeLeftText(s.Deadline - now)} and your answers are saved but NOT validated: press the final check button. The save button does not count.",
             },
         });
     }
+
+    /// <summary>
+    /// The time left as a learner reads it, never more than there is: "less than a minute" under 60 s, then
+    /// whole minutes rounded down ("4 min" with 4 min 40 s left).
+    /// </summary>
+    internal static string TimeLeftText(TimeSpan left) =>
+        left < TimeSpan.FromMinutes(1) ? "less than a minute" : $"{(int)left.TotalMinutes} min";
 
     private sealed class StreamContext(SessionData session)
     {
