@@ -14,7 +14,7 @@ public sealed class PhotoDecisionsTests
     private const ulong Document = 0x0123_4567_89AB_CDEF;
 
     private static InspectedPhoto Photo(ulong hash, params PhotoProblem[] problems) =>
-        new(1200, 800, problems, new PhotoMetrics(128, 40, 0.01, 300), hash, [1, 2, 3]);
+        new(1200, 800, problems, new PhotoMetrics(MeanLuminance: 128, LuminanceSpread: 40, DarkEnd: 20, BrightEnd: 235, ClippedShare: 0.01, DetailShare: 0.6, Sharpness: 300), hash, [1, 2, 3]);
 
     private static VerificationRecord ReadyForPhotos()
     {
