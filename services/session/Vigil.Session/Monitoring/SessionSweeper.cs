@@ -22,25 +22,26 @@ internal sealed partial class SessionSweeper(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        // Ticks of the injected clock: a test's fake clock drives the sweeps as the real one does in production.
+        using var timer = new PeriodicTimer(options.Value.SweepInterval, time);
+        try
         {
-            try
+            do
             {
-                await SweepDeadlinesAsync();
-                await SweepHeartbeatGapsAsync();
+                try
+                {
+                    await SweepDeadlinesAsync();
+                    await SweepHeartbeatGapsAsync();
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    LogSweepFailed(logger, ex);
+                }
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
-            {
-                LogSweepFailed(logger, ex);
-            }
-            try
-            {
-                await Task.Delay(options.Value.SweepInterval, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
         }
     }
 

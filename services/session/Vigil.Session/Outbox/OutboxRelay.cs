@@ -47,24 +47,25 @@ internal sealed partial class OutboxRelay(
             return;
         }
         var signalled = RelaySignalledAsync(stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
+        // Polls at ticks of the injected clock (a test's fake clock drives them as the real one does in production).
+        using var timer = new PeriodicTimer(options.Value.OutboxPollInterval, time);
+        try
         {
-            try
+            do
             {
-                await RelayOnceAsync(stoppingToken);
+                try
+                {
+                    await RelayOnceAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    LogRelayFailed(logger, ex);
+                }
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
-            {
-                LogRelayFailed(logger, ex);
-            }
-            try
-            {
-                await Task.Delay(options.Value.OutboxPollInterval, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
         }
         await signalled;
     }
