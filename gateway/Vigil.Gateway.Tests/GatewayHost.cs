@@ -1,7 +1,7 @@
-using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Vigil.Contracts.Certificate.V1;
 using Vigil.Testing;
 
 namespace Vigil.Gateway.Tests;
@@ -31,6 +31,16 @@ public sealed class GatewayHost(IDictionary<string, string?> settings) : WebAppl
         return TestChannel.Create(Server.BaseAddress, token, new GrpcChannelOptions { HttpHandler = Server.CreateHandler() });
     }
 
-    /// <summary>Waits until every backend of a cluster is known healthy (a few health-check intervals).</summary>
-    public static Task SettleAsync() => Task.Delay(TimeSpan.FromMilliseconds(800));
+    /// <summary>Waits until the gateway's calls reach every one of <paramref name="backends"/> (each answers VerifyCertificate with its name).</summary>
+    public async Task SettleAsync(params Backend[] backends)
+    {
+        using var channel = Channel(null);
+        var client = new CertificateVerificationService.CertificateVerificationServiceClient(channel);
+        var seen = new HashSet<string>();
+        await Eventually.Async(async () =>
+        {
+            seen.Add((await client.VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" })).Certificate.CertificateId);
+            return backends.All(b => seen.Contains(b.Name));
+        }, () => $"calls through the gateway to reach {string.Join(" and ", backends.Select(b => b.Name))}; reached: {string.Join(", ", seen)}");
+    }
 }

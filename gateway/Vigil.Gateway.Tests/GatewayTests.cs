@@ -28,7 +28,9 @@ public sealed partial class GatewayTests : IAsyncLifetime
                 ["Gateway:RateLimitWindow"] = "00:10:00",
             }));
         _ = _gateway.Server;
-        await GatewayHost.SettleAsync();
+        await _gateway.SettleAsync(_a, _b);
+        // The tests count calls from here.
+        _a.Calls = _b.Calls = 0;
     }
 
     [Fact]
@@ -51,26 +53,11 @@ public sealed partial class GatewayTests : IAsyncLifetime
         using var channel = _gateway.Channel(null);
         var client = new CertificateVerificationService.CertificateVerificationServiceClient(channel);
         // Once the probes have seen B fail, every call goes to A: 30 in a row (chance alone: 1 in 10^9).
-        var until = DateTime.UtcNow.AddSeconds(30);
-        var inARow = 0;
-        while (inARow < 30 && DateTime.UtcNow < until)
-        {
-            var replica = (await client.VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" })).Certificate.CertificateId;
-            inARow = replica == "replica-a" ? inARow + 1 : 0;
-            if (inARow == 0) await Task.Delay(100);
-        }
-        Assert.Equal(30, inARow);
+        await AllCallsGoToAsync(client, "replica-a");
 
         // Ready again: it gets calls again.
         _b.Ready = true;
-        var seenB = false;
-        until = DateTime.UtcNow.AddSeconds(30);
-        while (!seenB && DateTime.UtcNow < until)
-        {
-            seenB = (await client.VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" })).Certificate.CertificateId == "replica-b";
-            if (!seenB) await Task.Delay(50);
-        }
-        Assert.True(seenB, "The replica never got calls again after it became ready.");
+        await Eventually.Async(async () => await ReplicaOfAsync(client) == "replica-b", "the replica to get calls again after it became ready");
     }
 
     [Fact]
@@ -165,15 +152,7 @@ public sealed partial class GatewayTests : IAsyncLifetime
         }
         Assert.Equal(2, seen.Count);
         _a.Ready = false;
-        var until = DateTime.UtcNow.AddSeconds(30);
-        var inARow = 0;
-        while (inARow < 30 && DateTime.UtcNow < until)
-        {
-            var replica = (await client.VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" })).Certificate.CertificateId;
-            inARow = replica == "replica-b" ? inARow + 1 : 0;
-            if (inARow == 0) await Task.Delay(100);
-        }
-        Assert.Equal(30, inARow);
+        await AllCallsGoToAsync(client, "replica-b");
     }
 
     [Fact]
@@ -208,10 +187,10 @@ public sealed partial class GatewayTests : IAsyncLifetime
             Everywhere((_a.Address, _a.HealthAddress)),
             GatewaySettings.Cluster("certificate", (c.Address, c.HealthAddress))));
         using var http = gateway.CreateClient();
-        await Eventually(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Healthy", _), "Healthy with every service routable");
+        await Eventually.Async(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Healthy", _), "Healthy with every service routable");
 
         c.Ready = false;
-        await Eventually(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Degraded", _), "Degraded (200) while certificate has no healthy replica");
+        await Eventually.Async(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Degraded", _), "Degraded (200) while certificate has no healthy replica");
         var (_, _, routing) = await ReadinessAsync(http);
         Assert.Equal(1, routing.GetProperty("data").GetProperty("session").GetInt32());
         Assert.Equal(0, routing.GetProperty("data").GetProperty("certificate").GetInt32());
@@ -219,14 +198,14 @@ public sealed partial class GatewayTests : IAsyncLifetime
         // Still in rotation for the Ingress and the kubelet (gRPC health SERVING), and the gauge says which service.
         using var channel = gateway.Channel(TestTokens.Learner("ada"));
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await new Grpc.Health.V1.Health.HealthClient(channel).CheckAsync(new HealthCheckRequest())).Status);
-        await Eventually(async () => AvailableDestinations().IsMatch(await http.GetStringAsync("/metrics")), "the gauge shows certificate at 0");
+        await Eventually.Async(async () => AvailableDestinations().IsMatch(await http.GetStringAsync("/metrics")), "the gauge shows certificate at 0");
         // Exam streams still go through; certificate calls are UNAVAILABLE, not hung.
         Assert.Equal("replica-a", (await new SessionService.SessionServiceClient(channel).StartSessionAsync(new StartSessionRequest { ExamId = "e" })).ExamTitle);
         await RpcAssert.ThrowsAsync(StatusCode.Unavailable, () =>
             new CertificateVerificationService.CertificateVerificationServiceClient(channel).VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" }).ResponseAsync);
 
         c.Ready = true;
-        await Eventually(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Healthy", _), "Healthy again");
+        await Eventually.Async(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Healthy", _), "Healthy again");
     }
 
     [Fact]
@@ -234,9 +213,9 @@ public sealed partial class GatewayTests : IAsyncLifetime
     {
         await using var gateway = new GatewayHost(Everywhere((_a.Address, _a.HealthAddress)));
         using var http = gateway.CreateClient();
-        await Eventually(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Healthy", _), "Healthy with every service routable");
+        await Eventually.Async(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Healthy", _), "Healthy with every service routable");
         _a.Ready = false;
-        await Eventually(async () => await ReadinessAsync(http) is (HttpStatusCode.ServiceUnavailable, "Unhealthy", _), "Unhealthy (503) while no service has a healthy replica");
+        await Eventually.Async(async () => await ReadinessAsync(http) is (HttpStatusCode.ServiceUnavailable, "Unhealthy", _), "Unhealthy (503) while no service has a healthy replica");
         var (_, _, routing) = await ReadinessAsync(http);
         Assert.Equal("no service has an available replica", routing.GetProperty("description").GetString());
         using var channel = gateway.Channel(null);
@@ -244,7 +223,7 @@ public sealed partial class GatewayTests : IAsyncLifetime
         // Liveness never depends on the backends.
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
         _a.Ready = true;
-        await Eventually(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Healthy", _), "Healthy again");
+        await Eventually.Async(async () => await ReadinessAsync(http) is (HttpStatusCode.OK, "Healthy", _), "Healthy again");
     }
 
     /// <summary>/health/ready: its HTTP status, the overall status and the "routing" check's entry.</summary>
@@ -258,19 +237,24 @@ public sealed partial class GatewayTests : IAsyncLifetime
     [GeneratedRegex("""vigil_gateway_available_destinations\{[^}]*cluster="certificate"[^}]*\} 0\b""")]
     private static partial Regex AvailableDestinations();
 
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var until = DateTime.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < until, $"not within 20 s: {what}");
-            await Task.Delay(100);
-        }
-    }
 
     /// <summary>The same replicas for every cluster.</summary>
     internal static Dictionary<string, string?> Everywhere(params (Uri Grpc, Uri? Health)[] replicas) =>
         GatewaySettings.Merge([.. GatewaySettings.Clusters.Select(c => GatewaySettings.Cluster(c, replicas))]);
+
+    private static async Task<string> ReplicaOfAsync(CertificateVerificationService.CertificateVerificationServiceClient client) =>
+        (await client.VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "X" })).Certificate.CertificateId;
+
+    /// <summary>Waits until 30 calls in a row go to <paramref name="replica"/> (chance alone, with two replicas: 1 in 10^9).</summary>
+    private static Task AllCallsGoToAsync(CertificateVerificationService.CertificateVerificationServiceClient client, string replica) =>
+        Eventually.Async(async () =>
+        {
+            for (var inARow = 0; inARow < 30; inARow++)
+            {
+                if (await ReplicaOfAsync(client) != replica) return false;
+            }
+            return true;
+        }, $"30 calls in a row to {replica}", interval: TimeSpan.FromMilliseconds(100));
 
     public async Task DisposeAsync()
     {

@@ -3,6 +3,7 @@ using Grpc.Health.V1;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Vigil.ServiceDefaults.Health;
+using Vigil.Testing;
 
 namespace Vigil.ServiceDefaults.Tests;
 
@@ -19,14 +20,8 @@ public sealed class HealthTests
 
     private static async Task<HttpStatusCode> EventuallyAsync(Microsoft.AspNetCore.Builder.WebApplication app, string path, HttpStatusCode wanted)
     {
-        var status = HttpStatusCode.InternalServerError;
-        for (var i = 0; i < 150; i++)
-        {
-            status = await GetAsync(app, path);
-            if (status == wanted) break;
-            await Task.Delay(200);
-        }
-        return status;
+        await Eventually.Async(async () => await GetAsync(app, path) == wanted, $"{path} to answer {wanted}", interval: TimeSpan.FromMilliseconds(200));
+        return wanted;
     }
 
     [Fact]
@@ -42,7 +37,7 @@ public sealed class HealthTests
     [Fact]
     public async Task Live_but_not_ready_when_redis_and_rabbitmq_are_unreachable()
     {
-        var dead = Vigil.Testing.ServiceProcess.FreePort();
+        var dead = ServiceProcess.FreePort();
         await using var app = await TestHost.StartAsync(settings: new()
         {
             ["Redis:Configuration"] = $"127.0.0.1:{dead},connectTimeout=200",

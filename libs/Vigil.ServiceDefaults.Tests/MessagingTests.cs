@@ -51,14 +51,8 @@ public sealed class MessagingTests
         var body = Encoding.UTF8.GetBytes("{\"probe\":true}");
         await channel.BasicPublishAsync(EventTopology.SessionExpiredExchange, string.Empty, body);
 
-        BasicGetResult? got = null;
-        for (var i = 0; i < 50 && got is null; i++)
-        {
-            got = await channel.BasicGetAsync(EventTopology.CertificateSessionExpiredQueue, autoAck: true);
-            if (got is null) await Task.Delay(100);
-        }
-        Assert.NotNull(got);
-        Assert.Equal(body, got!.Body.ToArray());
+        var got = await Eventually.ObjectAsync(() => channel.BasicGetAsync(EventTopology.CertificateSessionExpiredQueue, autoAck: true), () => "the event in its queue");
+        Assert.Equal(body, got.Body.ToArray());
     }
 
     [Fact]

@@ -1,19 +1,23 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Grpc.Net.Client;
 
 namespace Vigil.Testing;
 
 /// <summary>
 /// A Vigil service (or the gateway) run as a real process on loopback ports, for end-to-end and fault
 /// tests: started from its build output, killed with SIGKILL or stopped with SIGTERM like Kubernetes does.
-/// Its output is kept (<see cref="Output"/>) so tests can check what it logged.
+/// Its output is kept (<see cref="Output"/>) so tests can check what it logged, and waited on line by line
+/// (<see cref="CountLinesAsync"/>).
 /// </summary>
-public sealed class ServiceProcess : IAsyncDisposable
+public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly List<LineWaiter> _waiters = [];
 
     private ServiceProcess(Process process, string name, int grpcPort, int httpPort)
     {
@@ -21,8 +25,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         Name = name;
         GrpcPort = grpcPort;
         HttpPort = httpPort;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
     }
 
     /// <summary>The project's name, e.g. "Vigil.Session".</summary>
@@ -97,20 +101,95 @@ public sealed class ServiceProcess : IAsyncDisposable
     private async Task WaitAsync(string path, TimeSpan timeout)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var until = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < until)
+        try
         {
-            if (_process.HasExited) throw new InvalidOperationException($"{Name} exited with {_process.ExitCode}:\n{Output}");
-            try
+            await Eventually.Async(async () =>
             {
+                if (_process.HasExited) throw new InvalidOperationException($"{Name} exited with {_process.ExitCode}:\n{Output}");
                 using var response = await http.GetAsync(new Uri(HttpAddress, path));
-                if (response.StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
-            await Task.Delay(100);
+                return response.StatusCode == HttpStatusCode.OK;
+            }, $"{Name} to answer {path}", timeout, TimeSpan.FromMilliseconds(100), ex => ex is HttpRequestException or TaskCanceledException);
         }
-        throw new TimeoutException($"{Name} did not answer {path} within {timeout}:\n{Output}");
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\n{Output}", ex);
+        }
+    }
+
+    /// <summary>A channel to its gRPC endpoint as a test client sees it (<see cref="TestChannel.ToProcess"/>).</summary>
+    public GrpcChannel Channel(string? token) => TestChannel.ToProcess(GrpcAddress, token);
+
+    /// <summary>
+    /// How many requests of one route it served (<c>http_route</c> on its /metrics, e.g.
+    /// "/vigil.session.v1.ExamService/GetExam"): which of several replicas a call went to.
+    /// </summary>
+    public async Task<long> RequestCountAsync(string route)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var text = await http.GetStringAsync(new Uri(HttpAddress, "/metrics"));
+        var label = $"http_route=\"{route}\"";
+        long count = 0;
+        foreach (var line in text.Split('\n'))
+        {
+            if (!line.StartsWith("http_server_request_duration_seconds_count{", StringComparison.Ordinal) || !line.Contains(label, StringComparison.Ordinal)) continue;
+            var value = line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0];
+            count += (long)double.Parse(value, CultureInfo.InvariantCulture);
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// Waits until at least <paramref name="atLeast"/> lines of its output (those already printed included) match,
+    /// at most <paramref name="timeout"/>; returns how many matched then. Woken by each line as it is printed.
+    /// </summary>
+    public async Task<int> CountLinesAsync(Func<string, bool> match, int atLeast, TimeSpan timeout)
+    {
+        LineWaiter waiter;
+        lock (_output)
+        {
+            var count = _output.ToString().Split('\n').Count(l => match(l.TrimEnd('\r')));
+            if (count >= atLeast) return count;
+            waiter = new LineWaiter(match, atLeast, count);
+            _waiters.Add(waiter);
+        }
+        try
+        {
+            await waiter.Done.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+        }
+        lock (_output)
+        {
+            _waiters.Remove(waiter);
+            return waiter.Count;
+        }
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null) return;
+        lock (_output)
+        {
+            _output.AppendLine(line);
+            foreach (var w in _waiters)
+            {
+                if (!w.Match(line)) continue;
+                w.Count++;
+                if (w.Count >= w.AtLeast) w.Done.TrySetResult();
+            }
+        }
+    }
+
+    private sealed class LineWaiter(Func<string, bool> match, int atLeast, int count)
+    {
+        public Func<string, bool> Match { get; } = match;
+
+        public int AtLeast { get; } = atLeast;
+
+        public int Count { get; set; } = count;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>kill -9: no shutdown code runs.</summary>
@@ -126,7 +205,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
             await kill.WaitForExitAsync();
         }
         using var cts = new CancellationTokenSource(timeout);

@@ -10,7 +10,7 @@ namespace Vigil.Testing;
 /// and gives gRPC channels through the test server's handler, with a bearer token per channel.
 /// </summary>
 /// <typeparam name="TEntryPoint">Any public type of the service's assembly.</typeparam>
-public class VigilServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoint>
+public class VigilServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoint>, IGrpcEndpoint
     where TEntryPoint : class
 {
     private readonly string _virtualHost;
@@ -58,7 +58,7 @@ public class VigilServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoin
         return TestChannel.Create(Server.BaseAddress, token, new GrpcChannelOptions
         {
             HttpHandler = Server.CreateHandler(),
-            MaxReceiveMessageSize = 16 * 1024 * 1024,
+            MaxReceiveMessageSize = TestChannel.MaxReceiveMessageSize,
         });
     }
 }

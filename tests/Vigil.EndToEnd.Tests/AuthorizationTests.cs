@@ -12,24 +12,24 @@ namespace Vigil.EndToEnd.Tests;
 /// a call without a valid token is Unauthenticated.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class AuthorizationTests(VigilStack stack) : IDisposable
+public sealed class AuthorizationTests(EndToEndStack stack) : IDisposable
 {
     private static readonly SemaphoreSlim Gate = new(1, 1);
-    private static Submitted? _victim;
+    private static SubmittedSession? _victim;
     private static string _course = string.Empty;
-    private readonly Flow _flow = new(stack);
+    private readonly Journey _journey = stack.NewJourney();
 
     /// <summary>Learner A's submitted session of course X, made once for every case.</summary>
-    private async Task<Submitted> VictimAsync()
+    private async Task<SubmittedSession> VictimAsync()
     {
         await Gate.WaitAsync();
         try
         {
             if (_victim is null)
             {
-                _course = Flow.Id("course");
-                _victim = await _flow.SubmittedSessionAsync(_course);
-                await _flow.AwaitReviewableAsync(TestTokens.Board(Flow.Id("board"), _course), _course, _victim.SessionId);
+                _course = Journey.Id("course");
+                _victim = await _journey.SubmittedSessionAsync(_course);
+                await _journey.AwaitReviewableAsync(TestTokens.Board(Journey.Id("board"), _course), _course, _victim.SessionId);
             }
             return _victim;
         }
@@ -67,30 +67,30 @@ public sealed class AuthorizationTests(VigilStack stack) : IDisposable
     public async Task Cross_access_is_PermissionDenied(string scenario)
     {
         var victim = await VictimAsync();
-        var (_, intruder) = await _flow.RegisteredLearnerAsync("Mallory");
-        var otherBoard = TestTokens.Board(Flow.Id("board"), Flow.Id("other-course"));
-        var otherStaff = TestTokens.Staff(Flow.Id("staff"), Flow.Id("other-course"));
+        var intruder = (await _journey.RegisteredLearnerAsync("Mallory")).Token;
+        var otherBoard = TestTokens.Board(Journey.Id("board"), Journey.Id("other-course"));
+        var otherStaff = TestTokens.Staff(Journey.Id("staff"), Journey.Id("other-course"));
         Func<Task> call = scenario switch
         {
-            "learner reads another learner's session" => () => _flow.Sessions(intruder).GetSessionAsync(new GetSessionRequest { SessionId = victim.SessionId }).ResponseAsync,
-            "learner reads another learner's receipt" => () => _flow.Sessions(intruder).GetReceiptAsync(new GetReceiptRequest { SessionId = victim.SessionId }).ResponseAsync,
-            "learner submits another learner's final check" => () => _flow.Sessions(intruder).SubmitFinalCheckAsync(new SubmitFinalCheckRequest { RequestId = Flow.RequestId(), SessionId = victim.SessionId, LastSaveSequence = victim.Receipt.LastSaveSequence }).ResponseAsync,
+            "learner reads another learner's session" => () => _journey.Sessions(intruder).GetSessionAsync(new GetSessionRequest { SessionId = victim.SessionId }).ResponseAsync,
+            "learner reads another learner's receipt" => () => _journey.Sessions(intruder).GetReceiptAsync(new GetReceiptRequest { SessionId = victim.SessionId }).ResponseAsync,
+            "learner submits another learner's final check" => () => _journey.Sessions(intruder).SubmitFinalCheckAsync(new SubmitFinalCheckRequest { RequestId = Journey.RequestId(), SessionId = victim.SessionId, LastSaveSequence = victim.Receipt.LastSaveSequence }).ResponseAsync,
             "learner opens another learner's exam stream" => () => HijackStreamAsync(intruder, victim.SessionId),
-            "learner reads another learner's dashboard" => () => _flow.Dashboard(intruder).GetDashboardAsync(new GetDashboardRequest { LearnerId = victim.LearnerId }).ResponseAsync,
-            "learner watches another learner's dashboard" => () => WatchOnceAsync(intruder, victim.LearnerId),
-            "learner reads another learner's verification status" => () => _flow.Identity(intruder).GetVerificationStatusAsync(new GetVerificationStatusRequest { LearnerId = victim.LearnerId, ExamId = victim.Exam.ExamId }).ResponseAsync,
-            "learner reads another learner's photo" => () => _flow.Identity(intruder).GetPhotoAsync(new GetPhotoRequest { LearnerId = victim.LearnerId, ExamId = victim.Exam.ExamId, Kind = PhotoKind.IdDocument }).ResponseAsync,
-            "learner reads another learner's registration" => () => _flow.Identity(intruder).GetLearnerAsync(new GetLearnerRequest { LearnerId = victim.LearnerId }).ResponseAsync,
-            "learner erases another learner's dashboard" => () => _flow.Dashboard(intruder).EraseLearnerDataAsync(new Vigil.Contracts.Certificate.V1.EraseLearnerDataRequest { RequestId = Flow.RequestId(), LearnerId = victim.LearnerId }).ResponseAsync,
-            "board of another course lists the course's sessions" => () => _flow.Board(otherBoard).ListSessionsForReviewAsync(new ListSessionsForReviewRequest { CourseId = _course }).ResponseAsync,
-            "board of another course reads a session record" => () => _flow.Board(otherBoard).GetSessionRecordAsync(new GetSessionRecordRequest { SessionId = victim.SessionId }).ResponseAsync,
-            "board of another course reads a review photo" => () => _flow.Board(otherBoard).GetReviewPhotoAsync(new GetReviewPhotoRequest { SessionId = victim.SessionId, Kind = ReviewPhotoKind.IdDocument }).ResponseAsync,
-            "board of another course records a decision" => () => _flow.Board(otherBoard).RecordDecisionAsync(new RecordDecisionRequest { RequestId = Flow.RequestId(), SessionId = victim.SessionId, Outcome = DecisionOutcome.Valid }).ResponseAsync,
-            "learner records a decision" => () => _flow.Board(intruder).RecordDecisionAsync(new RecordDecisionRequest { RequestId = Flow.RequestId(), SessionId = victim.SessionId, Outcome = DecisionOutcome.Valid }).ResponseAsync,
-            "learner lists sessions for review" => () => _flow.Board(intruder).ListSessionsForReviewAsync(new ListSessionsForReviewRequest { CourseId = _course }).ResponseAsync,
-            "staff of another course creates an exam for the course" => () => _flow.Exams(otherStaff).CreateExamAsync(new CreateExamRequest { RequestId = Flow.RequestId(), Exam = ExamFor(victim.Exam) }).ResponseAsync,
-            "staff of another course reads the course's exam" => () => _flow.Exams(otherStaff).GetExamAsync(new GetExamRequest { ExamId = victim.Exam.ExamId }).ResponseAsync,
-            "learner creates an exam" => () => _flow.Exams(intruder).CreateExamAsync(new CreateExamRequest { RequestId = Flow.RequestId(), Exam = ExamFor(victim.Exam) }).ResponseAsync,
+            "learner reads another learner's dashboard" => () => _journey.Dashboard(intruder).GetDashboardAsync(new GetDashboardRequest { LearnerId = victim.Learner.Id }).ResponseAsync,
+            "learner watches another learner's dashboard" => () => WatchOnceAsync(intruder, victim.Learner.Id),
+            "learner reads another learner's verification status" => () => _journey.Identity(intruder).GetVerificationStatusAsync(new GetVerificationStatusRequest { LearnerId = victim.Learner.Id, ExamId = victim.Exam.ExamId }).ResponseAsync,
+            "learner reads another learner's photo" => () => _journey.Identity(intruder).GetPhotoAsync(new GetPhotoRequest { LearnerId = victim.Learner.Id, ExamId = victim.Exam.ExamId, Kind = PhotoKind.IdDocument }).ResponseAsync,
+            "learner reads another learner's registration" => () => _journey.Identity(intruder).GetLearnerAsync(new GetLearnerRequest { LearnerId = victim.Learner.Id }).ResponseAsync,
+            "learner erases another learner's dashboard" => () => _journey.Dashboard(intruder).EraseLearnerDataAsync(new Vigil.Contracts.Certificate.V1.EraseLearnerDataRequest { RequestId = Journey.RequestId(), LearnerId = victim.Learner.Id }).ResponseAsync,
+            "board of another course lists the course's sessions" => () => _journey.Board(otherBoard).ListSessionsForReviewAsync(new ListSessionsForReviewRequest { CourseId = _course }).ResponseAsync,
+            "board of another course reads a session record" => () => _journey.Board(otherBoard).GetSessionRecordAsync(new GetSessionRecordRequest { SessionId = victim.SessionId }).ResponseAsync,
+            "board of another course reads a review photo" => () => _journey.Board(otherBoard).GetReviewPhotoAsync(new GetReviewPhotoRequest { SessionId = victim.SessionId, Kind = ReviewPhotoKind.IdDocument }).ResponseAsync,
+            "board of another course records a decision" => () => _journey.Board(otherBoard).RecordDecisionAsync(new RecordDecisionRequest { RequestId = Journey.RequestId(), SessionId = victim.SessionId, Outcome = DecisionOutcome.Valid }).ResponseAsync,
+            "learner records a decision" => () => _journey.Board(intruder).RecordDecisionAsync(new RecordDecisionRequest { RequestId = Journey.RequestId(), SessionId = victim.SessionId, Outcome = DecisionOutcome.Valid }).ResponseAsync,
+            "learner lists sessions for review" => () => _journey.Board(intruder).ListSessionsForReviewAsync(new ListSessionsForReviewRequest { CourseId = _course }).ResponseAsync,
+            "staff of another course creates an exam for the course" => () => _journey.Exams(otherStaff).CreateExamAsync(new CreateExamRequest { RequestId = Journey.RequestId(), Exam = ExamFor(victim.Exam) }).ResponseAsync,
+            "staff of another course reads the course's exam" => () => _journey.Exams(otherStaff).GetExamAsync(new GetExamRequest { ExamId = victim.Exam.ExamId }).ResponseAsync,
+            "learner creates an exam" => () => _journey.Exams(intruder).CreateExamAsync(new CreateExamRequest { RequestId = Journey.RequestId(), Exam = ExamFor(victim.Exam) }).ResponseAsync,
             _ => throw new ArgumentOutOfRangeException(nameof(scenario)),
         };
         await RpcAssert.ThrowsAsync(StatusCode.PermissionDenied, call);
@@ -100,10 +100,10 @@ public sealed class AuthorizationTests(VigilStack stack) : IDisposable
     public async Task The_victims_own_data_stays_intact_and_readable_by_them()
     {
         var victim = await VictimAsync();
-        var session = (await _flow.Sessions(victim.Token).GetSessionAsync(new GetSessionRequest { SessionId = victim.SessionId })).Session;
-        Assert.Equal(victim.LearnerId, session.LearnerId);
+        var session = (await _journey.Sessions(victim.Token).GetSessionAsync(new GetSessionRequest { SessionId = victim.SessionId })).Session;
+        Assert.Equal(victim.Learner.Id, session.LearnerId);
         Assert.Equal(SessionState.Submitted, session.State);
-        var receipt = (await _flow.Sessions(victim.Token).GetReceiptAsync(new GetReceiptRequest { SessionId = victim.SessionId })).Receipt;
+        var receipt = (await _journey.Sessions(victim.Token).GetReceiptAsync(new GetReceiptRequest { SessionId = victim.SessionId })).Receipt;
         Assert.Equal(victim.Receipt.ReceiptDigest, receipt.ReceiptDigest);
     }
 
@@ -128,9 +128,9 @@ public sealed class AuthorizationTests(VigilStack stack) : IDisposable
     [Fact]
     public async Task Expired_forged_and_wrong_audience_tokens_are_Unauthenticated()
     {
-        var expired = TestTokens.Custom(Flow.Id("learner"), [Vigil.ServiceDefaults.Auth.VigilRoles.Learner], lifetime: TimeSpan.FromMinutes(5), now: DateTimeOffset.UtcNow.AddHours(-1));
-        var forged = TestTokens.Custom(Flow.Id("learner"), [Vigil.ServiceDefaults.Auth.VigilRoles.Learner], key: Convert.ToBase64String(new byte[32]));
-        var wrongAudience = Vigil.ServiceDefaults.Auth.DevelopmentTokens.Mint(TestTokens.Key, TestTokens.Issuer, "someone-else", Flow.Id("learner"), roles: [Vigil.ServiceDefaults.Auth.VigilRoles.Learner]);
+        var expired = TestTokens.Custom(Journey.Id("learner"), [Vigil.ServiceDefaults.Auth.VigilRoles.Learner], lifetime: TimeSpan.FromMinutes(5), now: DateTimeOffset.UtcNow.AddHours(-1));
+        var forged = TestTokens.Custom(Journey.Id("learner"), [Vigil.ServiceDefaults.Auth.VigilRoles.Learner], key: Convert.ToBase64String(new byte[32]));
+        var wrongAudience = Vigil.ServiceDefaults.Auth.DevelopmentTokens.Mint(TestTokens.Key, TestTokens.Issuer, "someone-else", Journey.Id("learner"), roles: [Vigil.ServiceDefaults.Auth.VigilRoles.Learner]);
         foreach (var token in new[] { expired, forged, wrongAudience })
         {
             await RpcAssert.ThrowsAsync(StatusCode.Unauthenticated, () => CallAsync("DashboardService/GetDashboard", token));
@@ -140,7 +140,7 @@ public sealed class AuthorizationTests(VigilStack stack) : IDisposable
     [Fact]
     public async Task Certificate_verification_needs_no_token()
     {
-        var response = await _flow.Verification().VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "NO-SUCH-CODE-1234" });
+        var response = await _journey.Verification().VerifyCertificateAsync(new VerifyCertificateRequest { VerificationCode = "NO-SUCH-CODE-1234" });
         Assert.Equal(VerificationResult.Unknown, response.Result);
     }
 
@@ -149,26 +149,26 @@ public sealed class AuthorizationTests(VigilStack stack) : IDisposable
         switch (method)
         {
             case "IdentityService/CheckEmail":
-                await _flow.Identity(token).CheckEmailAsync(new CheckEmailRequest { Email = "a@example.org" });
+                await _journey.Identity(token).CheckEmailAsync(new CheckEmailRequest { Email = "a@example.org" });
                 break;
             case "SessionService/GetSession":
-                await _flow.Sessions(token).GetSessionAsync(new GetSessionRequest { SessionId = "s" });
+                await _journey.Sessions(token).GetSessionAsync(new GetSessionRequest { SessionId = "s" });
                 break;
             case "SessionService/StreamExam":
                 await HijackStreamAsync(token, "s");
                 break;
             case "ExamBoardService/ListSessionsForReview":
-                await _flow.Board(token).ListSessionsForReviewAsync(new ListSessionsForReviewRequest { CourseId = "c" });
+                await _journey.Board(token).ListSessionsForReviewAsync(new ListSessionsForReviewRequest { CourseId = "c" });
                 break;
             case "ExamService/CreateExam":
-                await _flow.Exams(token).CreateExamAsync(new CreateExamRequest { RequestId = Flow.RequestId(), Exam = new Exam { CourseId = "c" } });
+                await _journey.Exams(token).CreateExamAsync(new CreateExamRequest { RequestId = Journey.RequestId(), Exam = new Exam { CourseId = "c" } });
                 break;
             case "DashboardService/GetDashboard":
-                await _flow.Dashboard(token).GetDashboardAsync(new GetDashboardRequest());
+                await _journey.Dashboard(token).GetDashboardAsync(new GetDashboardRequest());
                 break;
             case "IdentityService/UploadPhoto":
                 {
-                    using var call = _flow.Identity(token).UploadPhoto();
+                    using var call = _journey.Identity(token).UploadPhoto();
                     try
                     {
                         await call.RequestStream.WriteAsync(new UploadPhotoRequest { Chunk = ByteString.CopyFrom(new byte[16]) });
@@ -192,7 +192,7 @@ public sealed class AuthorizationTests(VigilStack stack) : IDisposable
 
     private async Task HijackStreamAsync(string? token, string sessionId)
     {
-        using var call = _flow.Sessions(token).StreamExam();
+        using var call = _journey.Sessions(token).StreamExam();
         try
         {
             await call.RequestStream.WriteAsync(new StreamExamRequest { Open = new OpenStream { SessionId = sessionId } });
@@ -216,7 +216,7 @@ public sealed class AuthorizationTests(VigilStack stack) : IDisposable
     private async Task WatchOnceAsync(string token, string learnerId)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        using var call = _flow.Dashboard(token).WatchDashboard(new WatchDashboardRequest { LearnerId = learnerId }, cancellationToken: cts.Token);
+        using var call = _journey.Dashboard(token).WatchDashboard(new WatchDashboardRequest { LearnerId = learnerId }, cancellationToken: cts.Token);
         while (await call.ResponseStream.MoveNext(cts.Token))
         {
             Assert.Fail($"Someone else's dashboard answered: {call.ResponseStream.Current}");
@@ -231,5 +231,5 @@ public sealed class AuthorizationTests(VigilStack stack) : IDisposable
         return exam;
     }
 
-    public void Dispose() => _flow.Dispose();
+    public void Dispose() => _journey.Dispose();
 }

@@ -9,22 +9,22 @@ namespace Vigil.EndToEnd.Tests;
 /// playwright-core (tests/browser/pages.mjs), against the gateway. Screenshots go to artifacts/screenshots/.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class BrowserTests(VigilStack stack) : IDisposable
+public sealed class BrowserTests(EndToEndStack stack) : IDisposable
 {
-    private readonly Flow _flow = new(stack);
+    private readonly Journey _journey = stack.NewJourney();
 
     [Fact]
     public async Task The_dashboard_page_shows_the_certificate_then_the_withdrawal_live_and_the_code_verifies_publicly()
     {
-        var course = Flow.Id("course");
-        var submitted = await _flow.SubmittedSessionAsync(course);
-        var board = TestTokens.Board(Flow.Id("board"), course);
-        await _flow.AwaitReviewableAsync(board, course, submitted.SessionId);
-        var valid = (await _flow.Board(board).RecordDecisionAsync(new RecordDecisionRequest
+        var course = Journey.Id("course");
+        var submitted = await _journey.SubmittedSessionAsync(course);
+        var board = TestTokens.Board(Journey.Id("board"), course);
+        await _journey.AwaitReviewableAsync(board, course, submitted.SessionId);
+        var valid = (await _journey.Board(board).RecordDecisionAsync(new RecordDecisionRequest
         {
-            RequestId = Flow.RequestId(), SessionId = submitted.SessionId, Outcome = DecisionOutcome.Valid,
+            RequestId = Journey.RequestId(), SessionId = submitted.SessionId, Outcome = DecisionOutcome.Valid,
         })).Decision;
-        await _flow.AwaitDashboardAsync(submitted.Token, submitted.SessionId, e => e.Status == Vigil.Contracts.Certificate.V1.ResultStatus.Certified);
+        await _journey.AwaitEntryAsync(submitted.Token, submitted.SessionId, e => e.Status == Vigil.Contracts.Certificate.V1.ResultStatus.Certified);
 
         var root = ServiceProcess.RepositoryRoot;
         var screenshots = Path.Combine(root, "artifacts", "screenshots");
@@ -54,9 +54,9 @@ public sealed class BrowserTests(VigilStack stack) : IDisposable
                 seen.Add(line);
                 if (line == "step ready-for-withdrawal")
                 {
-                    await _flow.Board(board).RecordDecisionAsync(new RecordDecisionRequest
+                    await _journey.Board(board).RecordDecisionAsync(new RecordDecisionRequest
                     {
-                        RequestId = Flow.RequestId(), SessionId = submitted.SessionId, Outcome = DecisionOutcome.Withdrawn,
+                        RequestId = Journey.RequestId(), SessionId = submitted.SessionId, Outcome = DecisionOutcome.Withdrawn,
                         Reason = RefusalReason.Documents, Notes = "Notes were used during the exam.", ExpectedVersion = valid.Version,
                     });
                     await node.StandardInput.WriteLineAsync("go");
@@ -84,7 +84,7 @@ public sealed class BrowserTests(VigilStack stack) : IDisposable
         }
     }
 
-    public void Dispose() => _flow.Dispose();
+    public void Dispose() => _journey.Dispose();
 }
 
 /// <summary>Debian's chromium, installed when missing (CI starts on a fresh machine).</summary>

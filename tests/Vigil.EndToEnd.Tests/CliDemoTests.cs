@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Vigil.Testing;
 
 namespace Vigil.EndToEnd.Tests;
 
 /// <summary>The README's run command's heart: `vigil demo` takes one learner through a whole exam via the gateway.</summary>
 [Collection(StackCollection.Name)]
-public sealed class CliDemoTests(VigilStack stack)
+public sealed class CliDemoTests(EndToEndStack stack)
 {
     [Fact]
     public async Task Vigil_demo_takes_a_learner_to_a_verified_certificate_through_the_gateway()
@@ -34,8 +33,8 @@ public sealed class CliDemoTests(VigilStack stack)
         var code = done.GetProperty("verificationCode").GetString();
         Assert.False(string.IsNullOrEmpty(code));
 
-        using var flow = new Flow(stack);
-        var verdict = await flow.Verification().VerifyCertificateAsync(new() { VerificationCode = code });
+        using var journey = stack.NewJourney();
+        var verdict = await journey.Verification().VerifyCertificateAsync(new() { VerificationCode = code });
         Assert.Equal(Vigil.Contracts.Certificate.V1.VerificationResult.Valid, verdict.Result);
     }
 }

@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Grpc.Core;
-using Grpc.Net.Client;
 using StackExchange.Redis;
 using Vigil.Bench.Ceilings;
 using Vigil.Bench.Load;
@@ -112,10 +110,10 @@ internal static class Runner
 
         // Fresh learners for the identity photo scenario: system check and microphone test done, no photo yet.
         var photoPoolSize = learners.Count == 0 || !o.Selects("photo-identity") ? 0 : o.PhotoPool > 0 ? o.PhotoPool : (int)Math.Min(20000, o.Rounds * (o.RoundSeconds + o.WarmupSeconds) * 150);
-        var photoPool = new ConcurrentQueue<(Metadata, string, string)>();
+        var photoPool = new ConcurrentQueue<(string? Token, string ExamId, string RequestId)>();
         if (photoPoolSize > 0)
         {
-            var identity = new IdentityService.IdentityServiceClient(gateway0);
+            using var journey = new Journey(gateway0);
             using var gate = new SemaphoreSlim(o.SetupConcurrency);
             await Task.WhenAll(Enumerable.Range(0, photoPoolSize).Select(async i =>
             {
@@ -123,12 +121,11 @@ internal static class Runner
                 try
                 {
                     var id = $"bp-{runId}-{i:D6}";
-                    var auth = new Metadata { { "authorization", "Bearer " + TestTokens.Learner(id) } };
-                    try { await identity.RegisterLearnerAsync(new RegisterLearnerRequest { RequestId = "r-" + id, Email = $"photo.{runId}.{i}@example.org", DisplayName = "Photo " + i }, auth); }
+                    var learner = new TestLearner(id, "Photo " + i, TestTokens.Learner(id), journey);
+                    try { await learner.Identity().RegisterLearnerAsync(new RegisterLearnerRequest { RequestId = "r-" + id, Email = $"photo.{runId}.{i}@example.org", DisplayName = learner.Name }); }
                     catch (RpcException ex) when (ex.StatusCode is StatusCode.AlreadyExists or StatusCode.Unimplemented) { }
-                    await identity.CompleteVerificationStepAsync(new CompleteVerificationStepRequest { RequestId = "s-" + id, ExamId = setup.ExamId, Step = VerificationStep.SystemCheck, Passed = true }, auth);
-                    await identity.CompleteVerificationStepAsync(new CompleteVerificationStepRequest { RequestId = "m-" + id, ExamId = setup.ExamId, Step = VerificationStep.MicrophoneTest, Passed = true }, auth);
-                    photoPool.Enqueue((auth, setup.ExamId, "p-" + id));
+                    await journey.CompleteChecksAsync(learner, setup.ExamId);
+                    photoPool.Enqueue((learner.Token, setup.ExamId, "p-" + id));
                 }
                 catch (RpcException) { }
                 finally { gate.Release(); }
@@ -217,7 +214,7 @@ internal static class Runner
         defs.Add(("rabbitmq-raw", () => scenarios.RawAsync("rabbitmq-raw", "1 KiB persistent messages, publish with confirms (64 in flight on 4 channels) to a durable queue, consumed with acks",
             () => rabbitCeiling.RunAsync(64, o.WarmupSeconds, o.RoundSeconds))));
         defs.Add(("photo-echo-direct", () => scenarios.RawAsync("photo-echo-direct", $"bare SkiaSharp decode + JPEG re-encode of the ID photo ({Setup.IdPhotoBytes.Length / 1024} KiB), {o.PhotoConcurrency} uploads in flight",
-            () => Scenarios.PhotosAsync(echoDirect, () => (new Metadata(), "echo", "echo"), o.PhotoConcurrency, o.WarmupSeconds, o.RoundSeconds))));
+            () => Scenarios.PhotosAsync(echoDirect, () => (null, "echo", "echo"), o.PhotoConcurrency, o.WarmupSeconds, o.RoundSeconds))));
         if (photoPoolSize > 0)
         {
             defs.Add(("photo-identity-direct", () => scenarios.RawAsync("photo-identity-direct", $"identity UploadPhoto of the same ID photo, fresh learners, {o.PhotoConcurrency} uploads in flight",

@@ -9,6 +9,7 @@ using Vigil.Contracts.Certificate.V1;
 using Vigil.Contracts.Identity.V1;
 using Vigil.Contracts.Session.V1;
 using Vigil.Testing;
+using Vigil.Testing.Images;
 
 namespace Vigil.Bench.Orchestration;
 
@@ -100,7 +101,7 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
 
     /// <summary>Photo uploads with a fixed number in flight for the window: to the echo server's bare
     /// decode/re-encode, or to the identity service for fresh learners (their first ID photo).</summary>
-    public static async Task<RawRun> PhotosAsync(GrpcChannel channel, Func<(Metadata Auth, string ExamId, string RequestId)?> next, int concurrency, double warmup, double seconds)
+    public static async Task<RawRun> PhotosAsync(GrpcChannel channel, Func<(string? Token, string ExamId, string RequestId)?> next, int concurrency, double warmup, double seconds)
     {
         var latency = new Latency();
         long ops = 0, errors = 0;
@@ -109,7 +110,6 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
         var windowStart = start + (long)(warmup * Stopwatch.Frequency);
         var windowEnd = windowStart + (long)(seconds * Stopwatch.Frequency);
         var photo = Setup.IdPhotoBytes;
-        var client = new IdentityService.IdentityServiceClient(channel);
         long lastCompletion = windowStart;
         var exhausted = false;
         // Uploads start until the window ends; those in flight then are waited for. The rate is the uploads
@@ -124,14 +124,8 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
                 var t0 = Stopwatch.GetTimestamp();
                 try
                 {
-                    using var call = client.UploadPhoto(learner.Value.Auth);
-                    await call.RequestStream.WriteAsync(new UploadPhotoRequest { Metadata = new PhotoMetadata { RequestId = learner.Value.RequestId, ExamId = learner.Value.ExamId, Kind = PhotoKind.IdDocument, DeclaredSize = photo.Length } });
-                    for (var off = 0; off < photo.Length; off += 65536)
-                    {
-                        await call.RequestStream.WriteAsync(new UploadPhotoRequest { Chunk = Google.Protobuf.ByteString.CopyFrom(photo, off, Math.Min(65536, photo.Length - off)) });
-                    }
-                    await call.RequestStream.CompleteAsync();
-                    var response = await call.ResponseAsync;
+                    var identity = new IdentityService.IdentityServiceClient(TestChannel.As(channel, learner.Value.Token));
+                    var response = await TestVerification.UploadAsync(identity, learner.Value.ExamId, PhotoKind.IdDocument, photo, learner.Value.RequestId, chunkSize: 65536);
                     var t1 = Stopwatch.GetTimestamp();
                     if (response.Verdict != PhotoVerdict.Accepted) { Interlocked.Increment(ref errors); first ??= "rejected: " + response.Message; continue; }
                     if (t1 >= windowStart)

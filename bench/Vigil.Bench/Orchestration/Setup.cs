@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -40,37 +39,22 @@ internal sealed class Setup(string runId, Action<string> log)
 
     public async Task CreateExamAsync(GrpcChannel session)
     {
-        var client = new ExamService.ExamServiceClient(session);
-        var exam = new Exam
-        {
-            CourseId = Course,
-            Title = "Benchmark exam " + runId,
-            Instructions = "Answer every question.",
-            PassMark = 5,
-            TimeLimit = Duration.FromTimeSpan(TimeSpan.FromHours(4)),
-            WindowOpensAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddHours(-1)),
-            WindowClosesAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(1)),
-            Rules = new ExamRules { HeadphonesAllowed = false, PenAndPaperAllowed = true },
-            HeartbeatInterval = Duration.FromTimeSpan(TimeSpan.FromSeconds(5)),
-            ConnectionLostAfter = Duration.FromTimeSpan(TimeSpan.FromMinutes(2)),
-            DeadlinePolicy = DeadlinePolicy.SubmitSaved,
-            WarnBeforeDeadline = Duration.FromTimeSpan(TimeSpan.FromMinutes(5)),
-        };
-        foreach (var q in QuestionIds)
-        {
-            exam.Questions.Add(new Question
+        var exam = new ExamBuilder(Course)
+            .Titled("Benchmark exam " + runId, "Answer every question.")
+            .TimeLimit(TimeSpan.FromHours(4))
+            .PassMark(5)
+            .With(e =>
             {
-                QuestionId = q,
-                Kind = QuestionKind.SingleChoice,
-                Prompt = "Which option is right for " + q + "?",
-                Points = 1,
-                Options = { new ChoiceOption { OptionId = "o1", Text = "one" }, new ChoiceOption { OptionId = "o2", Text = "two" }, new ChoiceOption { OptionId = "o3", Text = "three" }, new ChoiceOption { OptionId = "o4", Text = "four" } },
-                AnswerKey = new AnswerKey { CorrectOptionIds = { "o2" } },
+                e.WindowClosesAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(1));
+                e.Rules = new ExamRules { HeadphonesAllowed = false, PenAndPaperAllowed = true };
+                e.HeartbeatInterval = Duration.FromTimeSpan(TimeSpan.FromSeconds(5));
+                e.ConnectionLostAfter = Duration.FromTimeSpan(TimeSpan.FromMinutes(2));
+                e.DeadlinePolicy = DeadlinePolicy.SubmitSaved;
+                e.WarnBeforeDeadline = Duration.FromTimeSpan(TimeSpan.FromMinutes(5));
             });
-        }
-        var response = await client.CreateExamAsync(new CreateExamRequest { RequestId = "bench-" + runId, Exam = exam },
-            new Metadata { { "authorization", "Bearer " + TestTokens.Staff("bench-staff", Course) } });
-        ExamId = response.Exam.ExamId;
+        foreach (var q in QuestionIds) exam.SingleChoice(q, "Which option is right for " + q + "?", ["o1", "o2", "o3", "o4"], correct: "o2");
+        using var journey = new Journey(session);
+        ExamId = (await journey.CreateExamAsync(exam.Build())).ExamId;
     }
 
     private void Error(string what, Exception ex)
@@ -83,6 +67,7 @@ internal sealed class Setup(string runId, Action<string> log)
     public async Task<List<PreparedLearner>> PrepareAsync(GrpcChannel gateway, int from, int count, int concurrency)
     {
         var result = new ConcurrentBag<PreparedLearner>();
+        using var journey = new Journey(gateway);
         using var gate = new SemaphoreSlim(concurrency);
         var watch = Stopwatch.StartNew();
         var done = 0;
@@ -91,7 +76,7 @@ internal sealed class Setup(string runId, Action<string> log)
             await gate.WaitAsync();
             try
             {
-                var p = await PrepareOneAsync(gateway, i);
+                var p = await PrepareOneAsync(journey, i);
                 if (p is not null) result.Add(p);
                 var d = Interlocked.Increment(ref done);
                 if (d % 500 == 0) log($"  setup: {d}/{count} learners ({watch.Elapsed.TotalSeconds:F0} s)");
@@ -102,32 +87,26 @@ internal sealed class Setup(string runId, Action<string> log)
         return [.. result.OrderBy(p => p.LearnerId, StringComparer.Ordinal)];
     }
 
-    private async Task<PreparedLearner?> PrepareOneAsync(GrpcChannel gateway, int i)
+    private async Task<PreparedLearner?> PrepareOneAsync(Journey journey, int i)
     {
-        var learnerId = $"bl-{runId}-{i:D6}";
-        var token = TestTokens.Learner(learnerId, $"Bench Learner {i}");
-        var auth = new Metadata { { "authorization", "Bearer " + token } };
-        var identity = new IdentityService.IdentityServiceClient(gateway);
+        var learner = new TestLearner($"bl-{runId}-{i:D6}", $"Bench Learner {i}", TestTokens.Learner($"bl-{runId}-{i:D6}", $"Bench Learner {i}"), journey);
         string step = "register";
         try
         {
             try
             {
-                await identity.RegisterLearnerAsync(new RegisterLearnerRequest { RequestId = "r-" + learnerId, Email = $"bench.{runId}.{i}@example.org", DisplayName = $"Bench Learner {i}" }, auth);
+                await learner.Identity().RegisterLearnerAsync(new RegisterLearnerRequest { RequestId = "r-" + learner.Id, Email = $"bench.{runId}.{i}@example.org", DisplayName = learner.Name });
             }
             catch (RpcException ex) when (ex.StatusCode is StatusCode.AlreadyExists or StatusCode.Unimplemented) { }
-            step = "system check";
-            await identity.CompleteVerificationStepAsync(new CompleteVerificationStepRequest { RequestId = "s-" + learnerId, ExamId = ExamId, Step = VerificationStep.SystemCheck, Passed = true, Details = "bench" }, auth);
-            step = "microphone test";
-            await identity.CompleteVerificationStepAsync(new CompleteVerificationStepRequest { RequestId = "m-" + learnerId, ExamId = ExamId, Step = VerificationStep.MicrophoneTest, Passed = true, Details = "bench" }, auth);
+            step = "system check and microphone test";
+            await journey.CompleteChecksAsync(learner, ExamId);
             step = "ID photo";
-            if (!await UploadAsync(identity, auth, "i-" + learnerId, ExamId, PhotoKind.IdDocument, IdPhoto.Value, PhotoLatency)) return null;
+            if (!await UploadAsync(learner, ExamId, PhotoKind.IdDocument, IdPhoto.Value, PhotoLatency)) return null;
             step = "face photo";
-            if (!await UploadAsync(identity, auth, "f-" + learnerId, ExamId, PhotoKind.Face, FacePhoto.Value, PhotoLatency)) return null;
+            if (!await UploadAsync(learner, ExamId, PhotoKind.Face, FacePhoto.Value, PhotoLatency)) return null;
             step = "start";
-            var sessions = new SessionService.SessionServiceClient(gateway);
-            var started = await sessions.StartSessionAsync(new StartSessionRequest { RequestId = "st-" + learnerId, ExamId = ExamId }, auth);
-            return new PreparedLearner(learnerId, token, started.Session.SessionId);
+            var session = await learner.StartAsync(ExamId);
+            return new PreparedLearner(learner.Id, learner.Token, session.SessionId);
         }
         catch (RpcException ex)
         {
@@ -136,18 +115,11 @@ internal sealed class Setup(string runId, Action<string> log)
         }
     }
 
-    /// <summary>Uploads a photo (metadata, then 64 KiB chunks); true when accepted.</summary>
-    public async Task<bool> UploadAsync(IdentityService.IdentityServiceClient identity, Metadata auth, string requestId, string examId, PhotoKind kind, byte[] photo, Latency latency)
+    /// <summary>Uploads a photo (the kit's upload, 64 KiB chunks), timed; true when accepted.</summary>
+    public async Task<bool> UploadAsync(TestLearner learner, string examId, PhotoKind kind, byte[] photo, Latency latency)
     {
         var start = Stopwatch.GetTimestamp();
-        using var call = identity.UploadPhoto(auth);
-        await call.RequestStream.WriteAsync(new UploadPhotoRequest { Metadata = new PhotoMetadata { RequestId = requestId, ExamId = examId, Kind = kind, DeclaredSize = photo.Length } });
-        for (var offset = 0; offset < photo.Length; offset += 65536)
-        {
-            await call.RequestStream.WriteAsync(new UploadPhotoRequest { Chunk = ByteString.CopyFrom(photo, offset, Math.Min(65536, photo.Length - offset)) });
-        }
-        await call.RequestStream.CompleteAsync();
-        var response = await call.ResponseAsync;
+        var response = await TestVerification.UploadAsync(learner.Identity(), examId, kind, photo, chunkSize: 65536);
         latency.RecordTicks(Stopwatch.GetTimestamp() - start);
         if (response.Verdict == PhotoVerdict.Accepted)
         {

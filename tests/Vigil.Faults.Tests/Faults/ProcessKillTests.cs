@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Vigil.Contracts.Session.V1;
 using Vigil.Faults.Tests.Infrastructure;
+using Vigil.Testing;
 using Xunit.Abstractions;
 
 namespace Vigil.Faults.Tests.Faults;
@@ -20,12 +21,12 @@ public sealed class ProcessKillTests(FaultStack stack, ITestOutputHelper output)
         await stack.HealAsync();
         var learner = (await _journey.StartedAsync(1, Questions))[0];
         // Straight to instance 0, so the test knows which process it kills.
-        var stream = await ExamStream.OpenAsync(_journey.Sessions(learner.Token, stack.SessionAddress(0)), learner.SessionId);
+        var stream = await ExamStreamClient.OpenAsync(_journey.Sessions(learner.Token, stack.SessionAddress(0)), learner.SessionId);
         var killAt = Questions / 2;
         var acked = new List<SaveAck>();
         for (var i = 0; i < Questions; i++)
         {
-            await stream.HeartbeatAsync();
+            await stream.SendHeartbeatAsync();
             acked.Add(await stream.SaveAsync(i + 1, $"n{i}", Value(i)));
             if (acked.Count == killAt)
             {
@@ -39,7 +40,7 @@ public sealed class ProcessKillTests(FaultStack stack, ITestOutputHelper output)
 
         // The client reconnects to the other instance.
         var other = _journey.Sessions(learner.Token, stack.SessionAddress(1));
-        await using var resumed = await ExamStream.OpenAsync(other, learner.SessionId, acked[^1].Sequence);
+        await using var resumed = await ExamStreamClient.OpenAsync(other, learner.SessionId, acked[^1].Sequence);
         Assert.Equal(acked[^1].Sequence, resumed.Opened.LastAckedSequence);
         var session = await other.GetSessionAsync(new GetSessionRequest { SessionId = learner.SessionId });
         var found = CountFound(acked, session);
@@ -61,7 +62,7 @@ public sealed class ProcessKillTests(FaultStack stack, ITestOutputHelper output)
     {
         await stack.HealAsync();
         var learner = (await _journey.StartedAsync(1, 2))[0];
-        await using (var direct = await ExamStream.OpenAsync(_journey.Sessions(learner.Token, stack.SessionAddress(0)), learner.SessionId))
+        await using (var direct = await ExamStreamClient.OpenAsync(_journey.Sessions(learner.Token, stack.SessionAddress(0)), learner.SessionId))
         {
             await direct.SaveAsync(1, "n0", Value(0));
             await stack.Sessions[0]!.KillAsync();
@@ -82,11 +83,11 @@ public sealed class ProcessKillTests(FaultStack stack, ITestOutputHelper output)
     {
         await stack.HealAsync();
         var learner = (await _journey.StartedAsync(1, Questions))[0];
-        var stream = await ExamStream.OpenAsync(_journey.Sessions(learner.Token), learner.SessionId);
+        var stream = await ExamStreamClient.OpenAsync(_journey.Sessions(learner.Token), learner.SessionId);
         // Pipelined: every save in flight at once; Redis dies the instant the last acknowledgement arrives.
         for (var i = 0; i < Questions; i++)
         {
-            await stream.HeartbeatAsync();
+            await stream.SendHeartbeatAsync();
             await stream.SendSaveAsync(i + 1, $"n{i}", Value(i));
         }
         await stream.NextAsync(m => m.MessageCase == StreamExamResponse.MessageOneofCase.SaveAck && m.SaveAck.Sequence == Questions, TimeSpan.FromSeconds(20));
@@ -116,25 +117,14 @@ public sealed class ProcessKillTests(FaultStack stack, ITestOutputHelper output)
             && (s.Sequence > a.Sequence || (s.Sequence == a.Sequence && s.AnswerDigest == a.AnswerDigest)));
     }
 
-    private async Task<ExamStream> OpenWithRetryAsync(Learner learner, long lastAcked) =>
-        await RetryAsync(() => ExamStream.OpenAsync(_journey.Sessions(learner.Token), learner.SessionId, lastAcked));
+    private async Task<ExamStreamClient> OpenWithRetryAsync(StartedLearner learner, long lastAcked) =>
+        await RetryAsync(() => ExamStreamClient.OpenAsync(_journey.Sessions(learner.Token), learner.SessionId, lastAcked));
 
     /// <summary>Retries while the call fails as a client would (Unavailable: the instance or a store is coming back).</summary>
-    internal static async Task<T> RetryAsync<T>(Func<Task<T>> call, int seconds = 90)
-    {
-        var until = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Cancelled && DateTime.UtcNow < until)
-            {
-                await Task.Delay(200);
-            }
-        }
-    }
+    internal static Task<T> RetryAsync<T>(Func<Task<T>> call, int seconds = 90)
+        where T : class =>
+        Eventually.SucceedsAsync(call, "the call to succeed again", TimeSpan.FromSeconds(seconds),
+            ex => ex is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.Internal or StatusCode.Cancelled });
 
     public void Dispose() => _journey.Dispose();
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Grpc.Core;
 using Vigil.Contracts.Session.V1;
 using Vigil.Faults.Tests.Infrastructure;
+using Vigil.Testing;
 using Xunit.Abstractions;
 
 namespace Vigil.Faults.Tests.Faults;
@@ -23,10 +24,18 @@ public sealed class StreamTests(FaultStack stack, ITestOutputHelper output) : ID
         var learner = (await _journey.StartedAsync(1, 4))[0];
         // Through the second gateway, whose activity timeout is short enough to idle past.
         var viaShortGateway = _journey.Sessions(learner.Token, stack.ShortTimeoutGateway.GrpcAddress);
-        var stream = await ExamStream.OpenAsync(viaShortGateway, learner.SessionId);
+        var stream = await ExamStreamClient.OpenAsync(viaShortGateway, learner.SessionId);
         var first = await stream.SaveAsync(1, "n0", new Answer { Number = 0 });
         var idle = FaultStack.ShortGatewayActivityTimeout * 3;
-        await Task.Delay(idle);
+        // Idle: nothing sent for three activity timeouts, unless the stream ends first.
+        try
+        {
+            await stream.Ended.WaitAsync(idle);
+        }
+        catch (TimeoutException)
+        {
+            // Still open after the idle time.
+        }
 
         // Either the stream is still up, or it ended with a status the client recovers from by reconnecting.
         string outcome;
@@ -59,9 +68,9 @@ public sealed class StreamTests(FaultStack stack, ITestOutputHelper output) : ID
         Assert.Equal(2, ProcessKillTests.CountFound([first, next], session));
     }
 
-    private static async Task<SaveAck> ResumeAndSaveAsync(SessionService.SessionServiceClient client, Learner learner, long lastAcked)
+    private static async Task<SaveAck> ResumeAndSaveAsync(SessionService.SessionServiceClient client, StartedLearner learner, long lastAcked)
     {
-        await using var again = await ExamStream.OpenAsync(client, learner.SessionId, lastAcked);
+        await using var again = await ExamStreamClient.OpenAsync(client, learner.SessionId, lastAcked);
         Assert.Equal(lastAcked, again.Opened.LastAckedSequence);
         return await again.SaveAsync(again.Opened.LastAckedSequence + 1, "n1", new Answer { Number = 1 });
     }
@@ -78,22 +87,25 @@ public sealed class StreamTests(FaultStack stack, ITestOutputHelper output) : ID
         var unrecoverable = new ConcurrentBag<string>();
         var reconnects = 0;
 
-        async Task ClientAsync(Learner l)
+        async Task ClientAsync(StartedLearner l)
         {
             var last = 0L;
             var round = 0;
+            // The client's own cadence: a heartbeat and a save every 20 ms at most.
+            using var cadence = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
             while (!stop.IsCancellationRequested)
             {
-                ExamStream stream;
+                ExamStreamClient stream;
                 try
                 {
-                    stream = await ExamStream.OpenAsync(_journey.Sessions(l.Token), l.SessionId, last);
-                }
-                catch (RpcException ex) when (Recoverable(ex.Status))
-                {
-                    endings.Add("open:" + ex.StatusCode);
-                    await Task.Delay(200);
-                    continue;
+                    // Opening again as a client does: retried while the answer is one a client recovers from.
+                    stream = await Eventually.SucceedsAsync(() => ExamStreamClient.OpenAsync(_journey.Sessions(l.Token), l.SessionId, last), "the stream to open",
+                        FaultStack.Patience, ex =>
+                        {
+                            if (ex is not RpcException { } rpc || !Recoverable(rpc.Status)) return false;
+                            endings.Add("open:" + rpc.StatusCode);
+                            return true;
+                        });
                 }
                 catch (RpcException ex)
                 {
@@ -106,32 +118,34 @@ public sealed class StreamTests(FaultStack stack, ITestOutputHelper output) : ID
                     while (!stop.IsCancellationRequested)
                     {
                         var q = (int)(last % Questions);
-                        await stream.HeartbeatAsync();
+                        await stream.SendHeartbeatAsync();
                         var ack = await stream.SaveAsync(last + 1, $"n{q}", new Answer { Number = q + (1000 * round) }, TimeSpan.FromSeconds(10));
                         acked.Add((l.SessionId, ack));
                         last = ack.Sequence;
                         if (q == Questions - 1) round++;
-                        await Task.Delay(20);
+                        await cadence.WaitForNextTickAsync();
                     }
                     await stream.DisposeAsync();
                     return;
                 }
-                catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException or OperationCanceledException)
+                catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException or OperationCanceledException or TimeoutException)
                 {
                     var status = stream.Ended.IsCompleted ? await stream.Ended : (ex as RpcException)?.Status ?? new Status(StatusCode.Unknown, ex.GetType().Name);
                     endings.Add((stream.Reconnect is not null ? "reconnect+" : string.Empty) + status.StatusCode);
                     if (!Recoverable(status) && stream.Reconnect is null) unrecoverable.Add(status.ToString());
                     Interlocked.Increment(ref reconnects);
                     await stream.DisposeAsync();
+                    // A client honours the server's Reconnect: it waits the retry_after the draining replica asked for.
                     if (stream.Reconnect is not null) await Task.Delay(stream.Reconnect.RetryAfter.ToTimeSpan());
                 }
             }
         }
 
         var clients = learners.Select(l => Task.Run(() => ClientAsync(l))).ToList();
-        await Task.Delay(1500);
+        // Every client under way (saves acknowledged) before the first replica goes.
+        await Eventually.True(() => learners.All(l => acked.Count(a => a.SessionId == l.SessionId) >= 5), "every client to save", FaultStack.Patience);
         var restarts = 0;
-        for (var i = 0; i < stack.Sessions.Length; i++)
+        for (var i = 0; i < stack.Sessions.Count; i++)
         {
             // One instance at a time, gracefully (SIGTERM, as Kubernetes does), then back on the same port.
             var exit = await stack.Sessions[i]!.TerminateAsync(TimeSpan.FromSeconds(30));

@@ -32,7 +32,7 @@ public sealed class AbuseTests(FaultStack stack, ITestOutputHelper output) : IDi
         var checkedTargets = new List<string>();
         foreach (var target in new[] { stack.Sessions.First(s => s is { HasExited: false })!, stack.Gateway })
         {
-            using var channel = FaultStack.Channel(target.GrpcAddress, token);
+            using var channel = TestChannel.ToProcess(target.GrpcAddress, token);
             var outcome = await RawRpc.CallAsync(channel, method, huge, TimeSpan.FromSeconds(20));
             Assert.Equal(StatusCode.ResourceExhausted, outcome.Status.StatusCode);
             checkedTargets.Add($"{target.Name}={outcome.Status.StatusCode}");
@@ -46,7 +46,7 @@ public sealed class AbuseTests(FaultStack stack, ITestOutputHelper output) : IDi
     {
         await stack.HealAsync();
         var learner = (await _journey.StartedAsync(1, 1))[0];
-        var identity = new IdentityService.IdentityServiceClient(_journey.Channel(learner.Token, stack.Identity.GrpcAddress));
+        var identity = _journey.Identity(learner.Token, stack.Identity);
         var rssBefore = RssMiB(stack.Identity.Pid);
         using var call = identity.UploadPhoto(deadline: DateTime.UtcNow.AddSeconds(30));
         await call.RequestStream.WriteAsync(new UploadPhotoRequest { Metadata = new PhotoMetadata { RequestId = Journey.RequestId(), ExamId = learner.Exam.ExamId, Kind = PhotoKind.IdDocument, DeclaredSize = 1_000_000 } });
@@ -84,7 +84,7 @@ public sealed class AbuseTests(FaultStack stack, ITestOutputHelper output) : IDi
         var learner = (await _journey.StartedAsync(1, 1))[0];
         var exam = learner.Exam.ExamId;
         var photo = TestImages.IdDocumentJpeg(7);
-        var direct = new IdentityService.IdentityServiceClient(_journey.Channel(learner.Token, stack.Identity.GrpcAddress));
+        var direct = _journey.Identity(learner.Token, stack.Identity);
         // Ten uploads that send half the photo and drop the connection.
         for (var i = 0; i < 10; i++)
         {
@@ -105,7 +105,7 @@ public sealed class AbuseTests(FaultStack stack, ITestOutputHelper output) : IDi
         }
         // Meanwhile a whole upload goes through, and the half ones left nothing behind.
         var started = DateTime.UtcNow;
-        var whole = await Journey.UploadAsync(direct, exam, PhotoKind.IdDocument, photo);
+        var whole = await TestVerification.UploadAsync(direct, exam, PhotoKind.IdDocument, photo);
         var took = DateTime.UtcNow - started;
         foreach (var c in open) c.Dispose();
         Figures.Print(output, "half uploads and open streams", $"half uploads dropped: 10, client streams left open: {open.Count}, a whole upload meanwhile: {whole.Verdict} in {took.TotalMilliseconds:0} ms");

@@ -88,7 +88,7 @@ public sealed class AuthorizationMatrixTests(FaultStack stack, ITestOutputHelper
                 RawRpc.Plausible(request, Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromMinutes(10)),
                     method.Name == "UpdateExam" ? victim.Exam.Clone() : template);
                 var sentText = request.ToString() ?? string.Empty;
-                var outcome = await RawRpc.CallAsync(_journey.Channel(token), method, request.ToByteArray(), TimeSpan.FromSeconds(10));
+                var outcome = await RawRpc.CallAsync(_journey.Invoker(token), method, request.ToByteArray(), TimeSpan.FromSeconds(10));
                 checkedCalls++;
                 if (outcome.Status.StatusCode != expected)
                 {
@@ -97,8 +97,7 @@ public sealed class AuthorizationMatrixTests(FaultStack stack, ITestOutputHelper
                 if (expected == StatusCode.Unauthenticated)
                 {
                     // Straight at the owning service, past the gateway: the service refuses by itself.
-                    using var direct = FaultStack.Channel(Owner(method).GrpcAddress, token);
-                    var bypass = await RawRpc.CallAsync(direct, method, request.ToByteArray(), TimeSpan.FromSeconds(10));
+                    var bypass = await RawRpc.CallAsync(_journey.Invoker(token, Owner(method)), method, request.ToByteArray(), TimeSpan.FromSeconds(10));
                     checkedCalls++;
                     if (bypass.Status.StatusCode != StatusCode.Unauthenticated)
                     {
@@ -111,7 +110,7 @@ public sealed class AuthorizationMatrixTests(FaultStack stack, ITestOutputHelper
                     var ghost = RawRpc.Request(method, ghostIds);
                     RawRpc.Plausible(ghost, Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromMinutes(10)),
                         method.Name == "UpdateExam" ? victim.Exam.Clone() : template);
-                    var missing = await RawRpc.CallAsync(_journey.Channel(token), method, ghost.ToByteArray(), TimeSpan.FromSeconds(10));
+                    var missing = await RawRpc.CallAsync(_journey.Invoker(token), method, ghost.ToByteArray(), TimeSpan.FromSeconds(10));
                     checkedCalls++;
                     if (missing.Status.StatusCode != outcome.Status.StatusCode || missing.Status.Detail != outcome.Status.Detail)
                     {

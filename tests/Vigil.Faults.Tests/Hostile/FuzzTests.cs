@@ -54,7 +54,7 @@ public sealed class FuzzTests(FaultStack stack, ITestOutputHelper output) : IDis
         foreach (var method in RawRpc.Methods)
         {
             var target = Owner(method.Service.FullName);
-            using var channel = FaultStack.Channel(target.GrpcAddress, token);
+            using var channel = TestChannel.ToProcess(target.GrpcAddress, token);
             var seed = RawRpc.Request(method, ids).ToByteArray();
             for (var i = 0; i < IterationsPerRpc; i++)
             {
@@ -86,7 +86,7 @@ public sealed class FuzzTests(FaultStack stack, ITestOutputHelper output) : IDis
     {
         await stack.HealAsync();
         var learner = (await _journey.StartedAsync(1, 1))[0];
-        var identity = new IdentityService.IdentityServiceClient(_journey.Channel(learner.Token, stack.Identity.GrpcAddress));
+        var identity = _journey.Identity(learner.Token, stack.Identity);
         byte[][] seeds = [TestImages.IdDocumentJpeg(3), TestImages.FacePng(3)];
         var mutator = new Mutator(Seed + 1);
         var byOutcome = new Dictionary<string, int>();
@@ -99,7 +99,7 @@ public sealed class FuzzTests(FaultStack stack, ITestOutputHelper output) : IDis
             string outcome;
             try
             {
-                var reply = await Journey.UploadAsync(identity, learner.Exam.ExamId, i % 2 == 0 ? PhotoKind.IdDocument : PhotoKind.Face, input);
+                var reply = await TestVerification.UploadAsync(identity, learner.Exam.ExamId, i % 2 == 0 ? PhotoKind.IdDocument : PhotoKind.Face, input);
                 outcome = reply.Verdict.ToString();
             }
             catch (RpcException ex)
@@ -131,7 +131,7 @@ public sealed class FuzzTests(FaultStack stack, ITestOutputHelper output) : IDis
         foreach (var name in methods)
         {
             var method = RawRpc.Methods.First(m => m.FullName == name);
-            using var channel = FaultStack.Channel(Owner(method.Service.FullName).GrpcAddress, token);
+            using var channel = TestChannel.ToProcess(Owner(method.Service.FullName).GrpcAddress, token);
             foreach (var input in inputs)
             {
                 Assert.False(Parses(method, input));

@@ -1,4 +1,3 @@
-using Google.Protobuf.WellKnownTypes;
 using Vigil.Contracts.Session.V1;
 using Vigil.Faults.Tests.Infrastructure;
 using Vigil.Testing;
@@ -51,27 +50,22 @@ public sealed class LogHygieneTests(FaultStack stack, ITestOutputHelper output) 
     {
         await stack.HealAsync();
         var canary = "canary-answer-" + Guid.NewGuid().ToString("N")[..12];
-        var course = Journey.Id("course");
-        var now = DateTime.UtcNow;
-        var exam = new Exam
-        {
-            CourseId = course, Title = "Log drill", Instructions = "Type the word.", PassMark = 1,
-            TimeLimit = Duration.FromTimeSpan(TimeSpan.FromMinutes(30)),
-            WindowOpensAt = Timestamp.FromDateTime(now.AddMinutes(-5)), WindowClosesAt = Timestamp.FromDateTime(now.AddHours(2)),
-            Questions = { new Question { QuestionId = "t0", Kind = QuestionKind.ShortText, Points = 1, Prompt = "Type the word.", AnswerKey = new AnswerKey { AcceptedTexts = { canary } } } },
-        };
-        var created = (await _journey.Exams(TestTokens.Staff(Journey.Id("staff"), course)).CreateExamAsync(new CreateExamRequest { RequestId = Journey.RequestId(), Exam = exam })).Exam;
+        var created = await _journey.CreateExamAsync(_journey.NewExam(Journey.Id("course"))
+            .Titled("Log drill", "Type the word.")
+            .ShortText("t0", "Type the word.", canary)
+            .Build());
         var learner = await _journey.StartedAsync(created);
-        await using (var stream = await ExamStream.OpenAsync(_journey.Sessions(learner.Token), learner.SessionId))
+        await using (var stream = await ExamStreamClient.OpenAsync(_journey.Sessions(learner.Token), learner.SessionId))
         {
-            await stream.HeartbeatAsync();
+            await stream.SendHeartbeatAsync();
             await stream.SaveAsync(1, "t0", new Answer { Text = canary });
             // A refused save too: refusals are where handlers tend to log the input.
-            try { await stream.SaveAsync(2, "no-such-question", new Answer { Text = canary + "-refused" }); } catch (InvalidOperationException) { }
+            await stream.SaveRejectedAsync(2, "no-such-question", new Answer { Text = canary + "-refused" });
         }
         await _journey.Sessions(learner.Token).SubmitFinalCheckAsync(new SubmitFinalCheckRequest { RequestId = Journey.RequestId(), SessionId = learner.SessionId, LastSaveSequence = 1 });
         await _journey.DecideAsync(learner);
-        await Task.Delay(1500);
+        // The whole way through: the certificate service logged its part once the dashboard shows the result.
+        await _journey.AwaitEntryAsync(learner.Token, learner.SessionId, e => e.Status == Vigil.Contracts.Certificate.V1.ResultStatus.Certified, FaultStack.Patience);
 
         var leaks = Leaks(stack, [canary, learner.Token, learner.Token[^40..]]);
         var lines = stack.AllProcesses.Sum(p => p.Output.Split('\n').Length);

@@ -64,14 +64,16 @@ public sealed class OwnRedis : IAsyncDisposable
         }) ?? throw new InvalidOperationException("redis-server did not start (is it on PATH? scripts/deps.sh installs it).");
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        var until = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < until)
+        try
         {
-            if (_process.HasExited) throw new InvalidOperationException("redis-server exited: " + Log());
-            if (await PingAsync()) return;
-            await Task.Delay(50);
+            await Eventually.Async(async () => _process.HasExited
+                ? throw new InvalidOperationException("redis-server exited: " + Log())
+                : await PingAsync(), "redis-server to answer PING", TimeSpan.FromSeconds(20));
         }
-        throw new TimeoutException("redis-server did not answer PING: " + Log());
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException(ex.Message + " " + Log(), ex);
+        }
     }
 
     private async Task<bool> PingAsync()

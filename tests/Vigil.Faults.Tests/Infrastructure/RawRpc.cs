@@ -38,7 +38,11 @@ public static class RawRpc
     private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);
 
     /// <summary>Calls <paramref name="method"/> with one request of raw bytes and reads the first reply.</summary>
-    public static async Task<RawOutcome> CallAsync(GrpcChannel channel, MethodDescriptor method, byte[] request, TimeSpan timeout)
+    public static Task<RawOutcome> CallAsync(GrpcChannel channel, MethodDescriptor method, byte[] request, TimeSpan timeout) =>
+        CallAsync(channel.CreateCallInvoker(), method, request, timeout);
+
+    /// <summary>Calls <paramref name="method"/> through <paramref name="invoker"/> with one request of raw bytes and reads the first reply.</summary>
+    public static async Task<RawOutcome> CallAsync(CallInvoker invoker, MethodDescriptor method, byte[] request, TimeSpan timeout)
     {
         var type = (method.IsClientStreaming, method.IsServerStreaming) switch
         {
@@ -48,7 +52,6 @@ public static class RawRpc
             _ => MethodType.DuplexStreaming,
         };
         var rpc = new Method<byte[], byte[]>(type, method.Service.FullName, method.Name, Bytes, Bytes);
-        var invoker = channel.CreateCallInvoker();
         var options = new CallOptions(deadline: DateTime.UtcNow + timeout);
         try
         {

@@ -1,9 +1,7 @@
-using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
 using Vigil.Certificate.Tests.Infrastructure;
 using Vigil.Contracts.Certificate.V1;
-using Vigil.Contracts.Events;
 using Vigil.Testing;
 using static Vigil.Certificate.Tests.Infrastructure.Events;
 

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Vigil.Certificate.Tests.Infrastructure;
 using Vigil.Contracts.Certificate.V1;
-using Vigil.Contracts.Events;
 using Vigil.ServiceDefaults.Health;
 using Vigil.Testing;
 using static Vigil.Certificate.Tests.Infrastructure.Events;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Grpc.Core;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using RabbitMQ.Client;
@@ -42,19 +41,18 @@ public sealed class CertificateHost : IAsyncDisposable
         bus.ConnectConsumeObserver(_consumed);
         // Ready = Redis reachable and MassTransit's bus (its receive endpoints) started.
         using var http = Factory.CreateClient();
-        var until = DateTime.UtcNow.AddSeconds(30);
-        string last = string.Empty;
-        while (true)
+        try
         {
-            using var response = await http.GetAsync(new Uri("/health/ready", UriKind.Relative));
-            if (response.IsSuccessStatusCode) return;
-            last = await response.Content.ReadAsStringAsync();
-            if (DateTime.UtcNow > until)
+            await Eventually.Async(async () =>
             {
-                var report = await Factory.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync();
-                throw new TimeoutException("The certificate service did not get ready: " + string.Join("; ", report.Entries.Select(e => $"{e.Key}={e.Value.Status} {e.Value.Description} {e.Value.Exception?.Message}")));
-            }
-            await Task.Delay(100);
+                using var response = await http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                return response.IsSuccessStatusCode;
+            }, "the certificate service to get ready");
+        }
+        catch (TimeoutException ex)
+        {
+            var report = await Factory.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync();
+            throw new TimeoutException(ex.Message + " " + string.Join("; ", report.Entries.Select(e => $"{e.Key}={e.Value.Status} {e.Value.Description} {e.Value.Exception?.Message}")), ex);
         }
     }
 

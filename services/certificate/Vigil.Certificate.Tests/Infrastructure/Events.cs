@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Grpc.Core;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,7 +5,6 @@ using RabbitMQ.Client;
 using StackExchange.Redis;
 using Vigil.Contracts.Certificate.V1;
 using Vigil.Contracts.Events;
-using Vigil.Testing;
 
 namespace Vigil.Certificate.Tests.Infrastructure;
 

@@ -1,4 +1,3 @@
-using System.Text;
 using RabbitMQ.Client;
 using Vigil.Contracts.Certificate.V1;
 using Vigil.Contracts.Events;

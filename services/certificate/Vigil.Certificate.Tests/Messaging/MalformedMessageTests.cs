@@ -4,6 +4,7 @@ using Vigil.Certificate.Tests.Infrastructure;
 using Vigil.Contracts.Certificate.V1;
 using Vigil.Contracts.Events;
 using Vigil.ServiceDefaults.Messaging;
+using Vigil.Testing;
 using static Vigil.Certificate.Tests.Infrastructure.Events;
 
 namespace Vigil.Certificate.Tests.Messaging;
@@ -48,7 +49,8 @@ public sealed class MalformedMessageTests(RunningService service)
                 if (body.Contains(marker, StringComparison.Ordinal) && body.Contains(impossible.EventId.ToString(), StringComparison.Ordinal)) found.Add("impossible");
             }
             return found.Count == 2;
-        }, () => $"both bad messages in {errorQueue}; found: {string.Join(", ", found)}");
+        }, () => $"both bad messages in {errorQueue}; found: {string.Join(", ", found)}",
+            retryOn: ex => ex is RabbitMQ.Client.Exceptions.OperationInterruptedException); // the error queue does not exist yet
 
         // Nothing is left waiting in the queue itself.
         await Eventually.Async(async () =>

@@ -1,5 +1,3 @@
-using System.Text;
-using RabbitMQ.Client;
 using Vigil.Certificate.Tests.Infrastructure;
 using Vigil.Contracts.Certificate.V1;
 using Vigil.Contracts.Events;

@@ -1,7 +1,5 @@
-using Grpc.Core;
 using Vigil.Contracts.Identity.V1;
 using Vigil.Identity.Tests.Infrastructure;
-using Vigil.Testing;
 using Vigil.Testing.Images;
 using static Vigil.Identity.Tests.Infrastructure.IdentityFixture;
 

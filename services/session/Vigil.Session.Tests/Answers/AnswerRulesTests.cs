@@ -2,47 +2,47 @@ using Google.Protobuf.WellKnownTypes;
 using Vigil.Contracts.Session.V1;
 using Vigil.Session.Answers;
 using Vigil.Session.Exams;
-using Vigil.Session.Tests.Infrastructure;
+using Vigil.Testing;
 
 namespace Vigil.Session.Tests.Answers;
 
 public sealed class AnswerRulesTests
 {
-    private static readonly Exam Exam = ExamSamples.Build("c1");
+    private static readonly Exam Exam = ExamBuilder.Standard("c1");
 
     [Fact]
     public void Choice_digest_ignores_the_order_of_options()
     {
-        Assert.Equal(AnswerRules.Digest(ExamSamples.Choice("a", "b")), AnswerRules.Digest(ExamSamples.Choice("b", "a")));
-        Assert.NotEqual(AnswerRules.Digest(ExamSamples.Choice("a")), AnswerRules.Digest(ExamSamples.Choice("b")));
-        Assert.NotEqual(AnswerRules.Digest(ExamSamples.Text("1")), AnswerRules.Digest(ExamSamples.Number(1)));
-        Assert.Matches("^[0-9a-f]{64}$", AnswerRules.Digest(ExamSamples.Text("Paris")));
+        Assert.Equal(AnswerRules.Digest(TestAnswers.Choice("a", "b")), AnswerRules.Digest(TestAnswers.Choice("b", "a")));
+        Assert.NotEqual(AnswerRules.Digest(TestAnswers.Choice("a")), AnswerRules.Digest(TestAnswers.Choice("b")));
+        Assert.NotEqual(AnswerRules.Digest(TestAnswers.Text("1")), AnswerRules.Digest(TestAnswers.Number(1)));
+        Assert.Matches("^[0-9a-f]{64}$", AnswerRules.Digest(TestAnswers.Text("Paris")));
     }
 
     [Fact]
     public void Answers_that_do_not_fit_their_question_are_refused()
     {
         var q1 = Exam.Questions[0];
-        Assert.Null(AnswerRules.Validate(q1, ExamSamples.Choice("a"), 100));
-        Assert.NotNull(AnswerRules.Validate(q1, ExamSamples.Choice("a", "b"), 100));
-        Assert.NotNull(AnswerRules.Validate(q1, ExamSamples.Choice("z"), 100));
-        Assert.NotNull(AnswerRules.Validate(q1, ExamSamples.Text("a"), 100));
-        Assert.NotNull(AnswerRules.Validate(Exam.Questions[1], ExamSamples.Text(new string('x', 101)), 100));
-        Assert.NotNull(AnswerRules.Validate(Exam.Questions[2], ExamSamples.Number(double.NaN), 100));
-        Assert.Null(AnswerRules.Validate(Exam.Questions[2], ExamSamples.Number(4.5), 100));
+        Assert.Null(AnswerRules.Validate(q1, TestAnswers.Choice("a"), 100));
+        Assert.NotNull(AnswerRules.Validate(q1, TestAnswers.Choice("a", "b"), 100));
+        Assert.NotNull(AnswerRules.Validate(q1, TestAnswers.Choice("z"), 100));
+        Assert.NotNull(AnswerRules.Validate(q1, TestAnswers.Text("a"), 100));
+        Assert.NotNull(AnswerRules.Validate(Exam.Questions[1], TestAnswers.Text(new string('x', 101)), 100));
+        Assert.NotNull(AnswerRules.Validate(Exam.Questions[2], TestAnswers.Number(double.NaN), 100));
+        Assert.Null(AnswerRules.Validate(Exam.Questions[2], TestAnswers.Number(4.5), 100));
     }
 
     [Fact]
     public void Marking_follows_the_answer_key()
     {
-        Assert.Equal(2, AnswerRules.Mark(Exam.Questions[0], ExamSamples.Choice("b")));
-        Assert.Equal(0, AnswerRules.Mark(Exam.Questions[0], ExamSamples.Choice("a")));
-        Assert.Equal(1, AnswerRules.Mark(Exam.Questions[1], ExamSamples.Text("  paris ")));
+        Assert.Equal(2, AnswerRules.Mark(Exam.Questions[0], TestAnswers.Choice("b")));
+        Assert.Equal(0, AnswerRules.Mark(Exam.Questions[0], TestAnswers.Choice("a")));
+        Assert.Equal(1, AnswerRules.Mark(Exam.Questions[1], TestAnswers.Text("  paris ")));
         Assert.Equal(0, AnswerRules.Mark(Exam.Questions[1], null));
-        Assert.Null(AnswerRules.Mark(Exam.Questions[2], ExamSamples.Number(7)));
+        Assert.Null(AnswerRules.Mark(Exam.Questions[2], TestAnswers.Number(7)));
         var numeric = new Question { Kind = QuestionKind.Numeric, Points = 3, AnswerKey = new AnswerKey { NumericValue = 3.14, NumericTolerance = 0.01 } };
-        Assert.Equal(3, AnswerRules.Mark(numeric, ExamSamples.Number(3.145)));
-        Assert.Equal(0, AnswerRules.Mark(numeric, ExamSamples.Number(3.2)));
+        Assert.Equal(3, AnswerRules.Mark(numeric, TestAnswers.Number(3.145)));
+        Assert.Equal(0, AnswerRules.Mark(numeric, TestAnswers.Number(3.2)));
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class AnswerRulesTests
         var at = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
         var answers = new Dictionary<string, StoredAnswer>
         {
-            ["q1"] = new("q1", ExamSamples.Choice("b"), 3, AnswerRules.Digest(ExamSamples.Choice("b")), at),
+            ["q1"] = new("q1", TestAnswers.Choice("b"), 3, AnswerRules.Digest(TestAnswers.Choice("b")), at),
         };
         var s = Receipts.Build("s1", "e1", "l1", Exam, answers, at, SessionState.Submitted, 3);
         Assert.Equal(["q1", "q2", "q3"], s.Receipt.Items.Select(i => i.QuestionId));
@@ -61,7 +61,7 @@ public sealed class AnswerRulesTests
         Assert.Equal(4, s.MaxScore);
         Assert.Equal(Receipts.Digest(s.Receipt), s.Receipt.ReceiptDigest);
         var tampered = s.Receipt.Clone();
-        tampered.Items[0].AnswerDigest = AnswerRules.Digest(ExamSamples.Choice("a"));
+        tampered.Items[0].AnswerDigest = AnswerRules.Digest(TestAnswers.Choice("a"));
         Assert.NotEqual(s.Receipt.ReceiptDigest, Receipts.Digest(tampered));
     }
 

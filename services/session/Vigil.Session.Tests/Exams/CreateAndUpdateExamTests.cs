@@ -1,7 +1,5 @@
-using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Vigil.Contracts.Session.V1;
-using Vigil.Session.Answers;
 using Vigil.Session.Tests.Infrastructure;
 using Vigil.Testing;
 
@@ -15,13 +13,13 @@ public sealed class CreateAndUpdateExamTests(SessionFixture f)
     public async Task Exams_are_for_their_course_staff_and_bad_definitions_get_field_violations()
     {
         var course = SessionFixture.NewCourse();
-        var exam = ExamSamples.Build(course);
+        var exam = ExamBuilder.Standard(course, f.Clock.GetUtcNow());
         exam.Title = "";
         var ex = await RpcAssert.ThrowsAsync(StatusCode.InvalidArgument, async () => await f.Exams(course).CreateExamAsync(new CreateExamRequest { RequestId = "r1", Exam = exam }));
         Assert.Contains(RpcAssert.FieldViolations(ex), v => v.Field == "exam.title");
 
-        var other = new ExamService.ExamServiceClient(f.ReplicaA.Channel(TestTokens.Staff("staff-2", "another-course")));
-        await RpcAssert.ThrowsAsync(StatusCode.PermissionDenied, async () => await other.CreateExamAsync(new CreateExamRequest { RequestId = "r2", Exam = ExamSamples.Build(course) }));
+        var other = f.Journey.Exams(TestTokens.Staff("staff-2", "another-course"));
+        await RpcAssert.ThrowsAsync(StatusCode.PermissionDenied, async () => await other.CreateExamAsync(new CreateExamRequest { RequestId = "r2", Exam = ExamBuilder.Standard(course, f.Clock.GetUtcNow()) }));
 
         var created = await f.CreateExamAsync(course);
         Assert.Equal(1, created.Version);

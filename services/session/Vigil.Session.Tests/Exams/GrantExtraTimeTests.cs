@@ -1,9 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
 using Vigil.Contracts.Session.V1;
-using Vigil.Session.Answers;
 using Vigil.Session.Tests.Infrastructure;
-using Vigil.Testing;
 
 namespace Vigil.Session.Tests.Exams;
 

@@ -1,4 +1,3 @@
-using Grpc.Core;
 using StackExchange.Redis;
 using Vigil.Contracts.Session.V1;
 using Vigil.Session.Tests.Infrastructure;
@@ -18,24 +17,24 @@ public sealed class OutboxRelayTests(SessionFixture f)
         var deadBroker = $"amqp://guest:guest@127.0.0.1:{ServiceProcess.FreePort()}/session";
         string sessionId;
         var course = SessionFixture.NewCourse();
-        await using (var isolated = new SessionHost(prefix, f.Identity.CreateHandler, rabbitMq: deadBroker))
+        await using (var isolated = f.Replica(prefix, rabbitMq: deadBroker))
         {
-            var exam = (await new ExamService.ExamServiceClient(isolated.Channel(TestTokens.Staff("s", course)))
-                .CreateExamAsync(new CreateExamRequest { RequestId = "c", Exam = ExamSamples.Build(course) })).Exam;
+            var exam = (await f.Journey.Exams(TestTokens.Staff("s", course), isolated)
+                .CreateExamAsync(new CreateExamRequest { RequestId = "c", Exam = ExamBuilder.Standard(course, f.Clock.GetUtcNow()) })).Exam;
             var learner = await f.VerifiedLearnerAsync(exam.ExamId);
             sessionId = (await learner.StartAsync(exam.ExamId, isolated)).SessionId;
             var receipt = (await learner.Sessions(isolated).SubmitFinalCheckAsync(
                 new SubmitFinalCheckRequest { RequestId = "fc", SessionId = sessionId, LastSaveSequence = 0 })).Receipt;
             Assert.Equal(SessionState.Submitted, receipt.State);
 
-            await Task.Delay(1000);
+            // Written with the submission in one step; this replica's relay waits for a broker it never reaches.
             await using var redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
             Assert.Equal(1, await redis.GetDatabase().ListLengthAsync(prefix + "s:{" + sessionId + "}:outbox"));
             Assert.Empty(f.Events.Of("SessionSubmitted", sessionId));
         }
 
-        // A replica that reaches the broker relays it.
-        await using var healthy = new SessionHost(prefix, f.Identity.CreateHandler);
+        // A replica that reaches the broker relays it (its first pass at start, then at each poll).
+        await using var healthy = f.Replica(prefix);
         _ = healthy.Server;
         Assert.Single(await f.Events.WaitAsync("SessionSubmitted", sessionId));
     }

@@ -1,8 +1,6 @@
-using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Vigil.Contracts.Session.V1;
 using Vigil.Session.Tests.Infrastructure;
-using Vigil.Session.Tests.Monitoring;
 using Vigil.Testing;
 
 namespace Vigil.Session.Tests.Review;
@@ -15,14 +13,15 @@ public sealed class AcceptSavedAnswersTests(SessionFixture f)
     public async Task The_board_may_accept_saved_answers_after_a_documented_failure_recorded_as_an_exception()
     {
         var course = SessionFixture.NewCourse();
-        var exam = await f.CreateExamAsync(course, e => e.TimeLimit = Duration.FromTimeSpan(TimeSpan.FromSeconds(2)));
+        var exam = await f.CreateExamAsync(course);
         var learner = await f.VerifiedLearnerAsync(exam.ExamId);
         var session = await learner.StartAsync(exam.ExamId);
         await using (var stream = await learner.OpenStreamAsync(session.SessionId))
         {
-            await stream.SaveAsync(1, "q1", ExamSamples.Choice("b"));
+            await stream.SaveAsync(1, "q1", TestAnswers.Choice("b"));
         }
-        await DeadlineTests.WaitForStateAsync(learner, session.SessionId, s => s == SessionState.ExpiredUnsubmitted);
+        f.Advance(exam.TimeLimit.ToTimeSpan() + SessionFixture.SweepInterval);
+        await f.WaitForStateAsync(learner, session.SessionId, s => s == SessionState.ExpiredUnsubmitted);
 
         var board = f.Board(course, "prof-1");
         var missing = await RpcAssert.ThrowsAsync(StatusCode.InvalidArgument, async () => await board.AcceptSavedAnswersAsync(
@@ -42,7 +41,7 @@ public sealed class AcceptSavedAnswersTests(SessionFixture f)
         Assert.Equal(accepted.Receipt, (await board.AcceptSavedAnswersAsync(request)).Receipt);
 
         var e = Assert.Single(await f.Events.WaitAsync("SessionSubmitted", session.SessionId)).Message;
-        Assert.Contains(DeadlineTests.EnumText(e.GetProperty("kind")), new[] { "BoardException", "3" });
+        Assert.Contains(SessionFixture.EnumText(e.GetProperty("kind")), new[] { "BoardException", "3" });
         var record = (await board.GetSessionRecordAsync(new GetSessionRecordRequest { SessionId = session.SessionId })).Record;
         Assert.Equal("Platform outage during the last 10 minutes", record.Exception.Reason);
         Assert.Single(await f.Events.WaitAsync("SessionExpired", session.SessionId));

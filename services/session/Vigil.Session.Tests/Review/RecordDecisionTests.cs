@@ -1,4 +1,3 @@
-using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Vigil.Contracts.Session.V1;
 using Vigil.Session.Tests.Infrastructure;
@@ -20,14 +19,14 @@ public sealed class RecordDecisionTests(SessionFixture f)
         await using (var stream = await learner.OpenStreamAsync(session.SessionId))
         {
             await stream.HeartbeatAsync(audio: AudioOutput.Headphones);
-            await stream.SaveAsync(1, "q1", ExamSamples.Choice("b"));
-            await stream.SaveAsync(2, "q2", ExamSamples.Text("paris"));
+            await stream.SaveAsync(1, "q1", TestAnswers.Choice("b"));
+            await stream.SaveAsync(2, "q2", TestAnswers.Text("paris"));
         }
         await learner.Sessions().SubmitFinalCheckAsync(new SubmitFinalCheckRequest { RequestId = "fc", SessionId = session.SessionId, LastSaveSequence = 2 });
 
         // Only the board of the course.
         await RpcAssert.ThrowsAsync(StatusCode.PermissionDenied, async () => await f.Board("another-course").GetSessionRecordAsync(new GetSessionRecordRequest { SessionId = session.SessionId }));
-        var asLearner = new ExamBoardService.ExamBoardServiceClient(f.ReplicaA.Channel(learner.Token));
+        var asLearner = f.Journey.Board(learner.Token);
         await RpcAssert.ThrowsAsync(StatusCode.PermissionDenied, async () => await asLearner.ListSessionsForReviewAsync(new ListSessionsForReviewRequest { CourseId = course }));
 
         var board = f.Board(course, "prof-1");

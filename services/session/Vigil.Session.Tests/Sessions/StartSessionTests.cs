@@ -1,8 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using StackExchange.Redis;
 using Vigil.Contracts.Session.V1;
-using Vigil.Session.Answers;
 using Vigil.Session.Tests.Infrastructure;
 using Vigil.Testing;
 
@@ -17,7 +15,7 @@ public sealed class StartSessionTests(SessionFixture f)
     {
         var exam = await f.CreateExamAsync(SessionFixture.NewCourse());
         var learner = await f.RegisteredLearnerAsync();
-        await f.Identity.CompleteVerificationAsync(learner, exam.ExamId, withIdPhoto: false);
+        await f.Journey.CompleteChecksAsync(learner, exam.ExamId);
 
         var ex = await RpcAssert.ThrowsAsync(StatusCode.FailedPrecondition, () => learner.StartAsync(exam.ExamId));
         var violations = RpcAssert.PreconditionViolations(ex);
@@ -26,7 +24,7 @@ public sealed class StartSessionTests(SessionFixture f)
         Assert.Contains("ID document", ex.Status.Detail, StringComparison.Ordinal);
 
         // Once the photos are taken, the same learner may start.
-        await f.Identity.UploadPhotosAsync(learner, exam.ExamId);
+        await f.Journey.UploadPhotosAsync(learner, exam.ExamId);
         var session = await learner.StartAsync(exam.ExamId);
         Assert.Equal(SessionState.InProgress, session.State);
     }
@@ -53,8 +51,8 @@ public sealed class StartSessionTests(SessionFixture f)
 
         var closed = await f.CreateExamAsync(course, e =>
         {
-            e.WindowOpensAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(1));
-            e.WindowClosesAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(2));
+            e.WindowOpensAt = Timestamp.FromDateTimeOffset(f.Clock.GetUtcNow().AddDays(1));
+            e.WindowClosesAt = Timestamp.FromDateTimeOffset(f.Clock.GetUtcNow().AddDays(2));
         });
         var early = await f.VerifiedLearnerAsync(closed.ExamId);
         var outside = await RpcAssert.ThrowsAsync(StatusCode.FailedPrecondition, () => early.StartAsync(closed.ExamId));
@@ -67,12 +65,12 @@ public sealed class StartSessionTests(SessionFixture f)
         var exam = await f.CreateExamAsync(SessionFixture.NewCourse());
         var learner = await f.VerifiedLearnerAsync(exam.ExamId);
         var closedPort = ServiceProcess.FreePort();
-        await using var cutOff = new SessionHost(f.KeyPrefix, () => new SocketsHttpHandler(), $"http://127.0.0.1:{closedPort}");
+        await using var cutOff = f.Replica(identityHandler: () => new SocketsHttpHandler(), identityAddress: $"http://127.0.0.1:{closedPort}");
 
         await RpcAssert.ThrowsAsync(StatusCode.Unavailable, async () => await learner.Sessions(cutOff).StartSessionAsync(
             new StartSessionRequest { RequestId = Guid.NewGuid().ToString(), ExamId = exam.ExamId }));
-        await RpcAssert.ThrowsAsync(StatusCode.Unavailable, async () => await new ExamService.ExamServiceClient(cutOff.Channel(TestTokens.Staff("s", exam.CourseId)))
-            .CreateExamAsync(new CreateExamRequest { RequestId = Guid.NewGuid().ToString(), Exam = ExamSamples.Build(exam.CourseId) }));
+        await RpcAssert.ThrowsAsync(StatusCode.Unavailable, async () => await f.Journey.Exams(TestTokens.Staff("s", exam.CourseId), cutOff)
+            .CreateExamAsync(new CreateExamRequest { RequestId = Guid.NewGuid().ToString(), Exam = ExamBuilder.Standard(exam.CourseId, f.Clock.GetUtcNow()) }));
 
         // Nothing was held: with identity back, the same learner starts.
         Assert.Equal(SessionState.InProgress, (await learner.StartAsync(exam.ExamId)).State);

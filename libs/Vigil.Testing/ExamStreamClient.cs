@@ -1,0 +1,222 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Vigil.Contracts.Session.V1;
+
+namespace Vigil.Testing;
+
+/// <summary>
+/// The proctoring client's side of one exam stream (<c>SessionService/StreamExam</c>), for every suite: it opens
+/// the stream, sends heartbeats and saves, and a pump reads every server message as it comes, keeping the
+/// acknowledgements (<see cref="Acks"/>), the warnings (<see cref="Warnings"/>), a <see cref="Reconnect"/> and how
+/// the stream ended (<see cref="Ended"/>: OK, a status, or the connection gone). Waits are for messages, never for
+/// a fixed time.
+/// </summary>
+public sealed class ExamStreamClient : IAsyncDisposable
+{
+    /// <summary>How long a wait for one server message lasts unless told.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly AsyncDuplexStreamingCall<StreamExamRequest, StreamExamResponse> _call;
+    private readonly Channel<StreamExamResponse> _inbox = System.Threading.Channels.Channel.CreateUnbounded<StreamExamResponse>();
+    private readonly TaskCompletionSource<Status> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<long, SaveAck> _acks = new();
+    private readonly List<Warning> _warnings = [];
+    private readonly SemaphoreSlim _write = new(1, 1);
+    private readonly Task _pump;
+    private long _heartbeat;
+
+    private ExamStreamClient(AsyncDuplexStreamingCall<StreamExamRequest, StreamExamResponse> call)
+    {
+        _call = call;
+        _pump = Task.Run(PumpAsync);
+    }
+
+    /// <summary>The server's StreamOpened: the session's state and its last acknowledged sequence.</summary>
+    public StreamOpened Opened { get; private set; } = null!;
+
+    /// <summary>Every acknowledgement received so far, by sequence.</summary>
+    public IReadOnlyDictionary<long, SaveAck> Acks => _acks;
+
+    /// <summary>Every warning received so far, in order.</summary>
+    public IReadOnlyList<Warning> Warnings
+    {
+        get { lock (_warnings) return [.. _warnings]; }
+    }
+
+    /// <summary>The Reconnect the server sent when it drained, if any.</summary>
+    public Reconnect? Reconnect { get; private set; }
+
+    /// <summary>Completes with the stream's final status when the server ends it or the connection breaks.</summary>
+    public Task<Status> Ended => _ended.Task;
+
+    /// <summary>Opens the stream on <paramref name="client"/> and waits for StreamOpened.</summary>
+    /// <param name="client">A client calling as the learner.</param>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="lastAcked">The last sequence the client knows acknowledged (0 for a first open).</param>
+    /// <param name="timeout">How long StreamOpened may take.</param>
+    public static async Task<ExamStreamClient> OpenAsync(SessionService.SessionServiceClient client, string sessionId, long lastAcked = 0, TimeSpan? timeout = null)
+    {
+        var stream = new ExamStreamClient(client.StreamExam());
+        try
+        {
+            await stream.WriteAsync(new StreamExamRequest { Open = new OpenStream { SessionId = sessionId, LastAckedSequence = lastAcked } });
+            var first = await stream.NextAsync(null, timeout);
+            stream.Opened = first.MessageCase == StreamExamResponse.MessageOneofCase.Opened
+                ? first.Opened
+                : throw new InvalidOperationException("Expected StreamOpened, got " + first);
+            return stream;
+        }
+        catch
+        {
+            await stream.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Sends a heartbeat and waits for its reply (warnings the server sends with it are in <see cref="Warnings"/> by then).</summary>
+    public async Task<HeartbeatReply> HeartbeatAsync(bool camera = true, bool microphone = true, bool screenShare = true, bool focused = true, AudioOutput audio = AudioOutput.Speakers, TimeSpan? timeout = null)
+    {
+        var sequence = await SendHeartbeatAsync(camera, microphone, screenShare, focused, audio);
+        var reply = await NextAsync(r => r.MessageCase == StreamExamResponse.MessageOneofCase.HeartbeatReply && r.HeartbeatReply.Sequence == sequence, timeout);
+        return reply.HeartbeatReply;
+    }
+
+    /// <summary>Sends a heartbeat without waiting for the reply (pipelined with saves); returns its sequence.</summary>
+    public async Task<long> SendHeartbeatAsync(bool camera = true, bool microphone = true, bool screenShare = true, bool focused = true, AudioOutput audio = AudioOutput.Speakers)
+    {
+        var sequence = Interlocked.Increment(ref _heartbeat);
+        await WriteAsync(new StreamExamRequest
+        {
+            Heartbeat = new Heartbeat
+            {
+                Sequence = sequence, CameraOn = camera, MicrophoneOn = microphone, ScreenShareOn = screenShare, Focused = focused, AudioOutput = audio,
+                ClientTime = Timestamp.FromDateTime(DateTime.UtcNow),
+            },
+        });
+        return sequence;
+    }
+
+    /// <summary>Sends a save without waiting for its answer.</summary>
+    public Task SendSaveAsync(long sequence, string questionId, Answer answer) =>
+        WriteAsync(new StreamExamRequest { Save = new AnswerSave { Sequence = sequence, QuestionId = questionId, Answer = answer } });
+
+    /// <summary>Saves and waits for the acknowledgement; a refusal throws <see cref="SaveRejectedException"/>.</summary>
+    public async Task<SaveAck> SaveAsync(long sequence, string questionId, Answer answer, TimeSpan? timeout = null)
+    {
+        var reply = await SaveAndReadAsync(sequence, questionId, answer, timeout);
+        return reply.MessageCase == StreamExamResponse.MessageOneofCase.SaveAck ? reply.SaveAck : throw new SaveRejectedException(reply.SaveRejected);
+    }
+
+    /// <summary>Saves a save that must be refused and returns the refusal; an acknowledgement fails the test.</summary>
+    public async Task<SaveRejected> SaveRejectedAsync(long sequence, string questionId, Answer answer, TimeSpan? timeout = null)
+    {
+        var reply = await SaveAndReadAsync(sequence, questionId, answer, timeout);
+        return reply.MessageCase == StreamExamResponse.MessageOneofCase.SaveRejected
+            ? reply.SaveRejected
+            : throw new InvalidOperationException($"Save {sequence} was acknowledged ({reply.SaveAck.Outcome}) where a refusal was expected.");
+    }
+
+    private async Task<StreamExamResponse> SaveAndReadAsync(long sequence, string questionId, Answer answer, TimeSpan? timeout)
+    {
+        await SendSaveAsync(sequence, questionId, answer);
+        return await NextAsync(r => (r.MessageCase == StreamExamResponse.MessageOneofCase.SaveAck && r.SaveAck.Sequence == sequence)
+            || (r.MessageCase == StreamExamResponse.MessageOneofCase.SaveRejected && r.SaveRejected.Sequence == sequence), timeout);
+    }
+
+    /// <summary>
+    /// Reads the server's messages in order until one matches (any when <paramref name="match"/> is null). When the
+    /// stream ends first, throws an <see cref="RpcException"/> with its final status.
+    /// </summary>
+    public async Task<StreamExamResponse> NextAsync(Func<StreamExamResponse, bool>? match = null, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? DefaultTimeout);
+        try
+        {
+            while (await _inbox.Reader.WaitToReadAsync(cts.Token))
+            {
+                while (_inbox.Reader.TryRead(out var m))
+                {
+                    if (match is null || match(m)) return m;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            throw new TimeoutException($"No matching message from the exam stream within {(timeout ?? DefaultTimeout).TotalSeconds:0.#} s.");
+        }
+        var status = await Ended;
+        throw new RpcException(status, "The stream ended before the expected message.");
+    }
+
+    /// <summary>Drops the connection without a goodbye, as a client losing its network does.</summary>
+    public void Drop() => _call.Dispose();
+
+    /// <summary>Tells the server the client is done sending.</summary>
+    public async Task CompleteAsync()
+    {
+        await _write.WaitAsync();
+        try { await _call.RequestStream.CompleteAsync(); }
+        catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException) { }
+        finally { _write.Release(); }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await CompleteAsync();
+        _call.Dispose();
+        await _pump;
+        _write.Dispose();
+    }
+
+    private async Task WriteAsync(StreamExamRequest request)
+    {
+        await _write.WaitAsync();
+        try { await _call.RequestStream.WriteAsync(request); }
+        finally { _write.Release(); }
+    }
+
+    private async Task PumpAsync()
+    {
+        try
+        {
+            await foreach (var m in _call.ResponseStream.ReadAllAsync())
+            {
+                switch (m.MessageCase)
+                {
+                    case StreamExamResponse.MessageOneofCase.SaveAck:
+                        _acks[m.SaveAck.Sequence] = m.SaveAck;
+                        break;
+                    case StreamExamResponse.MessageOneofCase.Warning:
+                        lock (_warnings) _warnings.Add(m.Warning);
+                        break;
+                    case StreamExamResponse.MessageOneofCase.Reconnect:
+                        Reconnect = m.Reconnect;
+                        break;
+                }
+                await _inbox.Writer.WriteAsync(m);
+            }
+            _ended.TrySetResult(Status.DefaultSuccess);
+        }
+        catch (RpcException ex)
+        {
+            _ended.TrySetResult(ex.Status);
+        }
+        catch (Exception ex)
+        {
+            // Not a gRPC status: the fault tests count it as an ending no client recovers from.
+            _ended.TrySetResult(new Status(StatusCode.Unknown, "client: " + ex.GetType().Name, ex));
+        }
+        _inbox.Writer.TryComplete();
+    }
+}
+
+/// <summary>A save the server refused (<see cref="Rejection"/> says why).</summary>
+public sealed class SaveRejectedException(SaveRejected rejection)
+    : InvalidOperationException($"Save {rejection.Sequence} refused ({rejection.Reason}): {rejection.Message}")
+{
+    /// <summary>The server's refusal.</summary>
+    public SaveRejected Rejection { get; } = rejection;
+}
