@@ -35,10 +35,12 @@ internal static class TestHost
             ["Hosting:DrainDelay"] = "00:00:00.050",
         };
         foreach (var (k, v) in settings ?? []) config[k] = v;
-        builder.Configuration.AddInMemoryCollection(config);
         builder.AddServiceDefaults();
         builder.AddVigilRedis(defaultKeyPrefix: "vigil:defaults-test:");
         builder.AddVigilMessaging(consumers);
+        // Given after the wiring, as a test factory's or a late configuration source's would be: nothing may read
+        // its options while the builder runs.
+        builder.Configuration.AddInMemoryCollection(config);
         var app = builder.Build();
         app.MapServiceDefaults();
         app.MapGrpcService<ProbeServiceImpl>();

@@ -45,10 +45,8 @@ public class VigilServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoin
             ["Hosting:DrainDelay"] = "00:00:00.100",
         };
         foreach (var (k, v) in _settings) settings[k] = v;
-        // UseSetting reaches the configuration the service reads while it is being built (minimal hosting
-        // reads builder.Configuration before ConfigureAppConfiguration callbacks run); the in-memory
-        // collection keeps the same values last in line for anything read after the build.
-        foreach (var (k, v) in settings) builder.UseSetting(k, v);
+        // Once, last in line: the services read their options when the host starts (ValidatedOptions), never while
+        // the builder runs, so the factory's configuration applies.
         builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(settings));
     }
 

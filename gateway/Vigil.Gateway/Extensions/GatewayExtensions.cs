@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using Vigil.Gateway.Api;
 using Vigil.Gateway.Health;
 using Vigil.Gateway.RateLimiting;
@@ -22,12 +21,7 @@ internal static class GatewayExtensions
         // (a gRPC caller refused there reads UNAUTHENTICATED as a gRPC status, not a bare HTTP 401).
         builder.AddServiceDefaults();
 
-        builder.Services.AddOptions<GatewayOptions>()
-            .Bind(builder.Configuration.GetSection(GatewayOptions.Section))
-            .ValidateDataAnnotations()
-            .Validate(o => o.DestinationRefreshInterval > TimeSpan.Zero, "Gateway:DestinationRefreshInterval must be positive.")
-            .ValidateOnStart();
-        var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
+        builder.Services.AddValidatedOptions<GatewayOptions>(GatewayOptions.Section);
 
         // Routes, clusters, destinations and their health checks in YARP's own configuration schema
         // ("ReverseProxy" in appsettings.json; environment variables override, e.g.
@@ -43,7 +37,7 @@ internal static class GatewayExtensions
         builder.Services.AddSingleton<RoutableClusters>();
         builder.Services.AddHealthChecks().AddCheck<RoutingHealthCheck>("routing", tags: [HealthTags.Ready]);
 
-        builder.Services.AddGatewayRateLimits(options);
+        builder.Services.AddGatewayRateLimits();
         builder.Services.AddSingleton<ServiceChannels>();
         return builder;
     }
@@ -71,7 +65,6 @@ internal static class GatewayExtensions
             // A service that cannot be reached, or that fails under an open call, is UNAVAILABLE (14) with a message.
             proxy.Use(BackendFailures.Handle);
         });
-        _ = app.Services.GetRequiredService<IOptions<GatewayOptions>>();
         // The available-destinations gauge exists from the start, not from the first readiness probe.
         _ = app.Services.GetRequiredService<RoutableClusters>();
         return app;

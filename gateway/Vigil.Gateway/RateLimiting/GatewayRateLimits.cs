@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 using Vigil.Gateway.Routing;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
@@ -12,10 +13,12 @@ namespace Vigil.Gateway.RateLimiting;
 /// </summary>
 internal static class GatewayRateLimits
 {
-    public static IServiceCollection AddGatewayRateLimits(this IServiceCollection services, GatewayOptions options)
+    public static IServiceCollection AddGatewayRateLimits(this IServiceCollection services)
     {
-        services.AddRateLimiter(o =>
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<GatewayOptions>>((o, gateway) =>
         {
+            var options = gateway.Value;
             o.AddPolicy(ProxyRoutes.UploadPhotoLimit, ctx => PerSubject(ctx, "upload", options.PhotoUploadsPerWindow, options.RateLimitWindow));
             o.AddPolicy(ProxyRoutes.StartSessionLimit, ctx => PerSubject(ctx, "start", options.SessionStartsPerWindow, options.RateLimitWindow));
             o.OnRejected = async (context, cancellationToken) =>

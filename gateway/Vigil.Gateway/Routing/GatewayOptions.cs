@@ -15,6 +15,7 @@ internal sealed class GatewayOptions
     /// How often each destination's host name is resolved again (a Kubernetes headless Service answers one
     /// address per ready pod): a pod added by the autoscaler gets calls and new streams within this period.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan DestinationRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Photo uploads a learner may start per <see cref="RateLimitWindow"/>.</summary>
@@ -26,5 +27,6 @@ internal sealed class GatewayOptions
     public int SessionStartsPerWindow { get; set; } = 10;
 
     /// <summary>The rate limits' window.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan RateLimitWindow { get; set; } = TimeSpan.FromMinutes(1);
 }

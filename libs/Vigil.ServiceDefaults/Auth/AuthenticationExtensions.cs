@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using Vigil.ServiceDefaults.Hosting;
 
 namespace Vigil.ServiceDefaults.Auth;
 
@@ -14,30 +14,24 @@ public static class AuthenticationExtensions
     /// <summary>Adds JWT bearer authentication, from the "Auth" section, and authorization by default (<see cref="AuthorizationDefaults"/>).</summary>
     public static IHostApplicationBuilder AddVigilAuthentication(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AuthOptions>()
-            .Bind(builder.Configuration.GetSection(AuthOptions.Section))
-            .Validate(o => o.SigningKeys.Count > 0 || !string.IsNullOrEmpty(o.DevelopmentKey),
-                "Auth: set SigningKeys (the identity provider's public keys) or, in Development only, DevelopmentKey.")
-            .Validate(o => string.IsNullOrEmpty(o.DevelopmentKey) || IsDevelopmentLike(builder.Environment),
-                "Auth:DevelopmentKey is accepted only in the Development and Testing environments.")
-            .ValidateOnStart();
-
-        var options = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-        var allowDevKey = IsDevelopmentLike(builder.Environment);
+        builder.Services.AddValidatedOptions<AuthOptions>(AuthOptions.Section);
         builder.Services.AddSingleton<ServiceTokenProvider>();
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
-            .AddJwtBearer(o =>
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        // From the validated options when the scheme is first used, so that settings given after the builder
+        // (environment, a test's configuration) apply.
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<AuthOptions>, IHostEnvironment>((o, auth, environment) =>
             {
                 o.MapInboundClaims = false;
                 o.RequireHttpsMetadata = false;
-                o.TokenValidationParameters = CreateValidationParameters(options, allowDevKey);
+                o.TokenValidationParameters = CreateValidationParameters(auth.Value, environment.IsDevelopmentLike());
             });
         builder.Services.AddVigilAuthorization();
         return builder;
     }
 
     /// <summary>The validation rules: issuer, audience, lifetime and the configured keys.</summary>
-    public static TokenValidationParameters CreateValidationParameters(AuthOptions options, bool allowDevelopmentKey)
+    private static TokenValidationParameters CreateValidationParameters(AuthOptions options, bool allowDevelopmentKey)
     {
         var keys = new List<SecurityKey>();
         foreach (var pem in options.SigningKeys.Where(k => !string.IsNullOrWhiteSpace(k)))
@@ -65,7 +59,8 @@ public static class AuthenticationExtensions
         };
     }
 
-    private static SecurityKey LoadPublicKey(string pem)
+    /// <summary>A public key from PEM (RSA or ECDSA).</summary>
+    internal static SecurityKey LoadPublicKey(string pem)
     {
         if (pem.Contains("RSA", StringComparison.Ordinal))
         {
@@ -77,9 +72,6 @@ public static class AuthenticationExtensions
         ec.ImportFromPem(pem);
         return new ECDsaSecurityKey(ec);
     }
-
-    internal static bool IsDevelopmentLike(IHostEnvironment env) =>
-        env.IsDevelopment() || env.IsEnvironment("Testing");
 }
 
 /// <summary>The token a service presents when it calls another service.</summary>
@@ -93,7 +85,7 @@ public sealed class ServiceTokenProvider(IOptions<AuthOptions> options, IHostEnv
     {
         var o = options.Value;
         if (!string.IsNullOrEmpty(o.ServiceToken)) return o.ServiceToken;
-        if (string.IsNullOrEmpty(o.DevelopmentKey) || !AuthenticationExtensions.IsDevelopmentLike(environment))
+        if (string.IsNullOrEmpty(o.DevelopmentKey) || !environment.IsDevelopmentLike())
         {
             throw new InvalidOperationException("Auth:ServiceToken is not configured.");
         }

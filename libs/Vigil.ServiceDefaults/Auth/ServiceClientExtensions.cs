@@ -1,6 +1,5 @@
 using Grpc.Core;
 using Grpc.Net.ClientFactory;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -10,21 +9,13 @@ namespace Vigil.ServiceDefaults.Auth;
 public static class ServiceClientExtensions
 {
     /// <summary>
-    /// Adds a typed gRPC client whose address is read from configuration (for example "Services:Identity"),
-    /// sending this service's bearer token on every call.
+    /// Adds a typed gRPC client to another Vigil service at <paramref name="address"/> (read from the caller's
+    /// validated options when the client is first made), sending this service's bearer token on every call.
     /// </summary>
-    public static IHttpClientBuilder AddVigilServiceClient<TClient>(this IHostApplicationBuilder builder, string addressKey)
+    public static IHttpClientBuilder AddVigilServiceClient<TClient>(this IHostApplicationBuilder builder, Func<IServiceProvider, Uri> address)
         where TClient : class
     {
-        return builder.Services.AddGrpcClient<TClient>((sp, o) =>
-            {
-                var address = sp.GetRequiredService<IConfiguration>()[addressKey];
-                if (string.IsNullOrEmpty(address))
-                {
-                    throw new InvalidOperationException($"Configuration '{addressKey}' (the address of a Vigil service) is not set.");
-                }
-                o.Address = new Uri(address);
-            })
+        return builder.Services.AddGrpcClient<TClient>((sp, o) => o.Address = address(sp))
             .AddCallCredentials((context, metadata, sp) =>
             {
                 metadata.Add("Authorization", "Bearer " + sp.GetRequiredService<ServiceTokenProvider>().GetToken());

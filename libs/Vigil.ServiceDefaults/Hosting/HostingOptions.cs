@@ -16,8 +16,10 @@ public sealed class HostingOptions
     public int MaxReceiveMessageBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>How long the host waits for work in flight to finish on shutdown (less than Kubernetes' grace period).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(25);
 
     /// <summary>How long readiness reports not-serving before open streams are told to reconnect elsewhere.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan DrainDelay { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -1,11 +1,11 @@
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
 using Vigil.ServiceDefaults.Health;
@@ -20,13 +20,9 @@ public static class ServiceDefaultsExtensions
     /// Adds gRPC (with the error interceptor and message size limits), health checks, telemetry,
     /// structured logging, reflection, graceful draining and JWT authentication.
     /// </summary>
-    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder, Action<GrpcServiceOptions>? configureGrpc = null)
+    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<HostingOptions>()
-            .Bind(builder.Configuration.GetSection(HostingOptions.Section))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        var hosting = builder.Configuration.GetSection(HostingOptions.Section).Get<HostingOptions>() ?? new HostingOptions();
+        builder.Services.AddValidatedOptions<HostingOptions>(HostingOptions.Section);
 
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o =>
@@ -40,19 +36,18 @@ public static class ServiceDefaultsExtensions
         {
             o.Interceptors.Add<ErrorInterceptor>();
             o.EnableDetailedErrors = false;
-            o.MaxReceiveMessageSize = hosting.MaxReceiveMessageBytes;
-            configureGrpc?.Invoke(o);
         });
+        builder.Services.AddOptions<GrpcServiceOptions>()
+            .Configure<IOptions<HostingOptions>>((o, hosting) => o.MaxReceiveMessageSize = hosting.Value.MaxReceiveMessageBytes);
         // Requests that are not valid messages are InvalidArgument, not grpc-dotnet's Unknown.
         StrictServiceMethodProvider.ReplaceGrpcBinder(builder.Services);
-        if (hosting.EnableReflection)
-        {
-            builder.Services.AddGrpcReflection();
-        }
+        // Registered always (a few singletons); mapped only when Hosting:EnableReflection is on.
+        builder.Services.AddGrpcReflection();
 
         builder.Services.AddSingleton<DrainState>();
         builder.Services.AddHostedService<DrainOnShutdown>();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = hosting.ShutdownTimeout);
+        builder.Services.AddOptions<HostOptions>()
+            .Configure<IOptions<HostingOptions>>((o, hosting) => o.ShutdownTimeout = hosting.Value.ShutdownTimeout);
 
         builder.Services.AddHealthChecks()
             // Liveness: the process answers. Nothing external, so a Redis or RabbitMQ outage never restarts pods.
@@ -85,8 +80,7 @@ public static class ServiceDefaultsExtensions
         app.MapVigilHealth();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapVigilMetrics();
-        var hosting = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HostingOptions>>().Value;
-        if (hosting.EnableReflection)
+        if (app.Services.GetRequiredService<IOptions<HostingOptions>>().Value.EnableReflection)
         {
             app.MapGrpcReflectionService().AllowAnonymous();
         }

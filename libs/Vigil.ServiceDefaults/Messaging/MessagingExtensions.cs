@@ -1,35 +1,11 @@
-using System.ComponentModel.DataAnnotations;
 using MassTransit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Vigil.ServiceDefaults.Hosting;
 using Vigil.ServiceDefaults.Redis;
 
 namespace Vigil.ServiceDefaults.Messaging;
-
-/// <summary>RabbitMQ options, bound from the "RabbitMq" section.</summary>
-public sealed class RabbitMqOptions
-{
-    /// <summary>The configuration section.</summary>
-    public const string Section = "RabbitMq";
-
-    /// <summary>The broker, e.g. "amqp://user:password@rabbitmq:5672/vhost".</summary>
-    [Required]
-    public string Uri { get; set; } = "amqp://guest:guest@127.0.0.1:5672/";
-
-    /// <summary>Immediate redeliveries before a message goes to the error queue (no delayed redelivery: Debian's RabbitMQ has no delay plugin).</summary>
-    [Range(0, 20)]
-    public int ImmediateRetries { get; set; } = 3;
-
-    /// <summary>
-    /// Messages each consumer queue has in flight at once (RabbitMQ prefetch, and as many processed side by side).
-    /// MassTransit's own default is twice the processor count, at least 16: 16 on a small container, fewer than the
-    /// session relay's 32 sessions in flight, each message waiting on its Redis round trips. The consumers are
-    /// idempotent and order-safe, so in-flight messages of one session may be processed concurrently.
-    /// </summary>
-    [Range(1, 1000)]
-    public int PrefetchCount { get; set; } = 64;
-}
 
 /// <summary>
 /// MassTransit over RabbitMQ: kebab-case endpoints, one queue per consumer, immediate retries, then the error queue;
@@ -42,20 +18,14 @@ public static class MessagingExtensions
         [.. new[] { 100, 250, 500, 1000, 2000, 4000, 8000, 15000 }.Select(ms => TimeSpan.FromMilliseconds(ms))];
 
     /// <summary>Adds MassTransit over RabbitMQ. <paramref name="configure"/> adds consumers; endpoints are configured from them.</summary>
-    public static IHostApplicationBuilder AddVigilMessaging(
-        this IHostApplicationBuilder builder,
-        Action<IBusRegistrationConfigurator>? configure = null,
-        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
+    public static IHostApplicationBuilder AddVigilMessaging(this IHostApplicationBuilder builder, Action<IBusRegistrationConfigurator>? configure = null)
     {
-        builder.Services.AddOptions<RabbitMqOptions>()
-            .Bind(builder.Configuration.GetSection(RabbitMqOptions.Section))
-            .ValidateDataAnnotations()
-            .Validate(o => System.Uri.TryCreate(o.Uri, UriKind.Absolute, out var u) && u.Scheme is "amqp" or "amqps", "RabbitMq:Uri must be an amqp:// or amqps:// URI.")
-            .ValidateOnStart();
-        var options = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        builder.Services.AddValidatedOptions<RabbitMqOptions>(RabbitMqOptions.Section);
 
         builder.Services.AddMassTransit(x =>
         {
+            // MassTransit 8.4+ reports anonymous usage to its makers unless told not to: nothing leaves unasked.
+            x.DisableUsageTelemetry();
             x.SetKebabCaseEndpointNameFormatter();
             // The broker in readiness: Degraded at worst, never Unhealthy (HealthTags.Ready says why).
             x.ConfigureHealthCheckOptions(h =>
@@ -66,6 +36,7 @@ public static class MessagingExtensions
             configure?.Invoke(x);
             x.UsingRabbitMq((context, cfg) =>
             {
+                var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
                 cfg.Host(new Uri(options.Uri), h => h.PublisherConfirmation = true);
                 cfg.PrefetchCount = options.PrefetchCount;
                 // A store that fails over (a primary dies, its replica is promoted) refuses writes for seconds: a
@@ -81,10 +52,12 @@ public static class MessagingExtensions
                     r.Ignore<Exception>(RedisFailure.IsUnavailable);
                     r.Immediate(options.ImmediateRetries);
                 });
-                configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });
         });
+        // MASSTRANSIT_USAGE_TELEMETRY=true would turn the reports back on over the option: refuse to start instead.
+        builder.Services.AddSingleton<IValidateOptions<UsageTelemetryOptions>, UsageTelemetryOff>();
+        builder.Services.AddOptions<UsageTelemetryOptions>().ValidateOnStart();
         // Liveness never waits for the broker: the bus starts in the background and readiness reports it.
         builder.Services.Configure<MassTransitHostOptions>(o =>
         {
@@ -93,4 +66,23 @@ public static class MessagingExtensions
         });
         return builder;
     }
+}
+
+/// <summary>Holds MassTransit's usage telemetry off: the option, and the environment variable that overrides it.</summary>
+internal sealed class UsageTelemetryOff : IValidateOptions<UsageTelemetryOptions>
+{
+    /// <summary>The variable MassTransit reads when its usage tracker starts; it wins over the option.</summary>
+    public const string Variable = "MASSTRANSIT_USAGE_TELEMETRY";
+
+    public ValidateOptionsResult Validate(string? name, UsageTelemetryOptions options)
+    {
+        if (options.Enabled) return ValidateOptionsResult.Fail("MassTransit usage telemetry is enabled: Vigil reports nothing to third parties.");
+        return TurnsOn(Environment.GetEnvironmentVariable(Variable))
+            ? ValidateOptionsResult.Fail($"{Variable} turns MassTransit's usage reports to its makers on: Vigil reports nothing to third parties; unset it.")
+            : ValidateOptionsResult.Success;
+    }
+
+    /// <summary>Whether MassTransit would read this value as "on" (true, or 1).</summary>
+    public static bool TurnsOn(string? value) =>
+        !string.IsNullOrWhiteSpace(value) && (bool.TryParse(value, out var on) ? on : int.TryParse(value, out var number) && number == 1);
 }

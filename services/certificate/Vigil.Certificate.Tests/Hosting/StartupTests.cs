@@ -53,21 +53,12 @@ public sealed class StartupTests
         Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
     }
 
-    private sealed class ProductionFactory : VigilServiceFactory<CertificateApp>
+    private sealed class ProductionFactory(IDictionary<string, string?> settings) : VigilServiceFactory<CertificateApp>(CertificateHost.VirtualHost, settings)
     {
-        private readonly Dictionary<string, string?> _hostSettings;
-
-        public ProductionFactory(IDictionary<string, string?> settings)
-            : base(CertificateHost.VirtualHost, settings)
-        {
-            _hostSettings = new Dictionary<string, string?>(settings);
-        }
-
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
             builder.UseEnvironment("Production");
-            foreach (var (key, value) in _hostSettings) builder.UseSetting(key, value);
         }
     }
 }

@@ -111,10 +111,7 @@ public sealed class CertificateHost : IAsyncDisposable
         await Factory.DisposeAsync();
     }
 
-    /// <summary>
-    /// The factory, with the settings that the builder reads eagerly (MassTransit's broker, JWT validation) given as
-    /// host settings: the factory's app configuration is applied only after the builder ran.
-    /// </summary>
+    /// <summary>The factory, with the test signing key, the suite's broker and one immediate retry.</summary>
     private sealed class CertificateFactory : VigilServiceFactory<CertificateApp>
     {
         private static readonly Dictionary<string, string?> Settings = new()
@@ -124,20 +121,11 @@ public sealed class CertificateHost : IAsyncDisposable
             ["Certificates:SigningKeys:0:PrivateKeyPem"] = TestKeys.SharedPem,
             ["RabbitMq:Uri"] = AmqpUri,
             ["RabbitMq:ImmediateRetries"] = "1",
-            ["Auth:DevelopmentKey"] = TestTokens.Key,
-            ["Auth:Issuer"] = TestTokens.Issuer,
-            ["Auth:Audience"] = TestTokens.Audience,
         };
 
         public CertificateFactory()
             : base(VirtualHost, Settings)
         {
-        }
-
-        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         }
     }
 

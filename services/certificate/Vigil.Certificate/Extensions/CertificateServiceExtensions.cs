@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Vigil.Certificate.Consumers;
 using Vigil.Certificate.Dashboard;
 using Vigil.Certificate.Results;
@@ -20,11 +19,7 @@ internal static class CertificateServiceExtensions
         builder.AddServiceDefaults();
         builder.AddVigilRedis(defaultKeyPrefix: "vigil:certificate:");
 
-        var developmentLike = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing");
-        builder.Services.AddOptions<SigningOptions>()
-            .Bind(builder.Configuration.GetSection(SigningOptions.Section))
-            .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<SigningOptions>>(new SigningOptionsValidator(developmentLike));
+        builder.Services.AddValidatedOptions<SigningOptions>(SigningOptions.Section);
         builder.Services.AddSingleton<CertificateSigner>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<CertificateKeys>();
@@ -49,11 +44,4 @@ internal static class CertificateServiceExtensions
         app.MapGrpcService<VerificationGrpcService>().AllowAnonymous();
         return app;
     }
-}
-
-/// <summary>Says precisely what is wrong with the signing keys (the message names no key material).</summary>
-internal sealed class SigningOptionsValidator(bool developmentLike) : IValidateOptions<SigningOptions>
-{
-    public ValidateOptionsResult Validate(string? name, SigningOptions options) =>
-        options.Validate(developmentLike) is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }

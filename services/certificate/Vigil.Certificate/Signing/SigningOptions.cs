@@ -1,9 +1,11 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
+using Vigil.ServiceDefaults.Hosting;
 
 namespace Vigil.Certificate.Signing;
 
 /// <summary>Certificate signing keys, bound from the "Certificates" section (a Secret in production).</summary>
-internal sealed class SigningOptions
+internal sealed class SigningOptions : IValidatableObject
 {
     public const string Section = "Certificates";
 
@@ -16,7 +18,13 @@ internal sealed class SigningOptions
     /// <summary>The key new certificates are signed with.</summary>
     public string ActiveKeyId { get; set; } = string.Empty;
 
-    /// <summary>Checks the keys; returns the problem, or null when they are usable.</summary>
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Validate(validationContext.IsDevelopmentLike()) is { } problem) yield return new ValidationResult(problem, [nameof(SigningKeys)]);
+    }
+
+    /// <summary>Checks the keys; returns the problem (naming no key material), or null when they are usable.</summary>
     public string? Validate(bool developmentLike)
     {
         if (SigningKeys.Count == 0) return "Certificates:SigningKeys is empty: configure at least one ECDSA P-256 private key (PEM).";

@@ -40,4 +40,15 @@ public sealed class StartupTests
         });
         Assert.Contains("development/testing key outside Development and Testing", failure, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("Identity:IdempotencyWindow", "00:00:00", "Identity:IdempotencyWindow: The field IdempotencyWindow must be between")]
+    [InlineData("Photos:MinShortSide", "5000", "Photos:MinShortSide must not exceed Photos:MinLongSide.")]
+    [InlineData("Emails:Providers:0:Name", "Example", "Emails:Providers:0 needs Domains, none blank.")]
+    public void An_invalid_setting_stops_the_start(string key, string value, string expected)
+    {
+        using var factory = new VigilServiceFactory<IdentityApp>("identity", new Dictionary<string, string?> { [key] = value });
+        var ex = Assert.ThrowsAny<Exception>(() => factory.Server);
+        Assert.Contains(expected, ex.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -1,7 +1,9 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Vigil.Identity.Emails;
 
 /// <summary>Email rules, bound from the "Emails" section.</summary>
-internal sealed class EmailOptions
+internal sealed class EmailOptions : IValidatableObject
 {
     public const string Section = "Emails";
 
@@ -22,6 +24,27 @@ internal sealed class EmailOptions
         new() { Name = "iCloud", Domains = ["icloud.com", "me.com", "mac.com"] },
         new() { Name = "Fastmail", Domains = ["fastmail.com", "fastmail.fm"] },
     ];
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        for (var i = 0; i < Providers.Count; i++)
+        {
+            var provider = Providers[i];
+            if (string.IsNullOrWhiteSpace(provider.Name))
+            {
+                yield return new ValidationResult($"Emails:Providers:{i} needs a Name.", [nameof(Providers)]);
+            }
+            if (provider.Domains.Count == 0 || provider.Domains.Any(string.IsNullOrWhiteSpace))
+            {
+                yield return new ValidationResult($"Emails:Providers:{i} needs Domains, none blank.", [nameof(Providers)]);
+            }
+            if (provider.Separators.Contains('@', StringComparison.Ordinal))
+            {
+                yield return new ValidationResult($"Emails:Providers:{i}:Separators cannot hold '@'.", [nameof(Providers)]);
+            }
+        }
+    }
 }
 
 /// <summary>One provider's alias rules.</summary>

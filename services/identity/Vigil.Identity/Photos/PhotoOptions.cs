@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Vigil.ServiceDefaults.Hosting;
 
 namespace Vigil.Identity.Photos;
 
@@ -32,6 +33,7 @@ internal sealed class PhotoOptions : IValidatableObject
     public int StoredJpegQuality { get; set; } = 88;
 
     /// <summary>How long photos (and verification records) are kept, applied as a Redis TTL. Default 180 days.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(180);
 
     // Picture quality, on the analysis copy (long side 512): see PhotoInspector.Judge and docs/identity.md, "Photo quality".
@@ -77,12 +79,12 @@ internal sealed class PhotoOptions : IValidatableObject
     /// <summary>The key id new photos are encrypted with.</summary>
     public string ActiveKeyId { get; set; } = string.Empty;
 
+    /// <summary>Key ids of the keys shipped in appsettings.Development.json and appsettings.Testing.json: public, refused anywhere else.</summary>
+    public static readonly IReadOnlySet<string> NonProductionKeyIds = new HashSet<string>(["dev-only-1", "testing-only-1"], StringComparer.Ordinal);
+
+    /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (Retention <= TimeSpan.Zero)
-        {
-            yield return new ValidationResult("Photos:Retention must be positive.", [nameof(Retention)]);
-        }
         if (MinShortSide > MinLongSide)
         {
             yield return new ValidationResult("Photos:MinShortSide must not exceed Photos:MinLongSide.", [nameof(MinShortSide)]);
@@ -98,6 +100,7 @@ internal sealed class PhotoOptions : IValidatableObject
                 [nameof(EncryptionKeys)]);
             yield break;
         }
+        var developmentLike = validationContext.IsDevelopmentLike();
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var key in EncryptionKeys)
         {
@@ -109,6 +112,10 @@ internal sealed class PhotoOptions : IValidatableObject
             if (!ids.Add(key.KeyId))
             {
                 yield return new ValidationResult($"Photos:EncryptionKeys lists key id '{key.KeyId}' twice.", [nameof(EncryptionKeys)]);
+            }
+            if (!developmentLike && NonProductionKeyIds.Contains(key.KeyId))
+            {
+                yield return new ValidationResult($"Photos:EncryptionKeys '{key.KeyId}' is a development/testing key outside Development and Testing (it is public in the repository): configure a real key.", [nameof(EncryptionKeys)]);
             }
             if (key.TryGetBytes() is null)
             {

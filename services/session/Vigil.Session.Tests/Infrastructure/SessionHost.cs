@@ -15,7 +15,6 @@ public sealed class SessionHost : VigilServiceFactory<SessionApp>
 {
     private readonly TimeProvider _clock;
     private readonly Func<HttpMessageHandler> _identityHandler;
-    private readonly string _rabbitMq;
 
     /// <param name="keyPrefix">The Redis key space (replicas of one deployment share it).</param>
     /// <param name="clock">The time the service reads (a <c>FakeTimeProvider</c> shared by the replicas).</param>
@@ -35,19 +34,11 @@ public sealed class SessionHost : VigilServiceFactory<SessionApp>
     {
         _clock = clock;
         _identityHandler = identityHandler;
-        _rabbitMq = rabbitMq ?? TestEnvironment.RabbitMq("session");
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        // The JWT validation and MassTransit read Auth and RabbitMq while the builder runs, before the factory's app
-        // configuration is applied: host settings are there in time.
-        builder.UseSetting("RabbitMq:Uri", _rabbitMq);
-        builder.UseSetting("Redis:Configuration", TestEnvironment.Redis);
-        builder.UseSetting("Auth:DevelopmentKey", TestTokens.Key);
-        builder.UseSetting("Auth:Issuer", TestTokens.Issuer);
-        builder.UseSetting("Auth:Audience", TestTokens.Audience);
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton(_clock);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Vigil.Contracts.Identity.V1;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Hosting;
@@ -24,16 +25,9 @@ internal static class SessionServiceExtensions
         builder.AddVigilRedis(defaultKeyPrefix: "vigil:session:");
         builder.AddVigilMessaging();
         builder.Services.AddVigilEventTopology();
-        builder.AddVigilServiceClient<IdentityService.IdentityServiceClient>("Services:Identity");
-
-        builder.Services.AddOptions<SessionServiceOptions>()
-            .Bind(builder.Configuration.GetSection(SessionServiceOptions.Section))
-            .ValidateDataAnnotations()
-            .Validate(SessionServiceOptions.IsValid, "Session: intervals, leases and timeouts must be positive.")
-            .ValidateOnStart();
-        builder.Services.AddOptions<IdentityAddressCheck>()
-            .Validate(_ => !string.IsNullOrWhiteSpace(builder.Configuration["Services:Identity"]), "Services:Identity (the identity service's gRPC address) is required.")
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<SessionServiceOptions>(SessionServiceOptions.Section);
+        builder.Services.AddValidatedOptions<ServicesOptions>(ServicesOptions.Section);
+        builder.AddVigilServiceClient<IdentityService.IdentityServiceClient>(sp => new Uri(sp.GetRequiredService<IOptions<ServicesOptions>>().Value.Identity));
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SessionKeys>();
@@ -59,7 +53,4 @@ internal static class SessionServiceExtensions
         app.MapGrpcService<ExamBoardGrpcService>();
         return app;
     }
-
-    /// <summary>Marker for the start-time check of the identity address.</summary>
-    private sealed class IdentityAddressCheck;
 }

@@ -9,12 +9,15 @@ internal sealed class SessionServiceOptions
     public const string Section = "Session";
 
     /// <summary>How often any replica sweeps the deadlines and the heartbeat gaps.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How often the outbox relay looks for pending events.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How long a replica holds a session's outbox while relaying it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan OutboxLeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -22,27 +25,26 @@ internal sealed class SessionServiceOptions
     /// and a broker confirm; relaying sessions side by side lets Redis group their fsyncs (events of one
     /// session stay in order).
     /// </summary>
+    [Range(1, 1024)]
     public int OutboxRelayConcurrency { get; set; } = 32;
 
     /// <summary>How long an announced but empty outbox stays in the pending index before it is dropped.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan OutboxAnnounceGrace { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a publish may take before the relay gives up and retries later.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long a client waits before reconnecting when this replica drains.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Timeout of calls to the identity service.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan IdentityCallTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The longest short-text answer accepted, in characters.</summary>
     [Range(1, 100_000)]
     public int MaxTextAnswerLength { get; set; } = 4000;
-
-    /// <summary>Checks the settings.</summary>
-    public static bool IsValid(SessionServiceOptions o) =>
-        o.SweepInterval > TimeSpan.Zero && o.OutboxPollInterval > TimeSpan.Zero && o.OutboxLeaseDuration > TimeSpan.Zero
-        && o.OutboxAnnounceGrace > TimeSpan.Zero && o.OutboxRelayConcurrency is >= 1 and <= 1024 && o.PublishTimeout > TimeSpan.Zero && o.ReconnectDelay >= TimeSpan.Zero
-        && o.IdentityCallTimeout > TimeSpan.Zero;
 }
