@@ -2,6 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Vigil.Contracts.Session.V1;
 using Vigil.Session.Sessions;
 using Vigil.Session.Tests.Infrastructure;
+using Vigil.Testing;
 
 namespace Vigil.Session.Tests.Sessions;
 
@@ -27,7 +28,7 @@ public sealed class DeadlineWarningTextTests(SessionFixture f)
         var learner = await f.VerifiedLearnerAsync(exam.ExamId);
         var session = await learner.StartAsync(exam.ExamId);
         await using var stream = await learner.OpenStreamAsync(session.SessionId);
-        await stream.SaveAsync(1, "q1", ExamSamples.Choice("b"));
+        await stream.SaveAsync(1, "q1", TestAnswers.Choice("b"));
         await stream.HeartbeatAsync();
         var warning = Assert.Single(stream.Warnings);
         Assert.Equal(WarningCode.UnvalidatedAnswers, warning.Code);
