@@ -14,7 +14,10 @@ namespace Vigil.Contracts.Tests;
 /// </summary>
 public sealed class EventContractTests
 {
-    private static readonly Type[] Events = [typeof(SessionSubmitted), typeof(SessionExpired), typeof(BoardDecisionRecorded)];
+    private static readonly Type[] Events =
+    [
+        typeof(SessionSubmitted), typeof(SessionExpired), typeof(BoardDecisionRecorded), typeof(LearnerErasureRequested), typeof(LearnerErasureCompleted),
+    ];
 
     private static JsonObject Expected() =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "events.contract.json")))!.AsObject();
@@ -42,6 +45,8 @@ public sealed class EventContractTests
     [InlineData(typeof(SessionSubmitted))]
     [InlineData(typeof(SessionExpired))]
     [InlineData(typeof(BoardDecisionRecorded))]
+    [InlineData(typeof(LearnerErasureRequested))]
+    [InlineData(typeof(LearnerErasureCompleted))]
     public void Event_shape_matches_the_contract(Type type)
     {
         var expected = Expected()[type.Name]!.AsObject();
@@ -80,5 +85,14 @@ public sealed class EventContractTests
             Assert.Matches("^[a-z]+(-[a-z]+)+$", queue);
         }
         Assert.Equal(Events.Length, EventTopology.ConsumerQueues.Select(q => q.Message).Distinct().Count());
+    }
+
+    [Fact]
+    public void An_erasure_request_reaches_every_service_that_holds_learner_data_and_only_its_owner_hears_back()
+    {
+        var requested = EventTopology.ConsumerQueues.Where(q => q.Message == typeof(LearnerErasureRequested)).Select(q => q.Queue.Split('-')[0]).Order();
+        Assert.Equal(ErasureServices.All.Order(), requested);
+        var completed = EventTopology.ConsumerQueues.Where(q => q.Message == typeof(LearnerErasureCompleted)).Select(q => q.Queue).ToList();
+        Assert.Equal([EventTopology.SessionLearnerErasureCompletedQueue], completed);
     }
 }

@@ -110,6 +110,12 @@ public sealed class Caller
     {
         if (!IsStaffOf(courseId) && !IsService) throw new AccessDeniedException("Only the staff of this course may do this.");
     }
+
+    /// <summary>Requires the ops role (platform operations).</summary>
+    public void RequireOps()
+    {
+        if (!IsOps) throw new AccessDeniedException("This call is for platform operations only.");
+    }
 }
 
 /// <summary>Who, besides the learner themselves, may name a learner to reach their data.</summary>

@@ -1,4 +1,6 @@
 using MassTransit;
+using Microsoft.Extensions.Options;
+using Vigil.Certificate.Retention;
 using Vigil.Certificate.Results;
 using Vigil.Certificate.Store;
 using Vigil.Contracts.Events;
@@ -24,34 +26,72 @@ internal static class EventValidation
     }
 }
 
+/// <summary>An event older than the redelivery horizon: applying it could bring back an erased learner whose tombstone has expired.</summary>
+internal sealed class EventBeyondHorizonException(string message) : Exception(message);
+
 /// <summary>
 /// Shared flow of the three consumers: index the learner's dashboard (idempotent) and store the fact (one
 /// atomic Lua step: dedupe, order, write; it returns the session's hash), sent together in one round trip and
 /// both awaited; then project from that hash (compare-and-set; a no-op when nothing changed).
+/// Erasure (docs/privacy.md): a fact older than <c>Retention:RedeliveryHorizon</c> is refused to the error queue; a
+/// fact from before an erasure of its learner (redelivered, replayed, or late) makes its session a tombstone and
+/// nothing else, checked before it is stored and again after (an erasure may have run in between).
 /// </summary>
-internal abstract class FactConsumer<T>(CertificateStore store, ResultProjector projector, ILogger logger) : IConsumer<T>
+internal abstract class FactConsumer<T>(FactConsumerContext fc, ILogger logger) : IConsumer<T>
     where T : class
 {
-    protected CertificateStore Store => store;
+    protected CertificateStore Store => fc.Store;
 
     public async Task Consume(ConsumeContext<T> context)
     {
         var (eventId, sessionId, learnerId) = Validate(context.Message);
+        var at = FactTime(context.Message);
+        var now = fc.Time.GetUtcNow();
+        if (at < now - fc.Retention.Value.RedeliveryHorizon)
+        {
+            throw new EventBeyondHorizonException(
+                $"{typeof(T).Name} {eventId} is about {at:O}, older than Retention:RedeliveryHorizon: it may concern a learner whose erasure is no longer remembered.");
+        }
+        if (await fc.Store.GetLearnerErasureAsync(learnerId) is { } erased && at <= erased.RequestedAt)
+        {
+            await fc.Store.EraseSessionAsync(sessionId, learnerId: null, now);
+            ConsumerLog.Fact(logger, typeof(T).Name, eventId, sessionId, FactResult.Erased);
+            return;
+        }
         // The index is sent first, the fact right behind it on the same connection: one round trip, not two.
-        var index = store.IndexLearnerAsync(learnerId, sessionId);
+        var index = fc.Store.IndexLearnerAsync(learnerId, sessionId);
         var apply = ApplyAsync(context.Message);
         await Task.WhenAll(index, apply);
         var (result, record) = await apply;
         ConsumerLog.Fact(logger, typeof(T).Name, eventId, sessionId, result);
         if (result != FactResult.Erased)
         {
-            await projector.ProjectAsync(sessionId, record);
+            await fc.Projector.ProjectAsync(sessionId, record);
+        }
+        // An erasure of the learner that ran while this fact was stored missed it: erase it now.
+        if (await fc.Store.GetLearnerErasureAsync(learnerId) is { } late && at <= late.RequestedAt)
+        {
+            await fc.Store.EraseSessionAsync(sessionId, learnerId, now);
+            await fc.Store.UnindexLearnerAsync(learnerId, sessionId);
+            ConsumerLog.Fact(logger, typeof(T).Name, eventId, sessionId, FactResult.Erased);
         }
     }
 
     protected abstract (Guid EventId, string SessionId, string LearnerId) Validate(T message);
 
+    /// <summary>When the fact happened (submission, expiry, decision): compared with the horizon and with an erasure.</summary>
+    protected abstract DateTimeOffset FactTime(T message);
+
     protected abstract Task<(FactResult Result, SessionRecord? Record)> ApplyAsync(T message);
+}
+
+/// <summary>What every fact consumer needs (one registration instead of five constructor parameters each).</summary>
+internal sealed class FactConsumerContext(CertificateStore store, ResultProjector projector, TimeProvider time, IOptions<RetentionOptions> retention)
+{
+    public CertificateStore Store => store;
+    public ResultProjector Projector => projector;
+    public TimeProvider Time => time;
+    public IOptions<RetentionOptions> Retention => retention;
 }
 
 internal static partial class ConsumerLog
@@ -61,9 +101,11 @@ internal static partial class ConsumerLog
 }
 
 /// <summary>Consumes <see cref="SessionSubmitted"/> from <c>certificate-session-submitted</c>.</summary>
-internal sealed class SessionSubmittedConsumer(CertificateStore store, ResultProjector projector, ILogger<SessionSubmittedConsumer> logger)
-    : FactConsumer<SessionSubmitted>(store, projector, logger)
+internal sealed class SessionSubmittedConsumer(FactConsumerContext context, ILogger<SessionSubmittedConsumer> logger)
+    : FactConsumer<SessionSubmitted>(context, logger)
 {
+    protected override DateTimeOffset FactTime(SessionSubmitted m) => m.SubmittedAt;
+
     protected override (Guid, string, string) Validate(SessionSubmitted m)
     {
         EventValidation.RequireIds(m.EventId, m.SessionId, m.LearnerId);
@@ -77,9 +119,11 @@ internal sealed class SessionSubmittedConsumer(CertificateStore store, ResultPro
 }
 
 /// <summary>Consumes <see cref="SessionExpired"/> from <c>certificate-session-expired</c>.</summary>
-internal sealed class SessionExpiredConsumer(CertificateStore store, ResultProjector projector, ILogger<SessionExpiredConsumer> logger)
-    : FactConsumer<SessionExpired>(store, projector, logger)
+internal sealed class SessionExpiredConsumer(FactConsumerContext context, ILogger<SessionExpiredConsumer> logger)
+    : FactConsumer<SessionExpired>(context, logger)
 {
+    protected override DateTimeOffset FactTime(SessionExpired m) => m.ExpiredAt;
+
     protected override (Guid, string, string) Validate(SessionExpired m)
     {
         EventValidation.RequireIds(m.EventId, m.SessionId, m.LearnerId);
@@ -90,9 +134,11 @@ internal sealed class SessionExpiredConsumer(CertificateStore store, ResultProje
 }
 
 /// <summary>Consumes <see cref="BoardDecisionRecorded"/> from <c>certificate-board-decision-recorded</c>.</summary>
-internal sealed class BoardDecisionRecordedConsumer(CertificateStore store, ResultProjector projector, ILogger<BoardDecisionRecordedConsumer> logger)
-    : FactConsumer<BoardDecisionRecorded>(store, projector, logger)
+internal sealed class BoardDecisionRecordedConsumer(FactConsumerContext context, ILogger<BoardDecisionRecordedConsumer> logger)
+    : FactConsumer<BoardDecisionRecorded>(context, logger)
 {
+    protected override DateTimeOffset FactTime(BoardDecisionRecorded m) => m.DecidedAt;
+
     protected override (Guid, string, string) Validate(BoardDecisionRecorded m)
     {
         EventValidation.RequireIds(m.EventId, m.SessionId, m.LearnerId);

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Vigil.Certificate.Store;
 using Vigil.Contracts.Certificate.V1;
@@ -21,8 +22,10 @@ internal sealed partial class DashboardGrpcService(
     {
         var learnerId = Resolve(request.LearnerId, context, LearnerDataReaders.Services | LearnerDataReaders.Ops);
         var response = new GetDashboardResponse { LearnerId = learnerId };
+        var erased = store.GetLearnerErasureAsync(learnerId);
         var records = await store.GetLearnerSessionsAsync(learnerId);
         response.Entries.AddRange(DashboardEntries.NewestFirst(records).Select(DashboardEntries.ToEntry));
+        if (await erased is { } e) response.DataErasedAt = Timestamp.FromDateTimeOffset(e.ErasedAt);
         return response;
     }
 
@@ -59,21 +62,16 @@ internal sealed partial class DashboardGrpcService(
         }
     }
 
-    public override async Task<EraseLearnerDataResponse> EraseLearnerData(EraseLearnerDataRequest request, ServerCallContext context)
+    /// <summary>
+    /// Retired: erasing the dashboard alone left the other services holding the learner. The caller is still checked
+    /// first (as before: the learner themselves or ops); then FailedPrecondition names the one way: ErasureService.
+    /// </summary>
+    [Obsolete("Retired: a learner's data is erased through vigil.session.v1.ErasureService.")]
+    public override Task<EraseLearnerDataResponse> EraseLearnerData(EraseLearnerDataRequest request, ServerCallContext context)
     {
-        // As in the identity service: the learner themselves or ops; no other service erases.
-        var learnerId = Resolve(request.LearnerId, context, LearnerDataReaders.Ops);
-        RequestIds.RequireRequestId(request.RequestId);
-        // The remembered outcome is keyed by a digest: no learner id is kept after the erasure.
-        var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(learnerId + "\n" + request.RequestId)));
-        if (await store.GetErasureAsync(key) is { } done)
-        {
-            return new EraseLearnerDataResponse { EntriesErased = done.Entries, CertificatesErased = done.Certificates };
-        }
-        var erased = await store.EraseLearnerAsync(learnerId);
-        await store.RememberErasureAsync(key, erased);
-        LogErased(logger, erased.Entries, erased.Certificates);
-        return new EraseLearnerDataResponse { EntriesErased = erased.Entries, CertificatesErased = erased.Certificates };
+        Resolve(request.LearnerId, context, LearnerDataReaders.Ops);
+        throw new PreconditionFailedException("ERASURE_BY_REQUEST", "vigil.session.v1.ErasureService/StartErasure",
+            "A learner's data is erased in every Vigil service at once, never here alone: platform operations start it with ErasureService.StartErasure (docs/privacy.md).");
     }
 
     /// <summary>The learner whose dashboard this is: the learner themselves, or whom <paramref name="alsoBy"/> lets name them.</summary>
@@ -89,7 +87,4 @@ internal sealed partial class DashboardGrpcService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dashboard stream told to reconnect elsewhere (shutting down)")]
     private static partial void LogMoved(ILogger logger);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Learner data erased: {Entries} entries, {Certificates} certificates")]
-    private static partial void LogErased(ILogger logger, int entries, int certificates);
 }

@@ -1,6 +1,8 @@
 using Vigil.Certificate.Consumers;
 using Vigil.Certificate.Dashboard;
+using Vigil.Certificate.Erasure;
 using Vigil.Certificate.Results;
+using Vigil.Certificate.Retention;
 using Vigil.Certificate.Signing;
 using Vigil.Certificate.Store;
 using Vigil.Certificate.Verification;
@@ -8,6 +10,7 @@ using Vigil.Contracts.Events;
 using Vigil.ServiceDefaults.Hosting;
 using Vigil.ServiceDefaults.Messaging;
 using Vigil.ServiceDefaults.Redis;
+using Vigil.ServiceDefaults.Telemetry;
 
 namespace Vigil.Certificate.Extensions;
 
@@ -25,6 +28,12 @@ internal static class CertificateServiceExtensions
         builder.Services.AddSingleton<CertificateKeys>();
         builder.Services.AddSingleton<CertificateStore>();
         builder.Services.AddSingleton<ResultProjector>();
+        builder.Services.AddOptions<RetentionOptions>()
+            .Bind(builder.Configuration.GetSection(RetentionOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<FactConsumerContext>();
+        builder.Services.AddSingleton<PrivacyMetrics>();
 
         // One durable queue per consumer, with exactly the names the publishers pre-declare (EventTopology).
         builder.AddVigilMessaging(x =>
@@ -32,6 +41,7 @@ internal static class CertificateServiceExtensions
             x.AddConsumer<SessionSubmittedConsumer>().Endpoint(e => e.Name = EventTopology.CertificateSessionSubmittedQueue);
             x.AddConsumer<SessionExpiredConsumer>().Endpoint(e => e.Name = EventTopology.CertificateSessionExpiredQueue);
             x.AddConsumer<BoardDecisionRecordedConsumer>().Endpoint(e => e.Name = EventTopology.CertificateBoardDecisionRecordedQueue);
+            x.AddConsumer<CertificateErasureConsumer>().Endpoint(e => e.Name = EventTopology.CertificateLearnerErasureRequestedQueue);
         });
         builder.Services.AddVigilEventTopology();
         return builder;

@@ -56,6 +56,8 @@ internal sealed partial class ResultProjector(CertificateStore store, Certificat
                 case ProjectionWrite.Written:
                     LogProjected(logger, sessionId, outcome.Status, record.ProjectionRevision + 1);
                     if (issued is not null) LogIssued(logger, sessionId);
+                    // The record's expiry moved with this change: its code, in another slot, moves with it.
+                    else if (certificate is not null && record.CertificateCode.Length > 0) await store.KeepCodeAsync(record.CertificateCode);
                     await store.PublishChangeAsync(record.LearnerId, sessionId);
                     return true;
                 case ProjectionWrite.Erased:

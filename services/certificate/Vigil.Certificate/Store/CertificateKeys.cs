@@ -19,11 +19,14 @@ internal sealed class CertificateKeys(RedisKeyspace keyspace)
     /// <summary>Set: the learner's session ids (the dashboard's index).</summary>
     public RedisKey Learner(string learnerId) => keyspace.Record("learner", learnerId).Key;
 
-    /// <summary>String: a verification code → the session holding it.</summary>
+    /// <summary>String: a verification code → the session holding it, or <c>{erased}|withdrawnAtMs</c> once its learner was erased.</summary>
     public RedisKey Code(string code) => keyspace.Record("code", code).Key;
 
-    /// <summary>String: the remembered outcome of an erasure request ("entries:certificates"), 30 days.</summary>
-    public RedisKey Erasure(string requestKey) => keyspace.Record("erasure", requestKey).Key;
+    /// <summary>
+    /// String "requestedAtMs|erasedAtMs": the learner's data was erased; facts about them from before the request are
+    /// ignored. Keyed by the learner's digest (no id in a key name or value), for the redelivery horizon.
+    /// </summary>
+    public RedisKey ErasedLearner(string learnerDigest) => keyspace.Record("erased-learner", learnerDigest).Key;
 
     /// <summary>Pub/sub: a learner's dashboard changed (the session id), across replicas.</summary>
     public RedisChannel Dashboard(string learnerId) => keyspace.Channel("dashboard:" + learnerId);

@@ -1,5 +1,7 @@
 using System.Globalization;
 using StackExchange.Redis;
+using Microsoft.Extensions.Options;
+using Vigil.Certificate.Retention;
 using Vigil.Contracts.Events;
 using Vigil.ServiceDefaults.Storage;
 
@@ -29,8 +31,18 @@ internal enum ProjectionWrite
     Erased,
 }
 
-/// <summary>What an erasure request removed (remembered, so that a retry answers the same).</summary>
+/// <summary>What erasing a learner removed: dashboard entries, and certificates among them (their codes now verify as withdrawn).</summary>
 internal sealed record ErasureOutcome(int Entries, int Certificates);
+
+/// <summary>A learner's erasure as the certificate service remembers it (for the redelivery horizon).</summary>
+internal sealed record LearnerErasure(DateTimeOffset RequestedAt, DateTimeOffset ErasedAt);
+
+/// <summary>What a verification code names: a session's record, a certificate whose learner was erased, or nothing.</summary>
+internal sealed record CodeLookup(SessionRecord? Record, DateTimeOffset? ErasedAt)
+{
+    /// <summary>Nothing under this code.</summary>
+    public static CodeLookup None { get; } = new(null, null);
+}
 
 /// <summary>
 /// The certificate service's state in Redis (docs/certificate.md), on the shared storage boundary: keys from
@@ -39,13 +51,18 @@ internal sealed record ErasureOutcome(int Entries, int Certificates);
 /// the write are one atomic step, which also returns the session as it left it (the projection starts from it: no
 /// second read). The projection is written separately with a compare-and-set on its revision.
 /// </summary>
-internal sealed class CertificateStore(RedisStorage storage, CertificateKeys keys)
+internal sealed class CertificateStore(RedisStorage storage, CertificateKeys keys, IOptions<RetentionOptions>? retention = null)
 {
+    /// <summary>The value of a code whose certificate's learner was erased: a session id never holds a brace.</summary>
+    private const string ErasedCode = "{erased}|";
+
+    private readonly RetentionOptions _retention = retention?.Value ?? new RetentionOptions();
     private static readonly RedisScript SubmittedScript = RedisScript.Load<CertificateStore>("ApplySubmitted");
     private static readonly RedisScript ExpiredScript = RedisScript.Load<CertificateStore>("ApplyExpired");
     private static readonly RedisScript DecisionScript = RedisScript.Load<CertificateStore>("ApplyDecision");
     private static readonly RedisScript ProjectionScript = RedisScript.Load<CertificateStore>("WriteProjection");
     private static readonly RedisScript EraseScript = RedisScript.Load<CertificateStore>("EraseSession");
+    private static readonly RedisScript MarkLearnerErasedScript = RedisScript.Load<CertificateStore>("MarkLearnerErased");
 
     private IDatabase Db => storage.Database;
 
@@ -68,6 +85,8 @@ internal sealed class CertificateStore(RedisStorage storage, CertificateKeys key
             maxScore = SessionRecord.Num(e.MaxScore),
             passMark = SessionRecord.Num(e.PassMark),
             idPhoto = e.IdDocumentPhotoAccepted ? "1" : "0",
+            eventsTtlMs = Ms(_retention.RedeliveryHorizon),
+            recordTtlMs = Ms(_retention.Results),
         });
 
     public Task<(FactResult Result, SessionRecord? Record)> ApplyExpiredAsync(SessionExpired e) =>
@@ -81,6 +100,8 @@ internal sealed class CertificateStore(RedisStorage storage, CertificateKeys key
             courseId = e.CourseId,
             examTitle = e.ExamTitle,
             expiredAt = SessionRecord.Ms(e.ExpiredAt),
+            eventsTtlMs = Ms(_retention.RedeliveryHorizon),
+            recordTtlMs = Ms(_retention.Results),
         });
 
     public Task<(FactResult Result, SessionRecord? Record)> ApplyDecisionAsync(BoardDecisionRecorded e) =>
@@ -97,6 +118,8 @@ internal sealed class CertificateStore(RedisStorage storage, CertificateKeys key
             reasonCode = e.ReasonCode,
             reasonText = e.ReasonText,
             decidedAt = SessionRecord.Ms(e.DecidedAt),
+            eventsTtlMs = Ms(_retention.RedeliveryHorizon),
+            recordTtlMs = Ms(_retention.Results),
         });
 
     /// <summary>
@@ -126,12 +149,21 @@ internal sealed class CertificateStore(RedisStorage storage, CertificateKeys key
     }
 
     /// <summary>The session holding a verification code, or null.</summary>
-    public async Task<SessionRecord?> FindByCodeAsync(string code)
+    public async Task<SessionRecord?> FindByCodeAsync(string code) => (await LookupCodeAsync(code)).Record;
+
+    /// <summary>What a verification code names: the session holding it, a certificate whose learner was erased, or nothing.</summary>
+    public async Task<CodeLookup> LookupCodeAsync(string code)
     {
-        var sessionId = await Db.StringGetAsync(keys.Code(code));
-        if (sessionId.IsNullOrEmpty) return null;
-        var record = await GetAsync(sessionId.ToString());
-        return record is not null && record.CertificateCode == code ? record : null;
+        var value = (await Db.StringGetAsync(keys.Code(code))).ToString();
+        if (string.IsNullOrEmpty(value)) return CodeLookup.None;
+        if (value.StartsWith(ErasedCode, StringComparison.Ordinal))
+        {
+            return long.TryParse(value.AsSpan(ErasedCode.Length), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms)
+                ? new CodeLookup(null, DateTimeOffset.FromUnixTimeMilliseconds(ms))
+                : CodeLookup.None;
+        }
+        var record = await GetAsync(value);
+        return record is not null && record.CertificateCode == code ? new CodeLookup(record, null) : CodeLookup.None;
     }
 
     // ---- projection ----
@@ -147,6 +179,7 @@ internal sealed class CertificateStore(RedisStorage storage, CertificateKeys key
         var revision = (long)await storage.WriteAsync(session, ProjectionScript, new
         {
             session,
+            ttlMs = Ms(certificate is null ? _retention.Results : _retention.Certificates),
             expectedRevision,
             status = SessionRecord.Num((long)projection.Status),
             reason = projection.Reason,
@@ -173,50 +206,89 @@ internal sealed class CertificateStore(RedisStorage storage, CertificateKeys key
         };
     }
 
-    /// <summary>Reserves a verification code for a session (before the certificate is written: readers check the session holds the code).</summary>
+    /// <summary>
+    /// Reserves a verification code for a session (before the certificate is written: readers check the session holds
+    /// the code), for the certificates' retention.
+    /// </summary>
     public Task<bool> ReserveCodeAsync(string code, string sessionId) =>
-        storage.WriteAsync(keys.Code(code), (db, k) => db.StringSetAsync(k, sessionId, when: When.NotExists));
+        storage.WriteAsync(keys.Code(code), (db, k) => db.StringSetAsync(k, sessionId, _retention.Certificates, When.NotExists));
+
+    /// <summary>Keeps a certificate's code as long as its record, after the record changed (a withdrawal, a new decision).</summary>
+    public Task KeepCodeAsync(string code) =>
+        storage.WriteAsync(keys.Code(code), (db, k) => db.KeyExpireAsync(k, _retention.Certificates));
 
     /// <summary>Gives back a code reserved for a certificate that was not written.</summary>
     public Task ReleaseCodeAsync(string code) => storage.WriteAsync(keys.Code(code), (db, k) => db.KeyDeleteAsync(k));
 
     // ---- erasure ----
 
-    /// <summary>Erases a learner: each session becomes a tombstone, then the code and dashboard indexes go.</summary>
-    public async Task<ErasureOutcome> EraseLearnerAsync(string learnerId)
+    /// <summary>
+    /// Erases a learner: each session becomes a tombstone (for the redelivery horizon), each certificate's code is kept
+    /// as "withdrawn at <paramref name="now"/> for erasure" (no session, no name; as long as the code would have lived),
+    /// then the dashboard index goes.
+    /// </summary>
+    public async Task<ErasureOutcome> EraseLearnerAsync(string learnerId, DateTimeOffset now)
     {
         var ids = await Db.SetMembersAsync(keys.Learner(learnerId));
         int entries = 0, certificates = 0;
         foreach (var id in ids)
         {
-            var session = keys.Session(id.ToString());
-            var r = (RedisResult[])(await storage.WriteAsync(session, EraseScript, new { session, learnerId }))!;
-            if ((long)r[0] == 0) continue;
-            entries++;
-            var code = r[1].ToString();
-            if (code.Length > 0)
+            switch (await EraseSessionAsync(id.ToString(), learnerId, now))
             {
-                certificates++;
-                await storage.WriteAsync(keys.Code(code), (db, k) => db.KeyDeleteAsync(k));
+                case true: entries++; certificates++; break;
+                case false: entries++; break;
             }
         }
         await storage.WriteAsync(keys.Learner(learnerId), (db, k) => db.KeyDeleteAsync(k));
         return new ErasureOutcome(entries, certificates);
     }
 
-    /// <summary>The remembered outcome of an erasure request, or null.</summary>
-    public async Task<ErasureOutcome?> GetErasureAsync(string requestKey)
+    /// <summary>
+    /// Erases one session (of <paramref name="learnerId"/>, or whoever's when null): a tombstone for the redelivery
+    /// horizon, and its certificate's code kept as withdrawn for erasure. True: it held a certificate; false: it did
+    /// not; null: nothing erased now (already a tombstone, or another learner's).
+    /// </summary>
+    public async Task<bool?> EraseSessionAsync(string sessionId, string? learnerId, DateTimeOffset now)
     {
-        var v = await Db.StringGetAsync(keys.Erasure(requestKey));
-        if (v.IsNullOrEmpty) return null;
-        var parts = v.ToString().Split(':');
-        return new ErasureOutcome(int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+        var session = keys.Session(sessionId);
+        var r = (RedisResult[])(await storage.WriteAsync(session, EraseScript,
+            new { session, events = keys.Events(sessionId), learnerId = learnerId ?? string.Empty, horizonMs = Ms(_retention.RedeliveryHorizon) }))!;
+        if ((long)r[0] == 0) return null;
+        var code = r[1].ToString();
+        if (code.Length == 0) return false;
+        await storage.WriteAsync(keys.Code(code), (db, k) =>
+            db.StringSetAsync(k, ErasedCode + now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), null, keepTtl: true, When.Exists));
+        return true;
     }
 
-    /// <summary>Remembers the outcome of an erasure request for 30 days (the first one stays).</summary>
-    public Task RememberErasureAsync(string requestKey, ErasureOutcome outcome) =>
-        storage.WriteAsync(keys.Erasure(requestKey), (db, k) =>
-            db.StringSetAsync(k, FormattableString.Invariant($"{outcome.Entries}:{outcome.Certificates}"), TimeSpan.FromDays(30), When.NotExists));
+    /// <summary>Takes a session out of a learner's dashboard index (a fact that raced an erasure put it back).</summary>
+    public Task UnindexLearnerAsync(string learnerId, string sessionId) =>
+        storage.WriteAsync(keys.Learner(learnerId), (db, k) => db.SetRemoveAsync(k, sessionId));
+
+    /// <summary>Remembers that a learner was erased for a request recorded at <paramref name="requestedAt"/> (the latest wins), for the redelivery horizon.</summary>
+    public Task MarkLearnerErasedAsync(string learnerId, DateTimeOffset requestedAt, DateTimeOffset erasedAt)
+    {
+        var tombstone = keys.ErasedLearner(ErasureDigest.Of(learnerId));
+        return storage.WriteAsync(tombstone, MarkLearnerErasedScript, new
+        {
+            tombstone,
+            requestedAt = requestedAt.ToUnixTimeMilliseconds(),
+            erasedAt = erasedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
+            horizonMs = Ms(_retention.RedeliveryHorizon),
+        });
+    }
+
+    /// <summary>The learner's erasure, while it is remembered (the redelivery horizon), or null.</summary>
+    public async Task<LearnerErasure?> GetLearnerErasureAsync(string learnerId)
+    {
+        var value = (await Db.StringGetAsync(keys.ErasedLearner(ErasureDigest.Of(learnerId)))).ToString();
+        var parts = value?.Split('|') ?? [];
+        return parts.Length == 2
+            && long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var requested)
+            && long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var erased)
+            ? new LearnerErasure(DateTimeOffset.FromUnixTimeMilliseconds(requested), DateTimeOffset.FromUnixTimeMilliseconds(erased))
+            : null;
+    }
 
     // ---- dashboard notifications ----
 
@@ -236,6 +308,8 @@ internal sealed class CertificateStore(RedisStorage storage, CertificateKeys key
     {
         public async ValueTask DisposeAsync() => await subscriber.UnsubscribeAsync(channel, handler);
     }
+
+    private static long Ms(TimeSpan t) => (long)t.TotalMilliseconds;
 
     /// <summary>A fact script's reply: the outcome, and the session's hash after it (none when erased).</summary>
     private async Task<(FactResult, SessionRecord?)> ApplyAsync(RedisScript script, string sessionId, object parameters)

@@ -48,7 +48,8 @@ internal sealed partial class VerificationGrpcService(CertificateStore store, Ce
         }
 
         var code = VerificationCodes.Normalize(rawCode);
-        var record = code is null ? null : await store.FindByCodeAsync(code);
+        var lookup = code is null ? CodeLookup.None : await store.LookupCodeAsync(code);
+        var record = lookup.Record;
 
         if (presented)
         {
@@ -56,11 +57,23 @@ internal sealed partial class VerificationGrpcService(CertificateStore store, Ce
             // A genuine signature whose certificate is gone (erased) verifies as unknown, below.
             var keyId = request.PresentedKeyId.Length > 0 ? request.PresentedKeyId : record?.CertificateKeyId ?? string.Empty;
             var signed = signer.Verify(keyId, request.PresentedPayload.Span, request.PresentedSignature.Span);
-            if (!signed || (record is not null && !request.PresentedPayload.Span.SequenceEqual(record.CertificatePayload)))
+            if (!signed || (record is not null && !request.PresentedPayload.Span.SequenceEqual(record.CertificatePayload))
+                || (lookup.ErasedAt is not null && VerificationCodes.Normalize(CertificatePayload.ReadVerificationCode(request.PresentedPayload.Span)) != code))
             {
                 LogForged(logger);
                 return Verdict(VerificationResult.Forged);
             }
+        }
+
+        // Issued, then its learner's data was erased at their request: withdrawn, with nothing of the certificate left.
+        if (lookup.ErasedAt is { } erasedAt)
+        {
+            return new VerifyCertificateResponse
+            {
+                Result = VerificationResult.Withdrawn,
+                WithdrawnAt = Timestamp.FromDateTimeOffset(erasedAt),
+                WithdrawalReason = ErasedWithdrawalReason,
+            };
         }
 
         // The stored certificate must still carry a valid signature by one of our keys; otherwise it is not ours.
@@ -94,6 +107,10 @@ internal sealed partial class VerificationGrpcService(CertificateStore store, Ce
         }));
         return Task.FromResult(response);
     }
+
+    /// <summary>Why a certificate whose learner was erased verifies as withdrawn.</summary>
+    internal const string ErasedWithdrawalReason =
+        "Withdrawn: the holder's data was erased at their request, so Vigil no longer holds this certificate and cannot vouch for it.";
 
     private static VerifyCertificateResponse Verdict(VerificationResult result) => new() { Result = result };
 

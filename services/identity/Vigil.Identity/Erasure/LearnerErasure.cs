@@ -1,37 +1,25 @@
-using Google.Protobuf;
-using Microsoft.Extensions.Options;
 using Vigil.Contracts.Identity.V1;
-using Vigil.Identity.Grpc;
-using Vigil.Identity.Storage;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
 
 namespace Vigil.Identity.Erasure;
 
-/// <summary>EraseLearnerData: the learner themselves or ops erase the record, every verification and every photo.</summary>
-internal sealed partial class LearnerErasure(IdentityStore store, IOptions<IdentityOptions> options, ILogger<LearnerErasure> logger)
+/// <summary>
+/// EraseLearnerData, retired: an erasure of this service alone left the session and certificate services holding the
+/// learner, and could destroy the evidence of an exam the board has not decided on. A learner's data is erased by one
+/// request through <c>vigil.session.v1.ErasureService</c>, which reaches this service as a
+/// <see cref="Contracts.Events.LearnerErasureRequested"/> event (<see cref="IdentityErasureConsumer"/>).
+/// </summary>
+internal sealed class LearnerErasure
 {
-    /// <summary>Erases; idempotent by request_id (the counts of the first erasure are answered again).</summary>
-    public async Task<EraseLearnerDataResponse> EraseAsync(Caller caller, EraseLearnerDataRequest request)
+    /// <summary>
+    /// The caller is still checked first (the learner themselves or ops, as before: anyone else is refused whether or
+    /// not the learner exists); then FailedPrecondition names the one way.
+    /// </summary>
+    public Task<EraseLearnerDataResponse> RefuseAsync(Caller caller, EraseLearnerDataRequest request)
     {
-        var learnerId = caller.LearnerData(request.LearnerId, LearnerDataReaders.Ops);
-        RequestIds.RequireRequestId(request.RequestId);
-        if (await store.GetIdempotentAsync(learnerId, "erase", request.RequestId) is { } previous)
-        {
-            return EraseLearnerDataResponse.Parser.ParseFrom(previous);
-        }
-        var counts = await store.EraseAsync(learnerId);
-        var response = new EraseLearnerDataResponse
-        {
-            PhotosErased = counts.Photos,
-            VerificationsErased = counts.Verifications,
-            LearnerErased = counts.Learner,
-        };
-        await store.SaveIdempotentAsync(learnerId, "erase", request.RequestId, response.ToByteArray(), options.Value.IdempotencyWindow);
-        LogErased(logger, learnerId, counts.Photos, counts.Verifications, counts.Learner);
-        return response;
+        caller.LearnerData(request.LearnerId, LearnerDataReaders.Ops);
+        throw new PreconditionFailedException("ERASURE_BY_REQUEST", "vigil.session.v1.ErasureService/StartErasure",
+            "A learner's data is erased in every Vigil service at once, never here alone: platform operations start it with ErasureService.StartErasure (docs/privacy.md).");
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Erased learner {LearnerId}: {Photos} photos, {Verifications} verifications, record {LearnerErased}")]
-    private static partial void LogErased(ILogger logger, string learnerId, int photos, int verifications, bool learnerErased);
 }

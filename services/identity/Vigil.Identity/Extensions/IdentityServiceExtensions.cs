@@ -1,12 +1,16 @@
+using Vigil.Contracts.Events;
 using Vigil.Identity.Emails;
 using Vigil.Identity.Erasure;
 using Vigil.Identity.Grpc;
 using Vigil.Identity.Photos;
 using Vigil.Identity.Registration;
+using Vigil.Identity.Retention;
 using Vigil.Identity.Storage;
 using Vigil.Identity.Verification;
 using Vigil.ServiceDefaults.Hosting;
+using Vigil.ServiceDefaults.Messaging;
 using Vigil.ServiceDefaults.Redis;
+using Vigil.ServiceDefaults.Telemetry;
 
 namespace Vigil.Identity.Extensions;
 
@@ -34,6 +38,15 @@ internal static class IdentityServiceExtensions
         builder.Services.AddSingleton<StoredPhotos>();
         builder.Services.AddSingleton<PhotoUploads>();
         builder.Services.AddSingleton<LearnerErasure>();
+        builder.Services.AddSingleton<PrivacyMetrics>();
+
+        // Erasure requests (the session service owns them) and board decisions (the photos' appeal window).
+        builder.AddVigilMessaging(x =>
+        {
+            x.AddConsumer<IdentityErasureConsumer>().Endpoint(e => e.Name = EventTopology.IdentityLearnerErasureRequestedQueue);
+            x.AddConsumer<PhotoRetentionConsumer>().Endpoint(e => e.Name = EventTopology.IdentityBoardDecisionRecordedQueue);
+        });
+        builder.Services.AddVigilEventTopology();
         return builder;
     }
 

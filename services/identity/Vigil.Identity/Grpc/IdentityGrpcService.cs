@@ -47,6 +47,7 @@ internal sealed class IdentityGrpcService(
     public override Task<GetPhotoResponse> GetPhoto(GetPhotoRequest request, ServerCallContext context) =>
         photos.GetAsync(Caller.From(context), request);
 
+    [Obsolete("Retired: a learner's data is erased through vigil.session.v1.ErasureService.")]
     public override Task<EraseLearnerDataResponse> EraseLearnerData(EraseLearnerDataRequest request, ServerCallContext context) =>
-        erasure.EraseAsync(Caller.From(context), request);
+        erasure.RefuseAsync(Caller.From(context), request);
 }

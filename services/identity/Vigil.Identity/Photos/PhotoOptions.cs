@@ -32,9 +32,20 @@ internal sealed class PhotoOptions : IValidatableObject
     [Range(50, 100)]
     public int StoredJpegQuality { get; set; } = 88;
 
-    /// <summary>How long photos (and verification records) are kept, applied as a Redis TTL. Default 180 days.</summary>
+    /// <summary>
+    /// How long photos (and verification records) are kept after they are taken, applied as a Redis TTL, when no board
+    /// decision comes (an exam never reviewed, a verification without an exam). Default 180 days.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(180);
+
+    /// <summary>
+    /// The appeal window: once the exam board decides on the exam, its photos are kept until the decision plus this,
+    /// then deleted (sooner or later than <see cref="Retention"/>; a later decision, a withdrawal, moves it on, an older
+    /// one redelivered never back). Default 60 days.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan AppealWindow { get; set; } = TimeSpan.FromDays(60);
 
     // Picture quality, on the analysis copy (long side 512): see PhotoInspector.Judge and docs/identity.md, "Photo quality".
 

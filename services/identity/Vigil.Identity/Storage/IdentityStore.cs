@@ -61,6 +61,7 @@ internal sealed class IdentityStore(RedisStorage storage, IdentityKeys keys)
     private static readonly RedisScript TakeOverEmailScript = RedisScript.Load<IdentityStore>("TakeOverEmail");
     private static readonly RedisScript ReleaseEmailScript = RedisScript.Load<IdentityStore>("ReleaseEmail");
     private static readonly RedisScript EraseScript = RedisScript.LoadVariadic<IdentityStore>("Erase");
+    private static readonly RedisScript ExpireAfterDecisionScript = RedisScript.LoadVariadic<IdentityStore>("ExpireAfterDecision");
 
     private IDatabase Db => storage.Database;
 
@@ -119,6 +120,21 @@ internal sealed class IdentityStore(RedisStorage storage, IdentityKeys keys)
             map["kind"].ToString(),
             DateTimeOffset.FromUnixTimeMilliseconds((long)map["taken_at"]),
             DateTimeOffset.FromUnixTimeMilliseconds((long)map["expires_at"]));
+    }
+
+    /// <summary>
+    /// The board decided on the exam: the learner's verification for it and its photos expire at <paramref name="at"/>
+    /// (the decision plus the appeal window), unless an equal or later time was already given. Returns how many photos moved.
+    /// </summary>
+    public async Task<int> ExpireAfterDecisionAsync(string learnerId, string examId, DateTimeOffset at)
+    {
+        var stored = await LoadVerificationAsync(learnerId, examId);
+        var photos = new[] { stored.Record.IdPhotoId, stored.Record.FacePhotoId }
+            .Where(id => !string.IsNullOrEmpty(id)).Select(id => keys.Photo(learnerId, id!)).ToList();
+        if (photos.Count == 0) return 0;
+        var verification = keys.Verification(learnerId, examId);
+        return (int)(long)await storage.WriteAsync(verification, ExpireAfterDecisionScript,
+            [verification, keys.Index(learnerId), .. photos], [at.ToUnixTimeMilliseconds()]);
     }
 
     // ---- idempotency ----

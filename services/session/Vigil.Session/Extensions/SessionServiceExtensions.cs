@@ -1,15 +1,19 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Vigil.Contracts.Events;
 using Vigil.Contracts.Identity.V1;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Hosting;
 using Vigil.ServiceDefaults.Messaging;
 using Vigil.ServiceDefaults.Redis;
+using Vigil.ServiceDefaults.Telemetry;
+using Vigil.Session.Erasure;
 using Vigil.Session.Exams;
 using Vigil.Session.Identity;
 using Vigil.Session.Monitoring;
 using Vigil.Session.Options;
 using Vigil.Session.Outbox;
+using Vigil.Session.Retention;
 using Vigil.Session.Review;
 using Vigil.Session.Sessions;
 using Vigil.Session.Storage;
@@ -23,11 +27,17 @@ internal static class SessionServiceExtensions
     {
         builder.AddServiceDefaults();
         builder.AddVigilRedis(defaultKeyPrefix: "vigil:session:");
-        builder.AddVigilMessaging();
+        // The session service owns erasure requests: it erases its part and records every service's report.
+        builder.AddVigilMessaging(x =>
+        {
+            x.AddConsumer<SessionErasureConsumer>().Endpoint(e => e.Name = EventTopology.SessionLearnerErasureRequestedQueue);
+            x.AddConsumer<ErasureReportConsumer>().Endpoint(e => e.Name = EventTopology.SessionLearnerErasureCompletedQueue);
+        });
         builder.Services.AddVigilEventTopology();
         builder.Services.AddValidatedOptions<SessionServiceOptions>(SessionServiceOptions.Section);
         builder.Services.AddValidatedOptions<ServicesOptions>(ServicesOptions.Section);
         builder.AddVigilServiceClient<IdentityService.IdentityServiceClient>(sp => new Uri(sp.GetRequiredService<IOptions<ServicesOptions>>().Value.Identity));
+        builder.Services.AddValidatedOptions<RetentionOptions>(RetentionOptions.Section);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SessionKeys>();
@@ -42,6 +52,9 @@ internal static class SessionServiceExtensions
         builder.Services.AddSingleton<IdentityGateway>();
         builder.Services.AddHostedService<SessionSweeper>();
         builder.Services.AddHostedService<OutboxRelay>();
+        builder.Services.AddSingleton<ErasureStore>();
+        builder.Services.AddSingleton<PrivacyMetrics>();
+        builder.Services.AddHostedService<RetentionSweeper>();
         return builder;
     }
 
@@ -51,6 +64,7 @@ internal static class SessionServiceExtensions
         app.MapGrpcService<ExamGrpcService>();
         app.MapGrpcService<SessionGrpcService>();
         app.MapGrpcService<ExamBoardGrpcService>();
+        app.MapGrpcService<ErasureGrpcService>();
         return app;
     }
 }

@@ -4,7 +4,7 @@ using Vigil.Contracts.Events;
 
 namespace Vigil.Session.Outbox;
 
-/// <summary>One event waiting in a session's outbox: its type and its JSON. The event's own EventId identifies it.</summary>
+/// <summary>One event waiting in a session's (or an erasure request's) outbox: its type and its JSON. The event's own EventId identifies it.</summary>
 internal sealed record OutboxEntry(string Type, JsonElement Event)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -17,6 +17,7 @@ internal sealed record OutboxEntry(string Type, JsonElement Event)
         [nameof(SessionSubmitted)] = typeof(SessionSubmitted),
         [nameof(SessionExpired)] = typeof(SessionExpired),
         [nameof(BoardDecisionRecorded)] = typeof(BoardDecisionRecorded),
+        [nameof(LearnerErasureRequested)] = typeof(LearnerErasureRequested),
     };
 
     /// <summary>The outbox line of an event (one of the event types above).</summary>

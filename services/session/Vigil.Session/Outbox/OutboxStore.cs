@@ -45,7 +45,8 @@ internal sealed record OutboxClaim(OutboxClaimStatus Status, IReadOnlyList<Outbo
 
 /// <summary>
 /// The relay's side of the outbox: the pending index, and a session's outbox (a list under the session's hash tag)
-/// with its lease (same slot). The writers' side (the event in the same script as the state change, the announcements)
+/// with its lease (same slot); an erasure request's outbox is relayed the same way (its pending-index member is
+/// <c>erasure/&lt;requestId&gt;</c>, see <see cref="SessionKeys.OutboxOf"/>; the "session id" below is that member). The writers' side (the event in the same script as the state change, the announcements)
 /// is <see cref="SessionStore"/>'s.
 /// </summary>
 internal sealed class OutboxStore(RedisStorage storage, SessionKeys keys)
@@ -63,11 +64,11 @@ internal sealed class OutboxStore(RedisStorage storage, SessionKeys keys)
     /// <summary>Takes the session's lease for <paramref name="lease"/> and reads its outbox, in one step.</summary>
     public async Task<OutboxClaim> ClaimAsync(string sessionId, string holder, TimeSpan lease)
     {
-        var leaseKey = keys.OutboxLease(sessionId);
+        var (leaseKey, outbox) = keys.OutboxOf(sessionId);
         var r = (RedisResult[])(await storage.WriteAsync(leaseKey, ClaimScript, new
         {
             lease = leaseKey,
-            outbox = keys.Session(sessionId).Outbox,
+            outbox,
             holder,
             leaseMs = (long)lease.TotalMilliseconds,
         }))!;
@@ -86,9 +87,9 @@ internal sealed class OutboxStore(RedisStorage storage, SessionKeys keys)
     /// </summary>
     public async Task<long> CompleteAsync(string sessionId, string holder, IEnumerable<OutboxItem> published)
     {
-        var leaseKey = keys.OutboxLease(sessionId);
+        var (leaseKey, outbox) = keys.OutboxOf(sessionId);
         return (long)await storage.WriteAsync(leaseKey, CompleteScript,
-            [leaseKey, keys.Session(sessionId).Outbox], [holder, .. published.Select(i => i.Line)]);
+            [leaseKey, outbox], [holder, .. published.Select(i => i.Line)]);
     }
 
     /// <summary>Drops a session from the pending index unless it was announced at or after <paramref name="bound"/>.</summary>

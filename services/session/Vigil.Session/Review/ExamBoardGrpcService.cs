@@ -36,12 +36,19 @@ internal sealed partial class ExamBoardGrpcService(
 
         var ids = await sessions.ListCourseSessionsAsync(request.CourseId);
         var loaded = await Task.WhenAll(ids.Select(sessions.GetAsync));
+        // Sessions whose learner's data was erased stay on the list as what is left of them (never awaiting a decision).
+        var erased = request.AwaitingDecisionOnly
+            ? []
+            : (await Task.WhenAll(ids.Where((_, i) => loaded[i] is null).Select(sessions.GetErasedAsync)))
+                .Where(e => e is not null && e.CourseId == request.CourseId).Select(e => e!).ToList();
         var finished = loaded
             .Where(s => s is not null && s.IsFinished && s.CourseId == request.CourseId)
             .Select(s => s!)
             .Where(s => !request.AwaitingDecisionOnly || s.DecisionVersion == 0)
-            .OrderBy(s => s.DecisionVersion == 0 ? 0 : 1)
-            .ThenBy(s => s.FinishedAt ?? s.Deadline)
+            .Select(s => (Live: (SessionData?)s, Erased: (ErasedSession?)null, Decided: s.DecisionVersion > 0, At: s.FinishedAt ?? s.Deadline, s.SessionId))
+            .Concat(erased.Select(e => (Live: (SessionData?)null, Erased: (ErasedSession?)e, Decided: true, At: e.Record.Session.SubmittedAt?.ToDateTimeOffset() ?? e.Deadline, e.SessionId)))
+            .OrderBy(s => s.Decided ? 1 : 0)
+            .ThenBy(s => s.At)
             .ThenBy(s => s.SessionId, StringComparer.Ordinal)
             .ToList();
         var page = finished.Skip(offset).Take(pageSize).ToList();
@@ -49,8 +56,19 @@ internal sealed partial class ExamBoardGrpcService(
         {
             NextPageToken = offset + page.Count < finished.Count ? (offset + page.Count).ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty,
         };
-        foreach (var s in page)
+        foreach (var (live, gone, _, _, _) in page)
         {
+            if (live is not { } s)
+            {
+                response.Sessions.Add(new ReviewSummary
+                {
+                    Session = gone!.Record.Session.Clone(),
+                    ExamTitle = gone.Record.ExamTitle,
+                    LatestDecision = gone.Record.Decisions.LastOrDefault(),
+                    ErasedAt = gone.Record.ErasedAt,
+                });
+                continue;
+            }
             var decisions = s.DecisionVersion > 0 ? await sessions.GetDecisionsAsync(s.SessionId) : [];
             response.Sessions.Add(new ReviewSummary
             {
@@ -68,6 +86,7 @@ internal sealed partial class ExamBoardGrpcService(
     public override async Task<GetSessionRecordResponse> GetSessionRecord(GetSessionRecordRequest request, ServerCallContext context)
     {
         var caller = Caller.From(context);
+        if (await access.ErasedForBoardAsync(caller, request.SessionId) is { } erased) return new GetSessionRecordResponse { Record = erased.Record };
         var session = await access.ForBoardAsync(caller, request.SessionId);
         var answers = await sessions.GetAnswersAsync(session.SessionId);
         var record = new SessionRecord

@@ -28,11 +28,28 @@ internal sealed class SessionAccess(SessionStore sessions)
     /// <summary>The session, for its course's exam board: the record, the photos, decisions and exceptions.</summary>
     public Task<SessionData> ForBoardAsync(Caller caller, string sessionId) => LoadAsync(caller, sessionId, Rule.Board);
 
+    /// <summary>
+    /// What is left of a session whose learner was erased (docs/privacy.md), for its course's exam board; null when it
+    /// was not erased. Anyone else is refused as for a session.
+    /// </summary>
+    public async Task<ErasedSession?> ErasedForBoardAsync(Caller caller, string sessionId)
+    {
+        if (string.IsNullOrWhiteSpace(sessionId) || await sessions.GetErasedAsync(sessionId) is not { } erased) return null;
+        if (!caller.IsBoardOf(erased.CourseId)) throw new AccessDeniedException(Refusal(caller, Rule.Board));
+        return erased;
+    }
+
     private async Task<SessionData> LoadAsync(Caller caller, string sessionId, Rule rule)
     {
         if (string.IsNullOrWhiteSpace(sessionId)) throw new InvalidRequestException("session_id", "The session is required.");
         var session = await sessions.GetAsync(sessionId);
         if (session is not null && May(caller, session, rule)) return session;
+        // Erased at the learner's request: its board is told so (nothing is left to review or decide), anyone else as usual.
+        if (session is null && rule == Rule.Board && await sessions.GetErasedAsync(sessionId) is { } erased && caller.IsBoardOf(erased.CourseId))
+        {
+            throw new PreconditionFailedException("SESSION_ERASED", "sessions/" + sessionId,
+                $"The learner's data was erased at their request on {erased.ErasedAt:yyyy-MM-dd}: nothing is left to review or decide.");
+        }
         if (session is null && rule == Rule.Reader && caller.IsService) throw new ResourceNotFoundException("session", sessionId);
         throw new AccessDeniedException(Refusal(caller, rule));
     }

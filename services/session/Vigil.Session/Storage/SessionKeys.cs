@@ -17,8 +17,35 @@ internal sealed class SessionKeys(RedisKeyspace keyspace)
     /// <summary>String: which replica relays a session's outbox now (with a lease); same slot as the outbox.</summary>
     public RedisKey OutboxLease(string sessionId) => keyspace.Record("outbox-lease", sessionId).Key;
 
+    /// <summary>
+    /// The pending-index member of an erasure request's outbox (<see cref="OutboxPending"/>): <c>erasure/&lt;requestId&gt;</c>.
+    /// A session id never holds a '/', nor does a request id.
+    /// </summary>
+    public static string ErasureOutboxMember(string requestId) => ErasureMemberPrefix + requestId;
+
+    /// <summary>The request id of an erasure request's pending-index member, or null for a session's.</summary>
+    public static string? ErasureRequestOf(string outboxMember) =>
+        outboxMember.StartsWith(ErasureMemberPrefix, StringComparison.Ordinal) ? outboxMember[ErasureMemberPrefix.Length..] : null;
+
+    private const string ErasureMemberPrefix = "erasure/";
+
+    /// <summary>The keys of one erasure request (the request, its outbox and the outbox's lease), all in the slot of <c>{requestId}</c>.</summary>
+    public ErasureRequestKeys ErasureRequest(string requestId) => new(keyspace.Record("erasure", requestId));
+
+    /// <summary>The outbox and its lease named by a pending-index member: a session's, or an erasure request's.</summary>
+    public (RedisKey Lease, RedisKey Outbox) OutboxOf(string outboxMember) =>
+        ErasureRequestOf(outboxMember) is { } requestId
+            ? (ErasureRequest(requestId).OutboxLease, ErasureRequest(requestId).Outbox)
+            : (OutboxLease(outboxMember), Session(outboxMember).Outbox);
+
     /// <summary>String: the one session of a learner for an exam.</summary>
     public RedisKey Claim(string examId, string learnerId) => keyspace.Record("claim", examId + ":" + learnerId).Key;
+
+    /// <summary>
+    /// Set: a learner's session ids, written before the session itself (readers skip ids without a session); erasure
+    /// finds the learner's sessions here. Deleted by the erasure; the retention sweeper removes a session from it.
+    /// </summary>
+    public RedisKey LearnerSessions(string learnerId) => keyspace.Record("learner", learnerId).Part("sessions");
 
     /// <summary>Sorted set: a course's session ids, by start time.</summary>
     public RedisKey CourseSessions(string courseId) => keyspace.Record("course", courseId).Part("sessions");
@@ -29,8 +56,17 @@ internal sealed class SessionKeys(RedisKeyspace keyspace)
     /// <summary>Sorted set: session id → time the connection counts as lost (Unix ms), swept by every replica.</summary>
     public RedisKey HeartbeatDue => keyspace.Global("heartbeat-due");
 
-    /// <summary>Sorted set: session ids whose outbox may hold events → when announced (Unix ms).</summary>
+    /// <summary>
+    /// Sorted set: outboxes that may hold events → when announced (Unix ms). A member is a session id, or
+    /// <c>erasure/&lt;requestId&gt;</c> for an erasure request's outbox (see <c>OutboxStore</c>).
+    /// </summary>
     public RedisKey OutboxPending => keyspace.Global("outbox-pending");
+
+    /// <summary>
+    /// Sorted set: session id → when its retention may end (Unix ms), written before the session itself; a hint for
+    /// the retention sweeper, which works the exact time out from the session (its deadline, its latest decision).
+    /// </summary>
+    public RedisKey RetentionDue => keyspace.Global("retention-due");
 }
 
 /// <summary>The keys of one session.</summary>
@@ -52,4 +88,21 @@ internal readonly record struct SessionRecordKeys(RecordKeys Record)
     public RedisKey Requests => Record.Part("requests");
     /// <summary>List: events not yet confirmed by the broker (JSON).</summary>
     public RedisKey Outbox => Record.Part("outbox");
+    /// <summary>
+    /// Hash: what is left of a session whose learner's data was erased (<c>ErasedSession</c>: exam, course, state,
+    /// times, decisions without their notes; no learner). Its own key, so that every script on the session finds the
+    /// session missing.
+    /// </summary>
+    public RedisKey Erased => Record.Part("erased");
+}
+
+/// <summary>The keys of one erasure request, all in the slot of its id.</summary>
+internal readonly record struct ErasureRequestKeys(RecordKeys Record)
+{
+    /// <summary>Hash: the request (learner while pending, its digest, who and when, each service's report, the state).</summary>
+    public RedisKey Request => Record.Key;
+    /// <summary>List: the request's events not yet confirmed by the broker (JSON), as a session's outbox.</summary>
+    public RedisKey Outbox => Record.Part("outbox");
+    /// <summary>String: which replica relays the request's outbox now (with a lease).</summary>
+    public RedisKey OutboxLease => Record.Part("outbox-lease");
 }

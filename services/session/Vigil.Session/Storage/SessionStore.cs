@@ -130,7 +130,7 @@ internal sealed record GapCheck(GapStatus Status, DateTimeOffset? Due = null);
 /// the learner's claim on an exam. Every change of a session is one Lua script (<c>*.lua</c> beside this file); every
 /// write goes through <see cref="RedisStorage"/>; callers get records and enums.
 /// </summary>
-internal sealed class SessionStore(RedisStorage storage, SessionKeys keys, OutboxSignal outboxSignal)
+internal sealed partial class SessionStore(RedisStorage storage, SessionKeys keys, OutboxSignal outboxSignal)
 {
     private static readonly RedisScript CreateScript = RedisScript.Load<SessionStore>("CreateSession");
     private static readonly RedisScript SaveScript = RedisScript.Load<SessionStore>("Save");
@@ -144,7 +144,7 @@ internal sealed class SessionStore(RedisStorage storage, SessionKeys keys, Outbo
 
     /// <summary>Every script of the store (tests run each branch of each).</summary>
     internal static IReadOnlyList<RedisScript> Scripts =>
-        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript];
+        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript];
 
     private IDatabase Db => storage.Database;
 
@@ -208,13 +208,16 @@ internal sealed class SessionStore(RedisStorage storage, SessionKeys keys, Outbo
     }
 
     /// <summary>
-    /// Creates a session unless it exists; true when created. The indexes (course, deadlines, heartbeat gaps) are
-    /// written first: a crash before the session itself leaves only ids that the readers skip.
+    /// Creates a session unless it exists; true when created. The indexes (learner, course, retention, deadlines,
+    /// heartbeat gaps) are written first: a crash before the session itself leaves only ids that the readers skip.
+    /// The retention entry starts at the deadline: the sweeper works the session's real end of retention out then.
     /// </summary>
     public async Task<bool> CreateAsync(NewSession s)
     {
         var exam = s.Exam;
+        await storage.WriteAsync(keys.LearnerSessions(s.LearnerId), (db, k) => db.SetAddAsync(k, s.SessionId));
         await storage.WriteAsync(keys.CourseSessions(exam.CourseId), (db, k) => db.SortedSetAddAsync(k, s.SessionId, s.StartedAt.ToUnixTimeMilliseconds()));
+        await storage.WriteAsync(keys.RetentionDue, (db, k) => db.SortedSetAddAsync(k, s.SessionId, s.Deadline.ToUnixTimeMilliseconds(), SortedSetWhen.NotExists));
         await storage.WriteAsync(keys.Deadlines, (db, k) => db.SortedSetAddAsync(k, s.SessionId, s.Deadline.ToUnixTimeMilliseconds()));
         var gap = exam.ConnectionLostAfter.ToTimeSpan();
         await storage.WriteAsync(keys.HeartbeatDue, (db, k) => db.SortedSetAddAsync(k, s.SessionId, (s.StartedAt + gap).ToUnixTimeMilliseconds()));
