@@ -120,10 +120,11 @@ internal sealed class ErasureStore(RedisStorage storage, SessionKeys keys, Outbo
     /// <summary>Records a service's report; the last one completes the request, which is then kept for <paramref name="keep"/>.</summary>
     public async Task<ReportStatus> RecordReportAsync(string requestId, string service, int recordsErased, DateTimeOffset completedAt, TimeSpan keep)
     {
-        var request = keys.ErasureRequest(requestId).Request;
-        var reply = (await storage.WriteAsync(request, ReportScript, new
+        var k = keys.ErasureRequest(requestId);
+        var reply = (await storage.WriteAsync(k.Request, ReportScript, new
         {
-            request,
+            request = k.Request,
+            outbox = k.Outbox,
             service,
             records = recordsErased,
             completedAt = completedAt.ToUnixTimeMilliseconds(),
