@@ -81,7 +81,9 @@ public sealed class AuthorizationTests(EndToEndStack stack) : IDisposable
             "learner reads another learner's verification status" => () => _journey.Identity(intruder).GetVerificationStatusAsync(new GetVerificationStatusRequest { LearnerId = victim.Learner.Id, ExamId = victim.Exam.ExamId }).ResponseAsync,
             "learner reads another learner's photo" => () => _journey.Identity(intruder).GetPhotoAsync(new GetPhotoRequest { LearnerId = victim.Learner.Id, ExamId = victim.Exam.ExamId, Kind = PhotoKind.IdDocument }).ResponseAsync,
             "learner reads another learner's registration" => () => _journey.Identity(intruder).GetLearnerAsync(new GetLearnerRequest { LearnerId = victim.Learner.Id }).ResponseAsync,
+#pragma warning disable CS0612 // retired: it still refuses a caller who may not name the learner, before saying where erasure is done
             "learner erases another learner's dashboard" => () => _journey.Dashboard(intruder).EraseLearnerDataAsync(new Vigil.Contracts.Certificate.V1.EraseLearnerDataRequest { RequestId = Journey.RequestId(), LearnerId = victim.Learner.Id }).ResponseAsync,
+#pragma warning restore CS0612
             "board of another course lists the course's sessions" => () => _journey.Board(otherBoard).ListSessionsForReviewAsync(new ListSessionsForReviewRequest { CourseId = _course }).ResponseAsync,
             "board of another course reads a session record" => () => _journey.Board(otherBoard).GetSessionRecordAsync(new GetSessionRecordRequest { SessionId = victim.SessionId }).ResponseAsync,
             "board of another course reads a review photo" => () => _journey.Board(otherBoard).GetReviewPhotoAsync(new GetReviewPhotoRequest { SessionId = victim.SessionId, Kind = ReviewPhotoKind.IdDocument }).ResponseAsync,

@@ -26,6 +26,7 @@ public static class RawRpc
         .. Vigil.Contracts.Session.V1.ExamReflection.Descriptor.Services,
         .. Vigil.Contracts.Session.V1.SessionReflection.Descriptor.Services,
         .. Vigil.Contracts.Session.V1.ReviewReflection.Descriptor.Services,
+        .. Vigil.Contracts.Session.V1.ErasureReflection.Descriptor.Services,
         .. Vigil.Contracts.Certificate.V1.CertificateReflection.Descriptor.Services,
     ];
 

@@ -20,7 +20,7 @@ public sealed class CertificateHost : IAsyncDisposable
     public const string VirtualHost = "certificate";
 
     private readonly ConsumedMessages _consumed = new();
-    private IBusControl? _publisher;
+    private EventPublisher? _publisher;
     private bool _started;
 
     public CertificateHost()
@@ -68,12 +68,8 @@ public sealed class CertificateHost : IAsyncDisposable
     public async Task PublishAsync<T>(T message)
         where T : class
     {
-        if (_publisher is null)
-        {
-            _publisher = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(new Uri(AmqpUri), h => h.PublisherConfirmation = true));
-            await _publisher.StartAsync();
-        }
-        await _publisher.Publish(message);
+        _publisher ??= await EventPublisher.StartAsync(AmqpUri);
+        await _publisher.PublishAsync(message);
     }
 
     /// <summary>How many times the service finished consuming a message with this event id.</summary>
@@ -107,7 +103,7 @@ public sealed class CertificateHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_publisher is not null) await _publisher.StopAsync();
+        if (_publisher is not null) await _publisher.DisposeAsync();
         await Factory.DisposeAsync();
     }
 
@@ -144,6 +140,7 @@ public sealed class CertificateHost : IAsyncDisposable
                 SessionSubmitted m => m.EventId,
                 SessionExpired m => m.EventId,
                 BoardDecisionRecorded m => m.EventId,
+                LearnerErasureRequested m => m.EventId,
                 _ => null,
             };
             if (id is { } g) _counts.AddOrUpdate(g, 1, (_, n) => n + 1);

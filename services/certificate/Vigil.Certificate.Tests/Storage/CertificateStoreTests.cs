@@ -119,9 +119,9 @@ public sealed class CertificateStoreTests(StoreRedis redis) : IClassFixture<Stor
     }
 
     [Fact]
-    public async Task Erasure_leaves_a_tombstone_that_ignores_redelivered_events_and_frees_the_code()
+    public async Task Erasure_leaves_a_tombstone_that_ignores_redelivered_events_and_keeps_the_code_as_withdrawn()
     {
-        var (_, _, store) = New();
+        var (storage, keys, store) = New();
         var (learner, other) = (NewId("l"), NewId("l"));
         var (s1, s2, s3) = (NewId("s"), NewId("s"), NewId("s"));
         foreach (var s in new[] { s1, s2 })
@@ -139,27 +139,79 @@ public sealed class CertificateStoreTests(StoreRedis redis) : IClassFixture<Stor
 
         Assert.Equal(2, (await store.GetLearnerSessionsAsync(learner)).Count);
         var submitted = Submitted(s1, learner);
-        Assert.Equal(new ErasureOutcome(2, 1), await store.EraseLearnerAsync(learner));
+        Assert.Equal(new ErasureOutcome(2, 1), await store.EraseLearnerAsync(learner, T0.AddDays(1)));
 
         Assert.Null(await store.GetAsync(s1));
         Assert.Null(await store.FindByCodeAsync(code));
+        Assert.Equal(new CodeLookup(null, T0.AddDays(1)), await store.LookupCodeAsync(code));
         Assert.Empty(await store.GetLearnerSessionsAsync(learner));
         Assert.NotNull(await store.GetAsync(s3));
         Assert.Equal((FactResult.Erased, (SessionRecord?)null), await store.ApplySubmittedAsync(submitted));
         Assert.Equal(FactResult.Erased, (await store.ApplyDecisionAsync(Decision(s1, learner, 1, DecisionOutcome.Valid))).Result);
         Assert.Equal(ProjectionWrite.Erased, await store.TryWriteProjectionAsync(s1, 0, Shown(ResultStatus.NotPassed), null, T0));
-        Assert.Equal(new ErasureOutcome(0, 0), await store.EraseLearnerAsync(learner));
+        Assert.Equal(new ErasureOutcome(0, 0), await store.EraseLearnerAsync(learner, T0.AddDays(2)));
+
+        // Nothing under the erased sessions names the learner; the tombstone and its applied-event set live for the
+        // redelivery horizon, the withdrawn code as long as the certificate would have.
+        var hits = await KeyspaceScan.FindAsync(redis.Connection, storage.Keys.Prefix + "*", new Dictionary<string, string> { ["learner"] = learner });
+        Assert.True(hits.Count == 0, KeyspaceScan.Describe(hits));
+        var retention = new Vigil.Certificate.Retention.RetentionOptions();
+        await AssertTtlAsync(storage, keys.Session(s1), retention.RedeliveryHorizon);
+        await AssertTtlAsync(storage, keys.Events(s1), retention.RedeliveryHorizon);
+        await AssertTtlAsync(storage, keys.Code(code), retention.Certificates);
     }
 
     [Fact]
-    public async Task The_outcome_of_an_erasure_request_is_remembered_once()
+    public async Task The_erased_learner_tombstone_keeps_the_latest_request_by_digest_for_the_redelivery_horizon()
     {
-        var (_, _, store) = New();
-        var request = NewId("erase");
-        Assert.Null(await store.GetErasureAsync(request));
-        await store.RememberErasureAsync(request, new ErasureOutcome(3, 1));
-        await store.RememberErasureAsync(request, new ErasureOutcome(0, 0));
-        Assert.Equal(new ErasureOutcome(3, 1), await store.GetErasureAsync(request));
+        var (storage, keys, store) = New();
+        var learner = NewId("l");
+        Assert.Null(await store.GetLearnerErasureAsync(learner));
+        await store.MarkLearnerErasedAsync(learner, T0.AddHours(2), T0.AddHours(3));
+        await store.MarkLearnerErasedAsync(learner, T0, T0.AddHours(4)); // an older request re-sent: its time does not move back
+        Assert.Equal(new LearnerErasure(T0.AddHours(2), T0.AddHours(4)), await store.GetLearnerErasureAsync(learner));
+        await AssertTtlAsync(storage, keys.ErasedLearner(ErasureDigest.Of(learner)), new Vigil.Certificate.Retention.RetentionOptions().RedeliveryHorizon);
+        var hits = await KeyspaceScan.FindAsync(redis.Connection, storage.Keys.Prefix + "*", new Dictionary<string, string> { ["learner"] = learner });
+        Assert.Empty(hits);
+    }
+
+    [Fact]
+    public async Task Records_expire_with_the_configured_retention_set_in_the_same_step_as_each_write()
+    {
+        var storage = redis.NewStorage("certificate-retention");
+        var keys = new CertificateKeys(storage.Keys);
+        var retention = new Vigil.Certificate.Retention.RetentionOptions
+        {
+            Results = TimeSpan.FromDays(100), Certificates = TimeSpan.FromDays(1000), RedeliveryHorizon = TimeSpan.FromDays(7),
+        };
+        var store = new CertificateStore(storage, keys, Microsoft.Extensions.Options.Options.Create(retention));
+        var (learner, failed, passed) = (NewId("l"), NewId("s"), NewId("s"));
+
+        // A fact: the record gets the results' retention until the projection sets its own; its event set the horizon.
+        await store.ApplySubmittedAsync(Submitted(failed, learner, score: 10));
+        await AssertTtlAsync(storage, keys.Session(failed), retention.Results);
+        await AssertTtlAsync(storage, keys.Events(failed), retention.RedeliveryHorizon);
+        await store.TryWriteProjectionAsync(failed, 0, Shown(ResultStatus.NotPassed), null, T0);
+        await AssertTtlAsync(storage, keys.Session(failed), retention.Results);
+
+        // A certificate: record and code for the certificates' retention, moved on when the record changes again.
+        await store.ApplySubmittedAsync(Submitted(passed, learner));
+        var code = "CODE-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.True(await store.ReserveCodeAsync(code, passed));
+        await AssertTtlAsync(storage, keys.Code(code), retention.Certificates);
+        await store.TryWriteProjectionAsync(passed, 0, Shown(ResultStatus.Certified, new CertificateState(CertificateStatus.Valid, null, string.Empty)), Issued(code), T0);
+        await AssertTtlAsync(storage, keys.Session(passed), retention.Certificates);
+        await storage.Database.KeyExpireAsync(keys.Code(code), TimeSpan.FromDays(1));
+        await store.KeepCodeAsync(code);
+        await AssertTtlAsync(storage, keys.Code(code), retention.Certificates);
+    }
+
+    /// <summary>The key's PTTL is the configured period (less the few milliseconds since it was set).</summary>
+    private static async Task AssertTtlAsync(RedisStorage storage, StackExchange.Redis.RedisKey key, TimeSpan expected)
+    {
+        var ttl = await storage.Database.KeyTimeToLiveAsync(key);
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl!.Value, expected - TimeSpan.FromMinutes(1), expected);
     }
 
     [Fact]

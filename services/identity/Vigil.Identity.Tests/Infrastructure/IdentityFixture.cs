@@ -38,10 +38,19 @@ public sealed class IdentityFixture : IAsyncLifetime
     public static RegisterLearnerRequest Register(string email, string name = "Jane Doe", string? requestId = null) =>
         new() { RequestId = requestId ?? Guid.NewGuid().ToString("N"), Email = email, DisplayName = name };
 
+    /// <summary>The suite's RabbitMQ virtual host (the service consumes erasure requests and board decisions there).</summary>
+    public static string AmqpUri => TestEnvironment.RabbitMq("identity");
+
     public async Task InitializeAsync()
     {
         Redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
-        _ = Factory.Server; // start the host
+        // Ready = Redis reachable and the bus (its receive endpoints, so their queues are bound) started.
+        using var http = Factory.CreateClient();
+        await Eventually.Async(async () =>
+        {
+            using var response = await http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+            return response.IsSuccessStatusCode;
+        }, "the identity service to get ready");
     }
 
     public async Task DisposeAsync()
