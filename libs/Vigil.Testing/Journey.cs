@@ -73,6 +73,9 @@ public sealed class Journey : IDisposable
     /// <summary>The exam board's service.</summary>
     public ExamBoardService.ExamBoardServiceClient Board(string? token, IGrpcEndpoint? via = null) => new(Invoker(token, via));
 
+    /// <summary>Platform operations' erasure requests (an ops token).</summary>
+    public ErasureService.ErasureServiceClient Erasure(string? token, IGrpcEndpoint? via = null) => new(Invoker(token, via));
+
     /// <summary>The learner's dashboard.</summary>
     public DashboardService.DashboardServiceClient Dashboard(string? token) => new(Invoker(token));
 

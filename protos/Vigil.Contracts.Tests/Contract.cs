@@ -14,6 +14,7 @@ internal static class Contract
         ExamReflection.Descriptor,
         SessionReflection.Descriptor,
         ReviewReflection.Descriptor,
+        ErasureReflection.Descriptor,
         CertificateReflection.Descriptor,
     ];
 

@@ -27,7 +27,7 @@ public sealed class CertificateErasureTests(RunningService service)
     public async Task An_erasure_request_removes_the_entries_withdraws_the_certificates_and_old_facts_bring_nothing_back()
     {
         var (learner, s1, s2) = (NewId("learner"), NewId("session"), NewId("session"));
-        var submitted = Submitted(s1, learner);
+        var submitted = Submitted(s1, learner) with { LearnerName = "Name of " + learner };
         var decision = Decision(s1, learner, 1, DecisionOutcome.Valid);
         await Host.PublishAsync(submitted);
         await Host.PublishAsync(decision);

@@ -187,8 +187,11 @@ public sealed class CertificateStoreTests(StoreRedis redis) : IClassFixture<Stor
         var store = new CertificateStore(storage, keys, Microsoft.Extensions.Options.Options.Create(retention));
         var (learner, failed, passed) = (NewId("l"), NewId("s"), NewId("s"));
 
-        // A fact: the record gets the results' retention until the projection sets its own; its event set the horizon.
+        // A fact: the record gets the results' retention until the projection sets its own; its event set the horizon;
+        // the learner's index the longest any record it lists may live.
+        await store.IndexLearnerAsync(learner, failed);
         await store.ApplySubmittedAsync(Submitted(failed, learner, score: 10));
+        await AssertTtlAsync(storage, keys.Learner(learner), retention.Certificates);
         await AssertTtlAsync(storage, keys.Session(failed), retention.Results);
         await AssertTtlAsync(storage, keys.Events(failed), retention.RedeliveryHorizon);
         await store.TryWriteProjectionAsync(failed, 0, Shown(ResultStatus.NotPassed), null, T0);

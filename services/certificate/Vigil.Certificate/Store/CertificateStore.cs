@@ -63,6 +63,7 @@ internal sealed class CertificateStore(RedisStorage storage, CertificateKeys key
     private static readonly RedisScript ProjectionScript = RedisScript.Load<CertificateStore>("WriteProjection");
     private static readonly RedisScript EraseScript = RedisScript.Load<CertificateStore>("EraseSession");
     private static readonly RedisScript MarkLearnerErasedScript = RedisScript.Load<CertificateStore>("MarkLearnerErased");
+    private static readonly RedisScript IndexLearnerScript = RedisScript.Load<CertificateStore>("IndexLearner");
 
     private IDatabase Db => storage.Database;
 
@@ -126,8 +127,11 @@ internal sealed class CertificateStore(RedisStorage storage, CertificateKeys key
     /// Adds the session to the learner's dashboard index (idempotent SADD). Sent before the fact's script, in the same
     /// round trip; the consumer awaits both before the message is acknowledged, so a retry repairs a missing index.
     /// </summary>
-    public Task IndexLearnerAsync(string learnerId, string sessionId) =>
-        storage.WriteAsync(keys.Learner(learnerId), (db, k) => db.SetAddAsync(k, sessionId));
+    public Task IndexLearnerAsync(string learnerId, string sessionId)
+    {
+        var index = keys.Learner(learnerId);
+        return storage.WriteAsync(index, IndexLearnerScript, new { index, sessionId, ttlMs = Ms(_retention.Certificates) });
+    }
 
     // ---- reads ----
 
