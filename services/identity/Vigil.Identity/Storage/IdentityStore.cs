@@ -236,9 +236,15 @@ internal sealed class IdentityStore(RedisStorage storage, IdentityKeys keys)
 
     // ---- erasure ----
 
-    /// <summary>Deletes every key of the learner in one atomic step (retried if a key was added meanwhile), then releases the mailbox.</summary>
+    /// <summary>
+    /// Releases the mailbox, then deletes every key of the learner in one atomic step (retried if a key was added
+    /// meanwhile), then releases the mailbox the record named (again, or a new one). The mailbox goes first because
+    /// the record is what names it: a crash after the record's deletion would otherwise leave the claim, which holds
+    /// the learner's id, with nothing left to find it by; a repeated erasure (a redelivery) finds the record again.
+    /// </summary>
     public async Task<ErasureCounts> EraseAsync(string learnerId)
     {
+        if (await GetLearnerAsync(learnerId) is { CanonicalEmail.Length: > 0 } learner) await ReleaseEmailAsync(learner.CanonicalEmail, learnerId);
         for (var attempt = 0; attempt < 10; attempt++)
         {
             var members = await Db.SetMembersAsync(keys.Index(learnerId));

@@ -66,30 +66,35 @@ public sealed class ErasureStoreTests(StoreRedis redis) : IClassFixture<StoreRed
         Assert.Equal(StartStatus.OtherLearner, await s.Store.StartAsync(Request("req-2", "learner-other"), Event("req-2", "learner-other"), T0));
 
         // Complete: the re-sent events still waiting went with the completion, and nothing is sent again.
-        foreach (var service in ErasureServices.All) await s.Store.RecordReportAsync("req-2", service, 1, T0.AddHours(2), TimeSpan.FromDays(30));
+        foreach (var service in ErasureServices.All) await s.Store.RecordReportAsync("req-2", Guid.NewGuid(), service, 1, T0.AddHours(2), TimeSpan.FromDays(30));
         Assert.Equal(0, await s.Storage.Database.ListLengthAsync(s.Keys.ErasureRequest("req-2").Outbox));
         Assert.Equal(StartStatus.AlreadyComplete, await s.Store.StartAsync(Request("req-2", "learner-2"), Event("req-2", "learner-2"), T0.AddHours(3)));
         Assert.Equal(0, await s.Storage.Database.ListLengthAsync(s.Keys.ErasureRequest("req-2").Outbox));
     }
 
     [Fact]
-    public async Task Each_service_reports_once_and_the_last_report_completes_the_request_without_the_learner_id()
+    public async Task Each_report_counts_once_a_services_counts_add_up_and_the_last_service_completes_the_request_without_the_learner_id()
     {
         var s = New();
         await s.Store.StartAsync(Request("req-3", "learner-3"), Event("req-3", "learner-3"), T0);
         var keep = TimeSpan.FromDays(1095);
+        var identityReport = Guid.NewGuid();
 
-        Assert.Equal(ReportStatus.Recorded, await s.Store.RecordReportAsync("req-3", ErasureServices.Identity, 5, T0.AddMinutes(1), keep));
-        Assert.Equal(ReportStatus.Duplicate, await s.Store.RecordReportAsync("req-3", ErasureServices.Identity, 0, T0.AddMinutes(9), keep));
-        Assert.Equal(ReportStatus.Recorded, await s.Store.RecordReportAsync("req-3", ErasureServices.Certificate, 2, T0.AddMinutes(2), keep));
+        Assert.Equal(ReportStatus.Recorded, await s.Store.RecordReportAsync("req-3", identityReport, ErasureServices.Identity, 5, T0.AddMinutes(1), keep));
+        // The same report redelivered: nothing changes. Another delivery of the request, handled side by side, erased
+        // the rest: its count adds up, the service's completion time stays the first.
+        Assert.Equal(ReportStatus.Duplicate, await s.Store.RecordReportAsync("req-3", identityReport, ErasureServices.Identity, 5, T0.AddMinutes(9), keep));
+        Assert.Equal(ReportStatus.Added, await s.Store.RecordReportAsync("req-3", Guid.NewGuid(), ErasureServices.Identity, 2, T0.AddMinutes(9), keep));
+        Assert.Equal(ReportStatus.Recorded, await s.Store.RecordReportAsync("req-3", Guid.NewGuid(), ErasureServices.Certificate, 2, T0.AddMinutes(2), keep));
         var pending = (await s.Store.GetAsync("req-3"))!;
         Assert.False(pending.Complete);
         Assert.Equal("learner-3", pending.LearnerId);
-        Assert.Equal([(ErasureServices.Identity, (DateTimeOffset?)T0.AddMinutes(1), 5), (ErasureServices.Session, null, 0), (ErasureServices.Certificate, T0.AddMinutes(2), 2)],
+        Assert.Equal([(ErasureServices.Identity, (DateTimeOffset?)T0.AddMinutes(1), 7), (ErasureServices.Session, null, 0), (ErasureServices.Certificate, T0.AddMinutes(2), 2)],
             pending.Services.Select(p => (p.Service, p.CompletedAt, p.RecordsErased)));
         Assert.Null(await s.Storage.Database.KeyTimeToLiveAsync(s.Keys.ErasureRequest("req-3").Request)); // pending: kept
 
-        Assert.Equal(ReportStatus.Completed, await s.Store.RecordReportAsync("req-3", ErasureServices.Session, 2, T0.AddMinutes(3), keep));
+        var sessionReport = Guid.NewGuid();
+        Assert.Equal(ReportStatus.Completed, await s.Store.RecordReportAsync("req-3", sessionReport, ErasureServices.Session, 2, T0.AddMinutes(3), keep));
         var done = (await s.Store.GetAsync("req-3"))!;
         Assert.True(done.Complete);
         Assert.Equal((null, ErasureStore.Digest("learner-3"), (DateTimeOffset?)T0.AddMinutes(3)), (done.LearnerId, done.LearnerDigest, done.CompletedAt));
@@ -101,8 +106,10 @@ public sealed class ErasureStoreTests(StoreRedis redis) : IClassFixture<StoreRed
         var ttl = await s.Storage.Database.KeyTimeToLiveAsync(s.Keys.ErasureRequest("req-3").Request);
         Assert.InRange(ttl!.Value, keep - TimeSpan.FromMinutes(1), keep);
 
-        Assert.Equal(ReportStatus.Duplicate, await s.Store.RecordReportAsync("req-3", ErasureServices.Session, 2, T0.AddMinutes(4), keep));
-        Assert.Equal(ReportStatus.Unknown, await s.Store.RecordReportAsync("req-none", ErasureServices.Session, 0, T0, keep));
+        Assert.Equal(ReportStatus.Duplicate, await s.Store.RecordReportAsync("req-3", sessionReport, ErasureServices.Session, 2, T0.AddMinutes(4), keep));
+        Assert.Equal(ReportStatus.Added, await s.Store.RecordReportAsync("req-3", Guid.NewGuid(), ErasureServices.Session, 0, T0.AddMinutes(4), keep));
+        Assert.True((await s.Store.GetAsync("req-3"))!.Complete);
+        Assert.Equal(ReportStatus.Unknown, await s.Store.RecordReportAsync("req-none", Guid.NewGuid(), ErasureServices.Session, 0, T0, keep));
         Assert.Null(await s.Store.GetAsync("req-none"));
     }
 }

@@ -104,8 +104,9 @@ internal sealed partial class SessionErasureConsumer(
 }
 
 /// <summary>
-/// The owner's side (queue <c>session-learner-erasure-completed</c>): each service's report is recorded once; the
-/// last completes the request (the learner's id leaves the record, which expires after <c>Retention:ErasureRequests</c>).
+/// The owner's side (queue <c>session-learner-erasure-completed</c>): each report is recorded once (by its event id),
+/// a service's counts add up over its reports (deliveries of the request handled side by side each erase part); the
+/// first report of the last service completes the request (the learner's id leaves the record, which expires after <c>Retention:ErasureRequests</c>).
 /// </summary>
 internal sealed partial class ErasureReportConsumer(
     ErasureStore erasures,
@@ -117,7 +118,7 @@ internal sealed partial class ErasureReportConsumer(
         var m = context.Message;
         ErasureMessages.Require(m.EventId != Guid.Empty && ErasureIds.IsValidRequestId(m.RequestId) && ErasureServices.All.Contains(m.Service) && m.RecordsErased >= 0,
             "LearnerErasureCompleted needs an EventId, a RequestId, a known Service and RecordsErased >= 0.");
-        var status = await erasures.RecordReportAsync(m.RequestId, m.Service, m.RecordsErased, m.CompletedAt, retention.Value.ErasureRequests);
+        var status = await erasures.RecordReportAsync(m.RequestId, m.EventId, m.Service, m.RecordsErased, m.CompletedAt, retention.Value.ErasureRequests);
         LogReport(logger, m.RequestId, m.Service, status);
     }
 

@@ -33,7 +33,9 @@ internal enum ReportStatus
 {
     /// <summary>Recorded; other services have not reported yet.</summary>
     Recorded,
-    /// <summary>This service had reported already: nothing changed.</summary>
+    /// <summary>A later report of a service that had reported (another delivery of the request): its count added.</summary>
+    Added,
+    /// <summary>This very report again (a redelivery): nothing changed.</summary>
     Duplicate,
     /// <summary>Recorded, and it was the last: the request is complete.</summary>
     Completed,
@@ -117,14 +119,18 @@ internal sealed class ErasureStore(RedisStorage storage, SessionKeys keys, Outbo
         return status;
     }
 
-    /// <summary>Records a service's report; the last one completes the request, which is then kept for <paramref name="keep"/>.</summary>
-    public async Task<ReportStatus> RecordReportAsync(string requestId, string service, int recordsErased, DateTimeOffset completedAt, TimeSpan keep)
+    /// <summary>
+    /// Records a service's report (<paramref name="reportId"/>: its event id, counted once); the first of each service
+    /// marks it complete, the last service's completes the request, which is then kept for <paramref name="keep"/>.
+    /// </summary>
+    public async Task<ReportStatus> RecordReportAsync(string requestId, Guid reportId, string service, int recordsErased, DateTimeOffset completedAt, TimeSpan keep)
     {
         var k = keys.ErasureRequest(requestId);
         var reply = (await storage.WriteAsync(k.Request, ReportScript, new
         {
             request = k.Request,
             outbox = k.Outbox,
+            eventId = reportId.ToString("N"),
             service,
             records = recordsErased,
             completedAt = completedAt.ToUnixTimeMilliseconds(),
@@ -134,6 +140,7 @@ internal sealed class ErasureStore(RedisStorage storage, SessionKeys keys, Outbo
         return reply switch
         {
             "recorded" => ReportStatus.Recorded,
+            "added" => ReportStatus.Added,
             "duplicate" => ReportStatus.Duplicate,
             "completed" => ReportStatus.Completed,
             "unknown" => ReportStatus.Unknown,
