@@ -23,22 +23,14 @@ internal sealed partial class CertificateErasureConsumer(
     public async Task Consume(ConsumeContext<LearnerErasureRequested> context)
     {
         var m = context.Message;
-        EventValidation.Require(m.EventId != Guid.Empty && EventChecks.IsRequestId(m.RequestId) && EventChecks.IsRecordId(m.LearnerId),
-            "LearnerErasureRequested needs an EventId, a RequestId and a LearnerId.");
+        EventValidation.Require(ErasureReports.IsWellFormed(m), ErasureReports.Malformed);
         var now = time.GetUtcNow();
         await store.MarkLearnerErasedAsync(m.LearnerId, m.RequestedAt, now);
         var erased = await store.EraseLearnerAsync(m.LearnerId, now);
         metrics.Erased("dashboard_entries", erased.Entries);
         metrics.Erased("certificates", erased.Certificates);
         LogErased(logger, m.RequestId, erased.Entries, erased.Certificates);
-        await context.Publish(new LearnerErasureCompleted
-        {
-            EventId = Guid.NewGuid(),
-            RequestId = m.RequestId,
-            Service = ErasureServices.Certificate,
-            RecordsErased = erased.Entries,
-            CompletedAt = now,
-        }, context.CancellationToken);
+        await context.ReportErasureAsync(ErasureServices.Certificate, erased.Entries, now);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Erasure request {RequestId}: {Entries} dashboard entries erased, {Certificates} certificates now verify as withdrawn")]

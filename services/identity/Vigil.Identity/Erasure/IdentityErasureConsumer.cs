@@ -23,23 +23,13 @@ internal sealed partial class IdentityErasureConsumer(
     public async Task Consume(ConsumeContext<LearnerErasureRequested> context)
     {
         var m = context.Message;
-        if (m.EventId == Guid.Empty || !EventChecks.IsRequestId(m.RequestId) || !EventChecks.IsRecordId(m.LearnerId))
-        {
-            throw new InvalidEventException("LearnerErasureRequested needs an EventId, a RequestId and a LearnerId.");
-        }
+        if (!ErasureReports.IsWellFormed(m)) throw new InvalidEventException(ErasureReports.Malformed);
         var counts = await store.EraseAsync(m.LearnerId);
         metrics.Erased("photos", counts.Photos);
         metrics.Erased("verifications", counts.Verifications);
         metrics.Erased("learners", counts.Learner ? 1 : 0);
         LogErased(logger, m.RequestId, counts.Photos, counts.Verifications, counts.Learner);
-        await context.Publish(new LearnerErasureCompleted
-        {
-            EventId = Guid.NewGuid(),
-            RequestId = m.RequestId,
-            Service = ErasureServices.Identity,
-            RecordsErased = counts.Photos + counts.Verifications + (counts.Learner ? 1 : 0),
-            CompletedAt = time.GetUtcNow(),
-        }, context.CancellationToken);
+        await context.ReportErasureAsync(ErasureServices.Identity, counts.Photos + counts.Verifications + (counts.Learner ? 1 : 0), time.GetUtcNow());
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Erasure request {RequestId}: {Photos} photos, {Verifications} verifications, learner record {LearnerErased}")]

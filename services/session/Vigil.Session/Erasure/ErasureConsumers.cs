@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.Extensions.Options;
 using Vigil.Contracts.Events;
 using Vigil.Contracts.Session.V1;
+using Vigil.ServiceDefaults.Messaging;
 using Vigil.ServiceDefaults.Telemetry;
 using Vigil.Session.Retention;
 using Vigil.Session.Storage;
@@ -27,8 +28,7 @@ internal sealed partial class SessionErasureConsumer(
     public async Task Consume(ConsumeContext<LearnerErasureRequested> context)
     {
         var m = context.Message;
-        ErasureMessages.Require(m.EventId != Guid.Empty && ErasureIds.IsValidRequestId(m.RequestId) && ErasureIds.IsValidLearnerId(m.LearnerId),
-            "LearnerErasureRequested needs an EventId, a RequestId and a LearnerId.");
+        ErasureMessages.Require(ErasureReports.IsWellFormed(m), ErasureReports.Malformed);
         var erased = 0;
         foreach (var sessionId in await sessions.GetLearnerSessionIdsAsync(m.LearnerId))
         {
@@ -38,14 +38,7 @@ internal sealed partial class SessionErasureConsumer(
         }
         metrics.Erased("sessions", erased);
         LogErased(logger, m.RequestId, erased);
-        await context.Publish(new LearnerErasureCompleted
-        {
-            EventId = Guid.NewGuid(),
-            RequestId = m.RequestId,
-            Service = ErasureServices.Session,
-            RecordsErased = erased,
-            CompletedAt = time.GetUtcNow(),
-        }, context.CancellationToken);
+        await context.ReportErasureAsync(ErasureServices.Session, erased, time.GetUtcNow());
     }
 
     /// <summary>Erases one session of the learner; true when erased now (false: already erased, gone, or another learner's).</summary>
