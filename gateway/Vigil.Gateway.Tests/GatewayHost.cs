@@ -14,11 +14,9 @@ public sealed class GatewayHost(IDictionary<string, string?> settings) : WebAppl
         builder.UseEnvironment("Testing");
         var all = new Dictionary<string, string?>
         {
-            ["Auth:DevelopmentKey"] = TestTokens.Key,
-            ["Auth:Issuer"] = TestTokens.Issuer,
-            ["Auth:Audience"] = TestTokens.Audience,
             ["Hosting:DrainDelay"] = "00:00:00.050",
         };
+        foreach (var (k, v) in TestTokens.HostSettings) all[k] = v;
         foreach (var (k, v) in GatewaySettings.HealthChecks(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1))) all[k] = v;
         foreach (var (k, v) in settings) all[k] = v;
         // UseSetting, not ConfigureAppConfiguration: Program reads the routes and the JWT keys while building,

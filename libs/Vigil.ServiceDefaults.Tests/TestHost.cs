@@ -31,9 +31,9 @@ internal static class TestHost
         {
             ["Redis:Configuration"] = TestEnvironment.Redis,
             ["RabbitMq:Uri"] = TestEnvironment.RabbitMq("defaults"),
-            ["Auth:DevelopmentKey"] = TestTokens.Key,
             ["Hosting:DrainDelay"] = "00:00:00.050",
         };
+        foreach (var (k, v) in TestTokens.HostSettings) config[k] = v;
         foreach (var (k, v) in settings ?? []) config[k] = v;
         builder.AddServiceDefaults();
         builder.AddVigilRedis(defaultKeyPrefix: "vigil:defaults-test:");

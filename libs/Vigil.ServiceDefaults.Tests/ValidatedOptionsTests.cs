@@ -26,7 +26,11 @@ public sealed class ValidatedOptionsTests
     [InlineData("Auth:SigningKeys:0", "not a key", "Auth:SigningKeys:0 is not a readable PEM public key")]
     [InlineData("Auth:DevelopmentKey", "c2hvcnQ=", "Auth:DevelopmentKey must be base64 of at least 32 bytes.")]
     [InlineData("Auth:ClockSkew", "01:00:00", "Auth:ClockSkew: The field ClockSkew must be between")]
-    [InlineData("Auth:Issuer", "", "Auth:Issuer: The Issuer field is required.")]
+    [InlineData("Auth:Issuer", "", "Auth:Issuer is required when no Auth:Authority is given")]
+    [InlineData("Auth:Algorithms:0", "HS256", "Auth:Algorithms may not contain 'HS256'")]
+    [InlineData("Auth:Algorithms:0", "none", "Auth:Algorithms may not contain 'none'")]
+    [InlineData("Auth:Authority", "not a url", "Auth:Authority must be an absolute URL")]
+    [InlineData("Auth:Claims:Rules:0:To", "admin", "Auth:Claims:Rules:0:To must be role, board_course or staff_course")]
     public async Task An_invalid_setting_stops_the_start_naming_its_key(string key, string value, string expected)
     {
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(async () =>

@@ -243,8 +243,6 @@ public sealed class ProcessStack : IAsyncDisposable, IGrpcEndpoint
         {
             ["Redis:Configuration"] = _options.Redis ?? TestEnvironment.Redis,
             ["RabbitMq:Uri"] = _options.RabbitMqUri,
-            ["Auth:Issuer"] = TestTokens.Issuer,
-            ["Auth:Audience"] = TestTokens.Audience,
             ["Services:Identity"] = $"http://127.0.0.1:{_identityPorts.Grpc}",
         };
         foreach (var (k, v) in _options.Settings) settings[k] = v;

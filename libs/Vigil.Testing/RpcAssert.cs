@@ -19,6 +19,9 @@ public static class RpcAssert
     public static IReadOnlyList<BadRequest.Types.FieldViolation> FieldViolations(RpcException ex) =>
         ex.GetRpcStatus()?.GetDetail<BadRequest>()?.FieldViolations.ToList() ?? [];
 
+    /// <summary>The reason code of an error's google.rpc.ErrorInfo (a refused token's, for example).</summary>
+    public static string? ErrorReason(RpcException ex) => ex.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason;
+
     /// <summary>The precondition violations of a FailedPrecondition error.</summary>
     public static IReadOnlyList<PreconditionFailure.Types.Violation> PreconditionViolations(RpcException ex) =>
         ex.GetRpcStatus()?.GetDetail<PreconditionFailure>()?.Violations.ToList() ?? [];

@@ -79,7 +79,10 @@ public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
         psi.Environment["Kestrel__Endpoints__Grpc__Protocols"] = "Http2";
         psi.Environment["Kestrel__Endpoints__Management__Url"] = $"http://127.0.0.1:{h}";
         psi.Environment["Kestrel__Endpoints__Management__Protocols"] = "Http1";
-        psi.Environment["Auth__DevelopmentKey"] = TestTokens.Key;
+        foreach (var (k, v) in TestTokens.HostSettings)
+        {
+            psi.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
+        }
         foreach (var (k, v) in settings)
         {
             psi.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;

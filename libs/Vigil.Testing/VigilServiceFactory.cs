@@ -39,11 +39,9 @@ public class VigilServiceFactory<TEntryPoint> : WebApplicationFactory<TEntryPoin
         {
             ["Redis:Configuration"] = TestEnvironment.Redis,
             ["RabbitMq:Uri"] = TestEnvironment.RabbitMq(_virtualHost),
-            ["Auth:DevelopmentKey"] = TestTokens.Key,
-            ["Auth:Issuer"] = TestTokens.Issuer,
-            ["Auth:Audience"] = TestTokens.Audience,
             ["Hosting:DrainDelay"] = "00:00:00.100",
         };
+        foreach (var (k, v) in TestTokens.HostSettings) settings[k] = v;
         foreach (var (k, v) in _settings) settings[k] = v;
         // Once, last in line: the services read their options when the host starts (ValidatedOptions), never while
         // the builder runs, so the factory's configuration applies.

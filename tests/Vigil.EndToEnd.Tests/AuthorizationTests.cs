@@ -132,7 +132,7 @@ public sealed class AuthorizationTests(EndToEndStack stack) : IDisposable
     {
         var expired = TestTokens.Custom(Journey.Id("learner"), [Vigil.ServiceDefaults.Auth.VigilRoles.Learner], lifetime: TimeSpan.FromMinutes(5), now: DateTimeOffset.UtcNow.AddHours(-1));
         var forged = TestTokens.Custom(Journey.Id("learner"), [Vigil.ServiceDefaults.Auth.VigilRoles.Learner], key: Convert.ToBase64String(new byte[32]));
-        var wrongAudience = Vigil.ServiceDefaults.Auth.DevelopmentTokens.Mint(TestTokens.Key, TestTokens.Issuer, "someone-else", Journey.Id("learner"), roles: [Vigil.ServiceDefaults.Auth.VigilRoles.Learner]);
+        var wrongAudience = TestTokens.Mint(new TokenSpec(Journey.Id("learner")) { Audience = "someone-else", Roles = [Vigil.ServiceDefaults.Auth.VigilRoles.Learner] });
         foreach (var token in new[] { expired, forged, wrongAudience })
         {
             await RpcAssert.ThrowsAsync(StatusCode.Unauthenticated, () => CallAsync("DashboardService/GetDashboard", token));

@@ -1,9 +1,12 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using Vigil.ServiceDefaults.Health;
 using Vigil.ServiceDefaults.Hosting;
 
 namespace Vigil.ServiceDefaults.Auth;
@@ -11,26 +14,45 @@ namespace Vigil.ServiceDefaults.Auth;
 /// <summary>JWT bearer validation for every service (the gateway validates too; each service checks again).</summary>
 public static class AuthenticationExtensions
 {
-    /// <summary>Adds JWT bearer authentication, from the "Auth" section, and authorization by default (<see cref="AuthorizationDefaults"/>).</summary>
+    /// <summary>
+    /// Adds JWT bearer authentication, from the "Auth" section: keys from the provider's metadata
+    /// (<see cref="AuthOptions.Authority"/>, <see cref="ProviderMetadata"/>, a readiness check) or static keys;
+    /// claims mapped (<see cref="ClaimMapper"/>); authorization by default (<see cref="AuthorizationDefaults"/>).
+    /// </summary>
     public static IHostApplicationBuilder AddVigilAuthentication(this IHostApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<AuthOptions>(AuthOptions.Section);
         builder.Services.AddSingleton<ServiceTokenProvider>();
+        builder.Services.AddSingleton<ProviderMetadata>();
+        builder.Services.AddSingleton<ProviderKeysHealthCheck>();
+        // Registered always, answers Healthy without an authority (static keys cannot go stale).
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration("identity-provider",
+            sp => string.IsNullOrWhiteSpace(sp.GetRequiredService<IOptions<AuthOptions>>().Value.Authority)
+                ? new StaticKeysHealthCheck()
+                : sp.GetRequiredService<ProviderKeysHealthCheck>(),
+            failureStatus: HealthStatus.Unhealthy, tags: [HealthTags.Ready], timeout: HealthBudget.PerCheck));
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         // From the validated options when the scheme is first used, so that settings given after the builder
         // (environment, a test's configuration) apply.
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<AuthOptions>, IHostEnvironment>((o, auth, environment) =>
+            .Configure<IOptions<AuthOptions>, IHostEnvironment, IServiceProvider>((o, auth, environment, services) =>
             {
+                var options = auth.Value;
                 o.MapInboundClaims = false;
-                o.RequireHttpsMetadata = false;
-                o.TokenValidationParameters = CreateValidationParameters(auth.Value, environment.IsDevelopmentLike());
+                o.RequireHttpsMetadata = options.RequireHttpsMetadata ?? !environment.IsDevelopmentLike();
+                o.TokenValidationParameters = CreateValidationParameters(options, environment.IsDevelopmentLike());
+                if (!string.IsNullOrWhiteSpace(options.Authority))
+                {
+                    // The handler asks it for the issuer and keys, and on an unknown kid refreshes it and tries again.
+                    o.ConfigurationManager = services.GetRequiredService<ProviderMetadata>();
+                    o.RefreshOnIssuerKeyNotFound = true;
+                }
             });
         builder.Services.AddVigilAuthorization();
         return builder;
     }
 
-    /// <summary>The validation rules: issuer, audience, lifetime and the configured keys.</summary>
+    /// <summary>The validation rules: issuer, audience, lifetime, algorithm and the static keys (the provider's come from its metadata).</summary>
     private static TokenValidationParameters CreateValidationParameters(AuthOptions options, bool allowDevelopmentKey)
     {
         var keys = new List<SecurityKey>();
@@ -38,39 +60,78 @@ public static class AuthenticationExtensions
         {
             keys.Add(LoadPublicKey(pem));
         }
+        var algorithms = new List<string>(options.Algorithms);
         if (allowDevelopmentKey && !string.IsNullOrEmpty(options.DevelopmentKey))
         {
             keys.Add(DevelopmentTokens.KeyFrom(options.DevelopmentKey));
+            algorithms.Add(SecurityAlgorithms.HmacSha256);
         }
         return new TokenValidationParameters
         {
-            ValidIssuer = options.Issuer,
+            ValidIssuer = string.IsNullOrWhiteSpace(options.Issuer) ? null : options.Issuer,
             ValidAudience = options.Audience,
             IssuerSigningKeys = keys,
+            ValidAlgorithms = algorithms,
             ValidateIssuer = true,
             ValidateAudience = true,
             ValidateLifetime = true,
             RequireExpirationTime = true,
             RequireSignedTokens = true,
             ValidateIssuerSigningKey = true,
+            // Static keys are tried whatever the token's kid names (a provider's kids are its own); the provider's
+            // keys are found by kid, and an unknown kid makes the metadata be read again.
+            TryAllIssuerSigningKeys = string.IsNullOrWhiteSpace(options.Authority),
             ClockSkew = options.ClockSkew,
             NameClaimType = VigilClaims.Subject,
             RoleClaimType = VigilClaims.Role,
         };
     }
 
-    /// <summary>A public key from PEM (RSA or ECDSA).</summary>
+    /// <summary>A public key from PEM (RSA or ECDSA), its key id the RFC 7638 thumbprint (<see cref="Thumbprint"/>).</summary>
     internal static SecurityKey LoadPublicKey(string pem)
     {
-        if (pem.Contains("RSA", StringComparison.Ordinal))
+        var rsa = RSA.Create();
+        try
         {
-            var rsa = RSA.Create();
             rsa.ImportFromPem(pem);
-            return new RsaSecurityKey(rsa);
+            var key = new RsaSecurityKey(rsa);
+            key.KeyId = Thumbprint(key);
+            return key;
+        }
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+        {
+            rsa.Dispose();
         }
         var ec = ECDsa.Create();
         ec.ImportFromPem(pem);
-        return new ECDsaSecurityKey(ec);
+        var ecKey = new ECDsaSecurityKey(ec);
+        ecKey.KeyId = Thumbprint(ecKey);
+        return ecKey;
+    }
+
+    /// <summary>The RFC 7638 JWK thumbprint of a public key, base64url: the key id a static key is known by.</summary>
+    public static string Thumbprint(AsymmetricSecurityKey key) => Base64UrlEncoder.Encode((key switch
+    {
+        RsaSecurityKey rsa => JsonWebKeyConverter.ConvertFromRSASecurityKey(rsa),
+        ECDsaSecurityKey ec => JsonWebKeyConverter.ConvertFromECDsaSecurityKey(ec),
+        _ => throw new ArgumentException("RSA or ECDSA keys only.", nameof(key)),
+    }).ComputeJwkThumbprint());
+
+    /// <summary>Maps the provider's claims into Vigil's once the token is valid.</summary>
+    internal static Task OnTokenValidated(TokenValidatedContext context)
+    {
+        var options = context.HttpContext.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value;
+        if (context.Principal?.Identity is ClaimsIdentity identity)
+        {
+            ClaimMapper.Apply(identity, options.Claims);
+        }
+        return Task.CompletedTask;
+    }
+
+    private sealed class StaticKeysHealthCheck : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(HealthCheckResult.Healthy("static signing keys (Auth:SigningKeys)"));
     }
 }
 
@@ -92,7 +153,7 @@ public sealed class ServiceTokenProvider(IOptions<AuthOptions> options, IHostEnv
         if (_minted is null || _mintedUntil < DateTimeOffset.UtcNow.AddMinutes(1))
         {
             _mintedUntil = DateTimeOffset.UtcNow.AddMinutes(10);
-            _minted = DevelopmentTokens.Mint(o.DevelopmentKey, o.Issuer, o.Audience, environment.ApplicationName,
+            _minted = DevelopmentTokens.Mint(o.DevelopmentKey, o.Issuer ?? "vigil-dev", o.Audience, environment.ApplicationName,
                 roles: [VigilRoles.Service], lifetime: TimeSpan.FromMinutes(10));
         }
         return _minted;

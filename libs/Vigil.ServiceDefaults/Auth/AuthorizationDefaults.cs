@@ -33,12 +33,15 @@ public static class AuthorizationDefaults
         services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
         {
             o.Events ??= new JwtBearerEvents();
+            o.Events.OnTokenValidated = AuthenticationExtensions.OnTokenValidated;
             o.Events.OnChallenge = context =>
             {
                 if (GrpcResponses.IsGrpc(context.HttpContext))
                 {
                     context.HandleResponse();
-                    GrpcResponses.WriteStatus(context.HttpContext, Grpc.Core.StatusCode.Unauthenticated, TokenRequired);
+                    var refusal = TokenRefusals.Describe(context.AuthenticateFailure, context.Request);
+                    var code = refusal.Reason == "PROVIDER_UNAVAILABLE" ? Grpc.Core.StatusCode.Unavailable : Grpc.Core.StatusCode.Unauthenticated;
+                    GrpcResponses.WriteStatus(context.HttpContext, code, refusal.Message, refusal.Detail());
                 }
                 return Task.CompletedTask;
             };

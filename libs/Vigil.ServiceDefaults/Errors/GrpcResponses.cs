@@ -15,12 +15,19 @@ public static class GrpcResponses
         && !context.Request.ContentType.StartsWith("application/grpc-web", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Sets HTTP 200 with grpc-status and grpc-message headers: a trailers-only response.</summary>
-    public static void WriteStatus(HttpContext context, StatusCode code, string message)
+    public static void WriteStatus(HttpContext context, StatusCode code, string message, params Google.Protobuf.WellKnownTypes.Any[] details)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/grpc";
         response.Headers["grpc-status"] = ((int)code).ToString(System.Globalization.CultureInfo.InvariantCulture);
         response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+        if (details.Length > 0)
+        {
+            // What Grpc.StatusProto's GetRpcStatus reads: the google.rpc.Status, binary, base64.
+            var status = new Google.Rpc.Status { Code = (int)code, Message = message };
+            status.Details.AddRange(details);
+            response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(Google.Protobuf.MessageExtensions.ToByteArray(status)).TrimEnd('=');
+        }
     }
 }

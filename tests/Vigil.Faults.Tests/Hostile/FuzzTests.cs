@@ -43,8 +43,10 @@ public sealed class FuzzTests(FaultStack stack, ITestOutputHelper output) : IDis
             ["course_id"] = learner.CourseId, ["email"] = $"{learner.Id}@example.org",
         };
         // Every role at once: the fuzzed bytes get past authorization into the handlers.
-        var token = DevelopmentTokens.Mint(TestTokens.Key, TestTokens.Issuer, TestTokens.Audience, learner.Id,
-            roles: [VigilRoles.Learner, VigilRoles.Ops], boardCourses: [learner.CourseId], staffCourses: [learner.CourseId]);
+        var token = TestTokens.Mint(new TokenSpec(learner.Id)
+        {
+            Roles = [VigilRoles.Learner, VigilRoles.Ops], BoardCourses = [learner.CourseId], StaffCourses = [learner.CourseId],
+        });
         var mutator = new Mutator(Seed);
         var tried = 0;
         var byStatus = new Dictionary<StatusCode, int>();

@@ -21,7 +21,6 @@ public sealed class LogHygieneTests(FaultStack stack, ITestOutputHelper output) 
         yield return ("a bearer token", "Bearer ey");
         yield return ("a JWT", "eyJhbGciOi");
         yield return ("the photo encryption key", stack.PhotoKey);
-        yield return ("the development signing key", TestTokens.Key);
         yield return ("a private key", "PRIVATE KEY");
         yield return ("the development certificate key material", "MIGHAgEAMBMGByqGSM49");
         foreach (var e in extra) yield return ("an answer or token of this test", e);
