@@ -23,7 +23,8 @@ internal static class TestHost
     public static async Task<WebApplication> StartAsync(
         string environment = "Testing",
         Dictionary<string, string?>? settings = null,
-        Action<IBusRegistrationConfigurator>? consumers = null)
+        Action<IBusRegistrationConfigurator>? consumers = null,
+        Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment, ApplicationName = typeof(TestHost).Assembly.GetName().Name });
         builder.WebHost.UseTestServer();
@@ -41,6 +42,7 @@ internal static class TestHost
         // Given after the wiring, as a test factory's or a late configuration source's would be: nothing may read
         // its options while the builder runs.
         builder.Configuration.AddInMemoryCollection(config);
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapServiceDefaults();
         app.MapGrpcService<ProbeServiceImpl>();

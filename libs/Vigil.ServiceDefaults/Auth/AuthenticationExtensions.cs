@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,7 @@ public static class AuthenticationExtensions
     {
         builder.Services.AddValidatedOptions<AuthOptions>(AuthOptions.Section);
         builder.Services.AddSingleton<ServiceTokenProvider>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ProviderMetadata>();
         builder.Services.AddSingleton<ProviderKeysHealthCheck>();
         // Registered always, answers Healthy without an authority (static keys cannot go stale).

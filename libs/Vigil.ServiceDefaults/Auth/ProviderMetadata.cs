@@ -41,6 +41,9 @@ public sealed partial class ProviderMetadata : BaseConfigurationManager, IConfig
         _http = new HttpClient { Timeout = _options.MetadataTimeout };
         _retriever = new HttpDocumentRetriever(_http) { RequireHttps = _options.RequireHttpsMetadata ?? !environment.IsDevelopmentLike() };
         MetadataAddress = _options.Authority!.TrimEnd('/') + "/.well-known/openid-configuration";
+        // The token handler would otherwise keep validating with the configuration of its last success for an hour
+        // (a retired key still accepted): this manager keeps the last keys read itself, and only those.
+        UseLastKnownGoodConfiguration = false;
     }
 
     /// <summary>When the keys in use were last read from the provider (null: never).</summary>

@@ -1,0 +1,72 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using Vigil.DevProvider.Extensions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Vigil.DevProvider.Accounts;
+
+/// <summary>Registers the configured clients in the in-memory store at start.</summary>
+internal sealed class ClientSeeder(IServiceProvider services, IOptions<DevProviderOptions> options, IHostEnvironment environment) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<DbContext>().Database.EnsureCreatedAsync(cancellationToken);
+        var manager = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        foreach (var client in options.Value.Clients)
+        {
+            if (await manager.FindByClientIdAsync(client.ClientId, cancellationToken) is not null) continue;
+            await manager.CreateAsync(Describe(client), cancellationToken);
+        }
+    }
+
+    private OpenIddictApplicationDescriptor Describe(DevClient client)
+    {
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = client.ClientId,
+            ClientSecret = client.Secret,
+            ClientType = client.Secret is null ? ClientTypes.Public : ClientTypes.Confidential,
+            DisplayName = client.ClientId,
+        };
+        var audienceScope = Permissions.Prefixes.Scope + options.Value.Audience;
+        descriptor.Permissions.UnionWith([Permissions.Endpoints.Token, audienceScope, Permissions.Scopes.Profile]);
+        if (client.Service)
+        {
+            descriptor.Permissions.Add(Permissions.GrantTypes.ClientCredentials);
+        }
+        if (client.Password)
+        {
+            descriptor.Permissions.UnionWith([Permissions.GrantTypes.Password, Permissions.GrantTypes.RefreshToken]);
+            if (environment.IsEnvironment("Testing"))
+            {
+                descriptor.Permissions.Add(Permissions.Prefixes.GrantType + DevProviderExtensions.TestUserGrant);
+            }
+        }
+        if (client.RedirectUris.Count > 0)
+        {
+            descriptor.Permissions.UnionWith([
+                Permissions.Endpoints.Authorization, Permissions.Endpoints.EndSession,
+                Permissions.GrantTypes.AuthorizationCode, Permissions.GrantTypes.RefreshToken, Permissions.ResponseTypes.Code,
+            ]);
+            descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
+            foreach (var uri in client.RedirectUris) descriptor.RedirectUris.Add(new Uri(uri));
+            foreach (var uri in client.PostLogoutRedirectUris) descriptor.PostLogoutRedirectUris.Add(new Uri(uri));
+        }
+        if (client.DeviceFlow)
+        {
+            descriptor.Permissions.UnionWith([
+                Permissions.Endpoints.DeviceAuthorization, Permissions.GrantTypes.DeviceCode, Permissions.GrantTypes.RefreshToken,
+                Permissions.Prefixes.Scope + Scopes.OfflineAccess,
+            ]);
+        }
+        if (client.RedirectUris.Count > 0 || client.Password)
+        {
+            descriptor.Permissions.Add(Permissions.Prefixes.Scope + Scopes.OfflineAccess);
+        }
+        return descriptor;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
