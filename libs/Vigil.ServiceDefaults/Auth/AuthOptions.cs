@@ -66,7 +66,13 @@ public sealed class AuthOptions : IValidatableObject
     /// <summary>Which claims of the provider's tokens give Vigil's roles and courses.</summary>
     public ClaimMappingOptions Claims { get; set; } = new();
 
-    /// <summary>The token this service presents to other services, when no client credentials are configured.</summary>
+    /// <summary>This service's client id at the provider: it gets its tokens for other services by client credentials (with <see cref="Authority"/>).</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>The client secret of <see cref="ClientId"/> (a Secret in production).</summary>
+    public string? ClientSecret { get; set; }
+
+    /// <summary>A fixed token this service presents to other services, when no client credentials are configured.</summary>
     public string? ServiceToken { get; set; }
 
     /// <summary>Clock skew tolerated when checking expiry.</summary>
@@ -117,6 +123,14 @@ public sealed class AuthOptions : IValidatableObject
             {
                 yield return new ValidationResult($"Auth:Algorithms may not contain '{algorithm}': only asymmetric signatures (RS*, PS*, ES*) are accepted.", [nameof(Algorithms)]);
             }
+        }
+        if (!string.IsNullOrWhiteSpace(ClientId) && !hasAuthority)
+        {
+            yield return new ValidationResult("Auth:ClientId needs Auth:Authority (the provider whose token endpoint issues the service's tokens).", [nameof(ClientId)]);
+        }
+        if (!string.IsNullOrWhiteSpace(ClientId) && string.IsNullOrEmpty(ClientSecret))
+        {
+            yield return new ValidationResult("Auth:ClientSecret is required with Auth:ClientId.", [nameof(ClientSecret)]);
         }
         foreach (var result in Claims.Validate("Auth:Claims")) yield return result;
     }

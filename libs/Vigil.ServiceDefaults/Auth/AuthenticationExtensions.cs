@@ -136,28 +136,3 @@ public static class AuthenticationExtensions
             Task.FromResult(HealthCheckResult.Healthy("static signing keys (Auth:SigningKeys)"));
     }
 }
-
-/// <summary>The token a service presents when it calls another service.</summary>
-public sealed class ServiceTokenProvider(IOptions<AuthOptions> options, IHostEnvironment environment)
-{
-    private string? _minted;
-    private DateTimeOffset _mintedUntil;
-
-    /// <summary>The bearer token: the configured one, or in Development a short-lived token minted from the development key.</summary>
-    public string GetToken()
-    {
-        var o = options.Value;
-        if (!string.IsNullOrEmpty(o.ServiceToken)) return o.ServiceToken;
-        if (string.IsNullOrEmpty(o.DevelopmentKey) || !environment.IsDevelopmentLike())
-        {
-            throw new InvalidOperationException("Auth:ServiceToken is not configured.");
-        }
-        if (_minted is null || _mintedUntil < DateTimeOffset.UtcNow.AddMinutes(1))
-        {
-            _mintedUntil = DateTimeOffset.UtcNow.AddMinutes(10);
-            _minted = DevelopmentTokens.Mint(o.DevelopmentKey, o.Issuer ?? "vigil-dev", o.Audience, environment.ApplicationName,
-                roles: [VigilRoles.Service], lifetime: TimeSpan.FromMinutes(10));
-        }
-        return _minted;
-    }
-}

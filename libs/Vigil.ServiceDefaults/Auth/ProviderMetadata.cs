@@ -40,7 +40,7 @@ public sealed partial class ProviderMetadata : BaseConfigurationManager, IConfig
         _logger = logger;
         _http = new HttpClient { Timeout = _options.MetadataTimeout };
         _retriever = new HttpDocumentRetriever(_http) { RequireHttps = _options.RequireHttpsMetadata ?? !environment.IsDevelopmentLike() };
-        MetadataAddress = _options.Authority!.TrimEnd('/') + "/.well-known/openid-configuration";
+        MetadataAddress = string.IsNullOrWhiteSpace(_options.Authority) ? "" : _options.Authority.TrimEnd('/') + "/.well-known/openid-configuration";
         // The token handler would otherwise keep validating with the configuration of its last success for an hour
         // (a retired key still accepted): this manager keeps the last keys read itself, and only those.
         UseLastKnownGoodConfiguration = false;

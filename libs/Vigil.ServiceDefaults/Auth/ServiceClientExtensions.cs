@@ -16,10 +16,10 @@ public static class ServiceClientExtensions
         where TClient : class
     {
         return builder.Services.AddGrpcClient<TClient>((sp, o) => o.Address = address(sp))
-            .AddCallCredentials((context, metadata, sp) =>
+            .AddCallCredentials(async (context, metadata, sp) =>
             {
-                metadata.Add("Authorization", "Bearer " + sp.GetRequiredService<ServiceTokenProvider>().GetToken());
-                return Task.CompletedTask;
+                var token = await sp.GetRequiredService<ServiceTokenProvider>().GetTokenAsync(context.CancellationToken);
+                metadata.Add("Authorization", "Bearer " + token);
             })
             .ConfigureChannel(o => o.UnsafeUseInsecureChannelCallCredentials = true);
     }
