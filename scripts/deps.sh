@@ -217,20 +217,27 @@ vigil_redis_cluster_start() {
   local dir=${1:-${VIGIL_DEPS_DIR:?}/redis-cluster}
   local timeout=${VIGIL_REDIS_CLUSTER_NODE_TIMEOUT:-3000}
   mkdir -p "$dir"; : > "$dir/topology"
-  local ports=() i port
+  local ports=() i port attempt
   for i in 0 1 2 3 4 5; do
-    # The cluster bus listens on port + 10000: that one must be free too.
-    port=$(vigil_free_port) || return 1
-    while [[ " ${ports[*]} " == *" $port "* ]] || (exec 3<>"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null; do
+    # A free port can be taken by another process before redis-server binds it (other suites start servers too):
+    # a node that does not come up is stopped and started again on another port.
+    for attempt in 1 2 3; do
+      # The cluster bus listens on port + 10000: that one must be free too.
       port=$(vigil_free_port) || return 1
+      while [[ " ${ports[*]} " == *" $port "* ]] || (exec 3<>"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null; do
+        port=$(vigil_free_port) || return 1
+      done
+      # cluster-replica-validity-factor 0: a replica that lagged (the failover tests delay one) may still be promoted.
+      vigil_redis_node_conf "$dir/node-$port" "$port" "cluster-enabled yes" "cluster-config-file nodes.conf" \
+        "cluster-node-timeout $timeout" "cluster-replica-validity-factor 0" "cluster-require-full-coverage yes"
+      vigil_redis_spawn "$dir/topology" node "$port" "$dir/node-$port/redis.conf"
+      vigil_redis_wait "$port" 10 && break
+      echo "deps: redis node on port $port did not start (attempt $attempt): $(tail -2 "$dir/node-$port/redis.log" 2>/dev/null | tr '\n' ' ')" >&2
+      kill "$(tail -1 "$dir/topology" | cut -d' ' -f3)" 2>/dev/null; sed -i '$d' "$dir/topology"
+      [ "$attempt" = 3 ] && return 1
     done
     ports+=("$port")
-    # cluster-replica-validity-factor 0: a replica that lagged (the failover tests pause one) may still be promoted.
-    vigil_redis_node_conf "$dir/node-$port" "$port" "cluster-enabled yes" "cluster-config-file nodes.conf" \
-      "cluster-node-timeout $timeout" "cluster-replica-validity-factor 0" "cluster-require-full-coverage yes"
-    vigil_redis_spawn "$dir/topology" node "$port" "$dir/node-$port/redis.conf"
   done
-  for port in "${ports[@]}"; do vigil_redis_wait "$port" || return 1; done
   local nodes=() endpoints=""
   for port in "${ports[@]}"; do nodes+=("127.0.0.1:$port"); endpoints+="${endpoints:+,}127.0.0.1:$port"; done
   redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes > "$dir/create.log" 2>&1 \
@@ -310,7 +317,14 @@ CONF
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   case "${1:-}" in
     redis-cluster) vigil_redis_cluster_start "${2:?DIR}" || { vigil_redis_topology_stop "$2"; exit 1; }; echo "$VIGIL_REDIS_CLUSTER" ;;
-    redis-sentinel) vigil_redis_sentinel_start "${2:?DIR}" || { vigil_redis_topology_stop "$2"; exit 1; }; echo "$VIGIL_REDIS_SENTINEL" ;;
+    redis-sentinel)
+      # A port found free can be taken before the server binds it (other suites start servers too): start again.
+      for attempt in 1 2 3; do
+        vigil_redis_sentinel_start "${2:?DIR}" && { echo "$VIGIL_REDIS_SENTINEL"; exit 0; }
+        vigil_redis_topology_stop "$2"; sleep 0.5; rm -rf "${2:?}"/*
+        echo "deps: starting the sentinel topology again (attempt $attempt failed)" >&2
+      done
+      exit 1 ;;
     redis-stop) vigil_redis_topology_stop "${2:?DIR}" ;;
     *) echo "usage: source scripts/deps.sh && vigil_deps_start, or: bash scripts/deps.sh redis-cluster|redis-sentinel|redis-stop DIR" >&2; exit 2 ;;
   esac

@@ -25,6 +25,7 @@ public sealed class ExamStreamClient : IAsyncDisposable
     private readonly List<Warning> _warnings = [];
     private readonly SemaphoreSlim _write = new(1, 1);
     private readonly Task _pump;
+    private Metadata _trailers = Metadata.Empty;
     private long _heartbeat;
 
     private ExamStreamClient(AsyncDuplexStreamingCall<StreamExamRequest, StreamExamResponse> call)
@@ -50,6 +51,9 @@ public sealed class ExamStreamClient : IAsyncDisposable
 
     /// <summary>Completes with the stream's final status when the server ends it or the connection breaks.</summary>
     public Task<Status> Ended => _ended.Task;
+
+    /// <summary>The trailers the stream ended with (its status details: a <c>google.rpc.RetryInfo</c>…), empty until then.</summary>
+    public Metadata Trailers => _trailers;
 
     /// <summary>Opens the stream on <paramref name="client"/> and waits for StreamOpened.</summary>
     /// <param name="client">A client calling as the learner.</param>
@@ -147,7 +151,7 @@ public sealed class ExamStreamClient : IAsyncDisposable
             throw new TimeoutException($"No matching message from the exam stream within {(timeout ?? DefaultTimeout).TotalSeconds:0.#} s.");
         }
         var status = await Ended;
-        throw new RpcException(status, "The stream ended before the expected message.");
+        throw new RpcException(status, _trailers, "The stream ended before the expected message.");
     }
 
     /// <summary>Drops the connection without a goodbye, as a client losing its network does.</summary>
@@ -173,9 +177,19 @@ public sealed class ExamStreamClient : IAsyncDisposable
 
     private async Task WriteAsync(StreamExamRequest request)
     {
+        RpcException? failed = null;
         await _write.WaitAsync();
         try { await _call.RequestStream.WriteAsync(request); }
+        catch (RpcException ex) { failed = ex; }
         finally { _write.Release(); }
+        if (failed is null) return;
+        // The server ended the call while the message was being written (e.g. a trailers-only UNAVAILABLE): the write
+        // then fails as CANCELLED with no detail; the call's own status, as the server sent it, is the answer.
+        if (await Task.WhenAny(Ended, Task.Delay(TimeSpan.FromSeconds(5))) == Ended)
+        {
+            throw new RpcException(Ended.Result, _trailers, "The stream ended before the message was sent.");
+        }
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
     }
 
     private async Task PumpAsync()
@@ -202,6 +216,7 @@ public sealed class ExamStreamClient : IAsyncDisposable
         }
         catch (RpcException ex)
         {
+            _trailers = ex.Trailers;
             _ended.TrySetResult(ex.Status);
         }
         catch (Exception ex)

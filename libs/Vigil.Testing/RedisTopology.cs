@@ -159,6 +159,35 @@ public sealed class RedisTopology : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Replication lag made real: <paramref name="replica"/> stops (SIGSTOP) and <paramref name="primary"/> drops its
+    /// link to it (<c>CLIENT KILL TYPE replica</c>), so what the primary carries out from then on exists on the primary
+    /// only, until the replica resumes and catches up, or the primary dies first. SIGSTOP alone is no lag: the kernel
+    /// goes on receiving the replication stream into the stopped replica's socket, a killed primary's socket still
+    /// delivers what it had sent, and the resumed replica reads it all. <see cref="RedisNode.Resume"/> ends it.
+    /// </summary>
+    public static async Task DelayReplicaAsync(RedisNode primary, RedisNode replica)
+    {
+        replica.Pause();
+        var dropped = await primary.CommandAsync("CLIENT", "KILL", "TYPE", "replica");
+        if (dropped.Trim() == "0") throw new InvalidOperationException($"Redis node {primary.Port} had no replica link to drop.");
+    }
+
+    /// <summary>Waits until <paramref name="node"/> is a replica of <paramref name="primary"/> with its link up (a killed primary that came back).</summary>
+    public static async Task WaitReplicaOfAsync(RedisNode node, RedisNode primary, TimeSpan timeout)
+    {
+        var started = Stopwatch.StartNew();
+        var port = "master_port:" + primary.Port.ToString(CultureInfo.InvariantCulture);
+        while (true)
+        {
+            var info = await node.TryCommandAsync("INFO", "replication") ?? string.Empty;
+            var lines = info.Split('\n').Select(l => l.Trim()).ToHashSet(StringComparer.Ordinal);
+            if (lines.Contains("role:slave") && lines.Contains(port) && lines.Contains("master_link_status:up")) return;
+            if (started.Elapsed > timeout) throw new TimeoutException($"Redis node {node.Port} did not become a replica of {primary.Port} within {timeout}:\n{info}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Starts <paramref name="node"/> again from its configuration (it loads its append-only file and rejoins).</summary>
     public async Task RestartAsync(RedisNode node)
     {

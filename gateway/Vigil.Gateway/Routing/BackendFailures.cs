@@ -1,4 +1,3 @@
-using Grpc.Core;
 using Microsoft.AspNetCore.Http.Features;
 using Vigil.ServiceDefaults.Errors;
 using Yarp.ReverseProxy.Forwarder;
@@ -6,7 +5,7 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Vigil.Gateway.Routing;
 
 /// <summary>
-/// What a gRPC client sees when the service behind the gateway fails: always UNAVAILABLE (14), the status
+/// What a gRPC client sees when the service behind the gateway fails: always UNAVAILABLE (14) with a <c>RetryInfo</c>, the status
 /// gRPC clients and retry policies treat as "try again", never a bare HTTP error or CANCELLED.
 /// <list type="bullet">
 /// <item>Before the service answered (no replica reachable, connection refused, no healthy destination):
@@ -51,7 +50,7 @@ internal static class BackendFailures
         {
             if (context.Response.StatusCode is StatusCodes.Status502BadGateway or StatusCodes.Status503ServiceUnavailable or StatusCodes.Status504GatewayTimeout)
             {
-                GrpcResponses.WriteStatus(context, StatusCode.Unavailable, message);
+                GrpcResponses.WriteUnavailable(context, message);
             }
             return;
         }
@@ -63,8 +62,7 @@ internal static class BackendFailures
         if (error is not ForwarderError.ResponseBodyClient && !context.RequestAborted.IsCancellationRequested)
         {
             // The client is still there: end its call with a status it can act on.
-            context.Response.AppendTrailer("grpc-status", ((int)StatusCode.Unavailable).ToString(System.Globalization.CultureInfo.InvariantCulture));
-            context.Response.AppendTrailer("grpc-message", Uri.EscapeDataString(message));
+            GrpcResponses.WriteUnavailable(context, message);
             return;
         }
         if (reset is not null && deferred.ResetCode is { } code) reset.Reset(code);

@@ -30,4 +30,25 @@ public static class GrpcResponses
             response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(Google.Protobuf.MessageExtensions.ToByteArray(status)).TrimEnd('=');
         }
     }
+
+    /// <summary>
+    /// UNAVAILABLE with the same <c>google.rpc.RetryInfo</c> as the services' own (<see cref="ServiceUnavailableException"/>):
+    /// trailers-only before the answer started, else as the trailers that end it. A client that meets a failover
+    /// through the gateway is told when to retry, as it is by the service.
+    /// </summary>
+    public static void WriteUnavailable(HttpContext context, string message)
+    {
+        const string Details = "grpc-status-details-bin";
+        var details = Convert.ToBase64String(GrpcErrors.ToRpcException(new ServiceUnavailableException(message)).Trailers.GetValueBytes(Details)!);
+        var code = ((int)StatusCode.Unavailable).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (!context.Response.HasStarted)
+        {
+            WriteStatus(context, StatusCode.Unavailable, message);
+            context.Response.Headers[Details] = details;
+            return;
+        }
+        context.Response.AppendTrailer("grpc-status", code);
+        context.Response.AppendTrailer("grpc-message", Uri.EscapeDataString(message));
+        context.Response.AppendTrailer(Details, details);
+    }
 }
