@@ -12,7 +12,7 @@ namespace Vigil.Testing;
 /// </summary>
 public sealed class DevProvider : IAsyncDisposable
 {
-    private static readonly Lazy<Task<DevProvider>> SharedInstance = new(() => StartAsync());
+    private static readonly Lazy<Task<DevProvider>> SharedInstance = new(StartSharedAsync);
     private readonly HttpClient _http;
 
     private DevProvider(ServiceProcess process)
@@ -39,6 +39,18 @@ public sealed class DevProvider : IAsyncDisposable
 
     /// <summary>The password of the seeded demo users.</summary>
     public const string DemoPassword = "vigil-demo";
+
+    private static async Task<DevProvider> StartSharedAsync()
+    {
+        var provider = await StartAsync();
+        // Nobody disposes the shared one: it goes with the test process, not after it.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { System.Diagnostics.Process.GetProcessById(provider.Process.Pid).Kill(); }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception) { /* already gone */ }
+        };
+        return provider;
+    }
 
     /// <summary>Starts a provider of its own (Testing environment) on a free loopback port.</summary>
     public static async Task<DevProvider> StartAsync(IDictionary<string, string?>? settings = null)
