@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Vigil.Contracts.Certificate.V1;
@@ -23,6 +24,15 @@ public sealed class ProcessStackOptions
 
     /// <summary>How many session service replicas run (0 for none), each on ports of its own, behind every gateway.</summary>
     public int Sessions { get; init; } = 1;
+
+    /// <summary>
+    /// When set, the session replicas are pods behind this one name, as behind a Kubernetes headless Service: replica
+    /// i listens on 127.0.0.(2+i), every one on the same ports; the name answers with each replica once it is ready
+    /// (<see cref="ProcessStack.AddSessionReplicaAsync"/>, <see cref="ProcessStack.DrainSessionAsync"/>), through a
+    /// hosts file only the gateways see (<see cref="LoopbackHosts"/>); the gateways' session cluster is
+    /// <c>http://name:port</c>, which the gateway resolves per address itself, as in production.
+    /// </summary>
+    public string? SessionPods { get; init; }
 
     /// <summary>Whether the certificate service runs.</summary>
     public bool Certificate { get; init; } = true;
@@ -69,17 +79,21 @@ public sealed class ProcessStack : IAsyncDisposable, IGrpcEndpoint
 
     private readonly ProcessStackOptions _options;
     private readonly (int Grpc, int Http) _identityPorts = (ServiceProcess.FreePort(), ServiceProcess.FreePort());
-    private readonly (int Grpc, int Http)[] _sessionPorts;
+    private readonly List<(int Grpc, int Http)> _sessionPorts;
     private readonly (int Grpc, int Http) _certificatePorts = (ServiceProcess.FreePort(), ServiceProcess.FreePort());
-    private readonly ServiceProcess?[] _sessions;
+    private readonly List<ServiceProcess?> _sessions;
+    private readonly LoopbackHosts? _hosts;
     private readonly List<ServiceProcess> _gateways = [];
     private readonly List<ServiceProcess> _all = [];
 
     private ProcessStack(ProcessStackOptions options)
     {
         _options = options;
-        _sessionPorts = [.. Enumerable.Range(0, options.Sessions).Select(_ => (ServiceProcess.FreePort(), ServiceProcess.FreePort()))];
-        _sessions = new ServiceProcess?[options.Sessions];
+        // Pods of one name share their ports, each on an address of its own.
+        var shared = (ServiceProcess.FreePort(), ServiceProcess.FreePort());
+        _sessionPorts = [.. Enumerable.Range(0, options.Sessions).Select(_ => options.SessionPods is null ? (ServiceProcess.FreePort(), ServiceProcess.FreePort()) : shared)];
+        _sessions = [.. Enumerable.Repeat<ServiceProcess?>(null, options.Sessions)];
+        _hosts = options.SessionPods is null ? null : new LoopbackHosts();
     }
 
     /// <summary>The identity service (when it runs).</summary>
@@ -129,12 +143,47 @@ public sealed class ProcessStack : IAsyncDisposable, IGrpcEndpoint
         }
     }
 
-    /// <summary>Starts (again) session replica <paramref name="index"/> on its ports; it must be down.</summary>
+    /// <summary>
+    /// Starts (again) session replica <paramref name="index"/> on its address and ports; it must be down. A pod
+    /// (<see cref="ProcessStackOptions.SessionPods"/>) is named once it is ready.
+    /// </summary>
     public async Task<ServiceProcess> StartSessionAsync(int index)
     {
         if (_sessions[index] is { HasExited: false }) throw new InvalidOperationException($"Session replica {index} is running.");
-        return _sessions[index] = await StartPartAsync(SessionProject, _sessionPorts[index], _options.SessionSettings);
+        var replica = _sessions[index] = await StartPartAsync(SessionProject, _sessionPorts[index], _options.SessionSettings, SessionHost(index));
+        if (_options.SessionPods is { } name) _hosts!.Add(name, SessionHost(index));
+        return replica;
     }
+
+    /// <summary>A new session pod (<see cref="ProcessStackOptions.SessionPods"/>) on the next address: started, ready, then named. Returns its index.</summary>
+    public async Task<int> AddSessionReplicaAsync()
+    {
+        if (_options.SessionPods is null) throw new InvalidOperationException("Replicas are added to session pods only (ProcessStackOptions.SessionPods).");
+        int index;
+        lock (_sessions)
+        {
+            index = _sessions.Count;
+            _sessions.Add(null);
+            _sessionPorts.Add(_sessionPorts[0]);
+        }
+        await StartSessionAsync(index);
+        return index;
+    }
+
+    /// <summary>
+    /// Stops session replica <paramref name="index"/> as Kubernetes stops a pod: its name no longer answers with it,
+    /// then SIGTERM (readiness off, streams told to reconnect, a graceful exit). Returns its exit code.
+    /// </summary>
+    public async Task<int> DrainSessionAsync(int index, TimeSpan timeout)
+    {
+        var replica = _sessions[index] ?? throw new InvalidOperationException($"Session replica {index} is not running.");
+        if (_options.SessionPods is { } name) _hosts!.Remove(name, SessionHost(index));
+        return await replica.TerminateAsync(timeout);
+    }
+
+    /// <summary>The loopback address of session replica <paramref name="index"/>: 127.0.0.1, or 127.0.0.(2+index) for pods.</summary>
+    public IPAddress SessionHost(int index) =>
+        _options.SessionPods is null ? IPAddress.Loopback : new IPAddress([127, 0, 0, checked((byte)(2 + index))]);
 
     /// <summary>Stops session replica <paramref name="index"/> with SIGKILL and starts it again on its ports.</summary>
     public async Task<ServiceProcess> RestartSessionAsync(int index)
@@ -151,7 +200,7 @@ public sealed class ProcessStack : IAsyncDisposable, IGrpcEndpoint
     }
 
     /// <summary>The gRPC address of session replica <paramref name="index"/> (also while it is down).</summary>
-    public Uri SessionAddress(int index) => new($"http://127.0.0.1:{_sessionPorts[index].Grpc}");
+    public Uri SessionAddress(int index) => new($"http://{SessionHost(index)}:{_sessionPorts[index].Grpc}");
 
     /// <summary>A channel through the first gateway (<see cref="TestChannel.ToProcess"/>).</summary>
     public GrpcChannel Channel(string? token) => Gateway.Channel(token);
@@ -218,6 +267,7 @@ public sealed class ProcessStack : IAsyncDisposable, IGrpcEndpoint
         {
             await p.DisposeAsync();
         }
+        _hosts?.Dispose();
     }
 
     private static async Task<bool> AnswersAsync(Func<Task> call)
@@ -249,11 +299,11 @@ public sealed class ProcessStack : IAsyncDisposable, IGrpcEndpoint
         return settings;
     }
 
-    private async Task<ServiceProcess> StartPartAsync(string project, (int Grpc, int Http) ports, IReadOnlyDictionary<string, string?> extra)
+    private async Task<ServiceProcess> StartPartAsync(string project, (int Grpc, int Http) ports, IReadOnlyDictionary<string, string?> extra, IPAddress? host = null)
     {
         var settings = Common();
         foreach (var (k, v) in extra) settings[k] = v;
-        var process = await ServiceProcess.StartAsync(project, settings, ports.Grpc, ports.Http, _options.StartTimeout);
+        var process = await ServiceProcess.StartAsync(project, settings, ports.Grpc, ports.Http, _options.StartTimeout, host);
         lock (_all) _all.Add(process);
         _options.Started?.Invoke(process);
         await process.WaitReadyAsync(_options.StartTimeout);
@@ -266,7 +316,9 @@ public sealed class ProcessStack : IAsyncDisposable, IGrpcEndpoint
         // The gateway's clusters in YARP's schema: each replica's gRPC address, probed on its management port (HTTP/1.1).
         foreach (var (k, v) in GatewaySettings.Merge(
             GatewaySettings.Cluster("identity", (Grpc(_identityPorts), Http(_identityPorts))),
-            GatewaySettings.Cluster("session", [.. _sessionPorts.Select(p => (Grpc(p), (Uri?)Http(p)))]),
+            _options.SessionPods is { } pods
+                ? GatewaySettings.Cluster("session", (new Uri($"http://{pods}:{_sessionPorts[0].Grpc}"), new Uri($"http://{pods}:{_sessionPorts[0].Http}/")))
+                : GatewaySettings.Cluster("session", [.. _sessionPorts.Select(p => (Grpc(p), (Uri?)Http(p)))]),
             GatewaySettings.Cluster("certificate", (Grpc(_certificatePorts), Http(_certificatePorts)))))
         {
             settings[k] = v;
@@ -274,7 +326,7 @@ public sealed class ProcessStack : IAsyncDisposable, IGrpcEndpoint
         foreach (var (k, v) in _options.GatewaySettings) settings[k] = v;
         foreach (var (k, v) in extra) settings[k] = v;
         var port = (ServiceProcess.FreePort(), ServiceProcess.FreePort());
-        var process = await ServiceProcess.StartAsync(GatewayProject, settings, port.Item1, port.Item2, _options.StartTimeout);
+        var process = await ServiceProcess.StartAsync(GatewayProject, settings, port.Item1, port.Item2, _options.StartTimeout, hosts: _hosts);
         lock (_all) _all.Add(process);
         _options.Started?.Invoke(process);
         await process.WaitReadyAsync(_options.StartTimeout);

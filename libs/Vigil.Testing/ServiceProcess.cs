@@ -19,10 +19,11 @@ public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
     private readonly StringBuilder _output = new();
     private readonly List<LineWaiter> _waiters = [];
 
-    private ServiceProcess(Process process, string name, int grpcPort, int httpPort)
+    private ServiceProcess(Process process, string name, IPAddress host, int grpcPort, int httpPort)
     {
         _process = process;
         Name = name;
+        Host = host;
         GrpcPort = grpcPort;
         HttpPort = httpPort;
         process.OutputDataReceived += (_, e) => OnLine(e.Data);
@@ -32,6 +33,9 @@ public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
     /// <summary>The project's name, e.g. "Vigil.Session".</summary>
     public string Name { get; }
 
+    /// <summary>The loopback address it listens on: 127.0.0.1, or another one when it runs as one of several pods.</summary>
+    public IPAddress Host { get; }
+
     /// <summary>The loopback port of its gRPC (HTTP/2) endpoint.</summary>
     public int GrpcPort { get; }
 
@@ -39,10 +43,10 @@ public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
     public int HttpPort { get; }
 
     /// <summary>The gRPC address, "http://127.0.0.1:port".</summary>
-    public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");
+    public Uri GrpcAddress => new($"http://{Host}:{GrpcPort}");
 
     /// <summary>The HTTP address.</summary>
-    public Uri HttpAddress => new($"http://127.0.0.1:{HttpPort}");
+    public Uri HttpAddress => new($"http://{Host}:{HttpPort}");
 
     /// <summary>The process id.</summary>
     public int Pid => _process.Id;
@@ -58,15 +62,20 @@ public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
     /// environment variables ("Redis:Configuration" becomes Redis__Configuration), in the Development
     /// environment, and waits until /health/live answers.
     /// </summary>
+    /// <param name="host">The loopback address to listen on (127.0.0.1 unless told: pods of one name get one each).</param>
+    /// <param name="hosts">Names it resolves through a hosts file of its own (<see cref="LoopbackHosts"/>), e.g. a gateway in front of pods.</param>
     /// <param name="projectPath">The project folder relative to the repository root, e.g. "services/session/Vigil.Session".</param>
-    public static async Task<ServiceProcess> StartAsync(string projectPath, IDictionary<string, string?> settings, int? grpcPort = null, int? httpPort = null, TimeSpan? timeout = null)
+    public static async Task<ServiceProcess> StartAsync(string projectPath, IDictionary<string, string?> settings, int? grpcPort = null, int? httpPort = null, TimeSpan? timeout = null,
+        IPAddress? host = null, LoopbackHosts? hosts = null)
     {
         var name = Path.GetFileName(projectPath.TrimEnd('/'));
         var dll = Path.Combine(RepositoryRoot, projectPath, "bin", BuildConfiguration, "net10.0", name + ".dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"Build output not found: {dll}. Reference the project from the test project so it is built.");
         var g = grpcPort ?? FreePort();
         var h = httpPort ?? FreePort();
-        var psi = new ProcessStartInfo("dotnet", [dll])
+        var address = host ?? IPAddress.Loopback;
+        var (fileName, arguments) = hosts is null ? ("dotnet", new[] { dll }) : hosts.Command("dotnet", [dll]);
+        var psi = new ProcessStartInfo(fileName, arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -75,9 +84,9 @@ public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
         };
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         psi.Environment["DOTNET_ENVIRONMENT"] = "Development";
-        psi.Environment["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{g}";
+        psi.Environment["Kestrel__Endpoints__Grpc__Url"] = $"http://{address}:{g}";
         psi.Environment["Kestrel__Endpoints__Grpc__Protocols"] = "Http2";
-        psi.Environment["Kestrel__Endpoints__Management__Url"] = $"http://127.0.0.1:{h}";
+        psi.Environment["Kestrel__Endpoints__Management__Url"] = $"http://{address}:{h}";
         psi.Environment["Kestrel__Endpoints__Management__Protocols"] = "Http1";
         foreach (var (k, v) in TestTokens.HostSettings)
         {
@@ -88,7 +97,7 @@ public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
             psi.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
         }
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {name}.");
-        var service = new ServiceProcess(process, name, g, h);
+        var service = new ServiceProcess(process, name, address, g, h);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await service.WaitLiveAsync(timeout ?? TimeSpan.FromSeconds(60));
@@ -126,19 +135,28 @@ public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
     /// How many requests of one route it served (<c>http_route</c> on its /metrics, e.g.
     /// "/vigil.session.v1.ExamService/GetExam"): which of several replicas a call went to.
     /// </summary>
-    public async Task<long> RequestCountAsync(string route)
+    public async Task<long> RequestCountAsync(string route) =>
+        (long)await MetricAsync("http_server_request_duration_seconds_count", $"http_route=\"{route}\"");
+
+    /// <summary>
+    /// The gRPC calls it holds open now (<c>http_server_active_requests</c> of method POST on its /metrics): its open
+    /// exam streams, once no unary call is in flight; how many streams each of several replicas holds.
+    /// </summary>
+    public async Task<int> ActiveCallsAsync() =>
+        (int)await MetricAsync("http_server_active_requests", "http_request_method=\"POST\"");
+
+    /// <summary>The sum of a metric's series on its /metrics that carry <paramref name="label"/>.</summary>
+    private async Task<double> MetricAsync(string metric, string label)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var text = await http.GetStringAsync(new Uri(HttpAddress, "/metrics"));
-        var label = $"http_route=\"{route}\"";
-        long count = 0;
+        double sum = 0;
         foreach (var line in text.Split('\n'))
         {
-            if (!line.StartsWith("http_server_request_duration_seconds_count{", StringComparison.Ordinal) || !line.Contains(label, StringComparison.Ordinal)) continue;
-            var value = line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0];
-            count += (long)double.Parse(value, CultureInfo.InvariantCulture);
+            if (!line.StartsWith(metric + "{", StringComparison.Ordinal) || !line.Contains(label, StringComparison.Ordinal)) continue;
+            sum += double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
         }
-        return count;
+        return sum;
     }
 
     /// <summary>
@@ -193,6 +211,13 @@ public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
         public int Count { get; set; } = count;
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>kill -STOP: the process hangs, its connections stay open and nothing answers them (until killed).</summary>
+    public async Task PauseAsync()
+    {
+        using var stop = Process.Start(new ProcessStartInfo("kill", ["-STOP", _process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        await stop.WaitForExitAsync();
     }
 
     /// <summary>kill -9: no shutdown code runs.</summary>
