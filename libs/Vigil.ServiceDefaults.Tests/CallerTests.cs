@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Vigil.Contracts.Auth;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
 

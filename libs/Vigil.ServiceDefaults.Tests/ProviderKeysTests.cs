@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;
+using Vigil.Contracts.Auth;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Tests.Probe;
 using Vigil.Testing;

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Grpc.Core;
 using Microsoft.IdentityModel.Tokens;
+using Vigil.Contracts.Auth;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Tests.Probe;
 using Vigil.Testing;

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Vigil.Contracts.Auth;
 using Vigil.ServiceDefaults.Auth;
 
 namespace Vigil.Testing;

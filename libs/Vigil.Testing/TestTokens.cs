@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Vigil.Contracts.Auth;
 using Vigil.ServiceDefaults.Auth;
 
 namespace Vigil.Testing;

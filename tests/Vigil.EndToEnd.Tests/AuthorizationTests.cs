@@ -130,9 +130,9 @@ public sealed class AuthorizationTests(EndToEndStack stack) : IDisposable
     [Fact]
     public async Task Expired_forged_and_wrong_audience_tokens_are_Unauthenticated()
     {
-        var expired = TestTokens.Custom(Journey.Id("learner"), [Vigil.ServiceDefaults.Auth.VigilRoles.Learner], lifetime: TimeSpan.FromMinutes(5), now: DateTimeOffset.UtcNow.AddHours(-1));
-        var forged = TestTokens.Custom(Journey.Id("learner"), [Vigil.ServiceDefaults.Auth.VigilRoles.Learner], key: Convert.ToBase64String(new byte[32]));
-        var wrongAudience = TestTokens.Mint(new TokenSpec(Journey.Id("learner")) { Audience = "someone-else", Roles = [Vigil.ServiceDefaults.Auth.VigilRoles.Learner] });
+        var expired = TestTokens.Custom(Journey.Id("learner"), [Vigil.Contracts.Auth.VigilRoles.Learner], lifetime: TimeSpan.FromMinutes(5), now: DateTimeOffset.UtcNow.AddHours(-1));
+        var forged = TestTokens.Custom(Journey.Id("learner"), [Vigil.Contracts.Auth.VigilRoles.Learner], key: Convert.ToBase64String(new byte[32]));
+        var wrongAudience = TestTokens.Mint(new TokenSpec(Journey.Id("learner")) { Audience = "someone-else", Roles = [Vigil.Contracts.Auth.VigilRoles.Learner] });
         foreach (var token in new[] { expired, forged, wrongAudience })
         {
             await RpcAssert.ThrowsAsync(StatusCode.Unauthenticated, () => CallAsync("DashboardService/GetDashboard", token));

@@ -20,7 +20,7 @@ public sealed class TokenExpiryTests(EndToEndStack stack) : IDisposable
         // A token that expires seconds after the stream opened (the stack tolerates no clock skew). Token lifetimes
         // are checked on the real clock (by the gateway and the services): the test waits for the refusal itself.
         var lifetime = TimeSpan.FromSeconds(12);
-        var shortLived = learner with { Token = TestTokens.Custom(learner.Id, [Vigil.ServiceDefaults.Auth.VigilRoles.Learner], lifetime: lifetime) };
+        var shortLived = learner with { Token = TestTokens.Custom(learner.Id, [Vigil.Contracts.Auth.VigilRoles.Learner], lifetime: lifetime) };
         await using var stream = await shortLived.OpenStreamAsync(session.SessionId);
         await stream.SaveAsync(1, "q1", TestAnswers.Choice("b"));
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json.Nodes;
 using Grpc.Core;
 using Vigil.Cli.Cli;
@@ -14,20 +15,36 @@ namespace Vigil.Cli.Commands;
 /// check and its receipt, the board's review and decision, the certificate live on the dashboard, and the
 /// public check of its code. Tokens come from the development key (a Development deployment only).
 /// </summary>
-internal sealed class Demo(Args args, Journey journey, Output output)
+internal sealed class Demo(Journey journey, Output output, DevTokens tokens)
 {
-    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    /// <summary><c>vigil demo [--dashboard-url URL] [--course C] [--learner ID]</c>.</summary>
+    public static Command Command(VigilCommandLine cli)
+    {
+        var pages = new Option<string>("--dashboard-url")
+        {
+            HelpName = "URL",
+            Description = "The gateway's pages, for the links printed at the end",
+            DefaultValueFactory = _ => "http://127.0.0.1:5180",
+        };
+        var course = new Option<string>("--course") { HelpName = "COURSE", Description = "The demo's course", DefaultValueFactory = _ => "stats-101" };
+        var learner = new Option<string?>("--learner") { HelpName = "ID", Description = "The demo learner's id [default: a fresh learner-xxxxxx]" };
+        var demo = new Command("demo", "One learner through a whole exam, the board's decision and the certificate (development tokens)") { pages, course, learner };
+        cli.OnGateway(demo, (call, cancellationToken) =>
+            new Demo(call.Journey, call.Output, call.DevTokens).RunAsync(call.Gateway, call.Get(pages), call.Get(course), call.Get(learner), cancellationToken));
+        return demo;
+    }
+
+    public async Task<int> RunAsync(string gateway, string dashboardUrl, string course, string? learnerOption, CancellationToken cancellationToken)
     {
         var suffix = Guid.NewGuid().ToString("N")[..6];
-        var course = args.Get("course") ?? "stats-101";
-        var learnerId = args.Get("learner") ?? $"learner-{suffix}";
+        var learnerId = learnerOption ?? $"learner-{suffix}";
         const string learnerName = "Ada Lovelace";
-        var learner = DevTokens.Mint(args, "learner", learnerId, [], learnerName);
-        var staff = DevTokens.Mint(args, "staff", "staff-demo", [course]);
-        var board = DevTokens.Mint(args, "board", "board-demo", [course]);
+        var learner = tokens.Mint(DevRole.Learner, learnerId, [], learnerName);
+        var staff = tokens.Mint(DevRole.Staff, "staff-demo", [course]);
+        var board = tokens.Mint(DevRole.Board, "board-demo", [course]);
         var aliasEmail = $"ada.{suffix}+exam@example.org";
 
-        output.Line($"Vigil demo through the gateway {args.Get("gateway") ?? Environment.GetEnvironmentVariable("VIGIL_GATEWAY") ?? GatewayConnection.DefaultGateway}");
+        output.Line($"Vigil demo through the gateway {gateway}");
         output.Line($"Learner {learnerName} ({learnerId}), course {course}");
         output.Line();
 
@@ -96,7 +113,7 @@ internal sealed class Demo(Args args, Journey journey, Output output)
         var verdict = await journey.VerifyCertificateAsync(code);
         if (verdict.Result != VerificationResult.Valid) throw new InvalidOperationException("The certificate does not verify.");
 
-        var pages = (args.Get("dashboard-url") ?? "http://127.0.0.1:5180").TrimEnd('/');
+        var pages = dashboardUrl.TrimEnd('/');
         output.Line();
         output.Line($"Dashboard page (development token in the link's fragment): {pages}/dashboard#token={learner}");
         output.Line($"Public verification page: {pages}/verify?code={Uri.EscapeDataString(code)}");

@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using Vigil.Contracts.Auth;
 using Vigil.Gateway.Routing;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using Vigil.Contracts.Auth;
 using Vigil.ServiceDefaults.Health;
 using Vigil.ServiceDefaults.Hosting;
 

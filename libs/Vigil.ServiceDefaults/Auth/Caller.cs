@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Grpc.Core;
+using Vigil.Contracts.Auth;
 using Vigil.ServiceDefaults.Errors;
 
 namespace Vigil.ServiceDefaults.Auth;

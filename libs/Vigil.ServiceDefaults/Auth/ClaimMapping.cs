@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Vigil.Contracts.Auth;
 
 namespace Vigil.ServiceDefaults.Auth;
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Vigil.Contracts.Auth;
 using Vigil.ServiceDefaults.Errors;
 using Vigil.ServiceDefaults.Hosting;
 

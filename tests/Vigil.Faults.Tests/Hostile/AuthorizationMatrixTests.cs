@@ -2,7 +2,7 @@ using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Vigil.Faults.Tests.Infrastructure;
-using Vigil.ServiceDefaults.Auth;
+using Vigil.Contracts.Auth;
 using Vigil.Testing;
 using Xunit.Abstractions;
 

@@ -2,7 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Vigil.Contracts.Identity.V1;
 using Vigil.Faults.Tests.Infrastructure;
-using Vigil.ServiceDefaults.Auth;
+using Vigil.Contracts.Auth;
 using Vigil.Testing;
 using Vigil.Testing.Images;
 using Xunit.Abstractions;

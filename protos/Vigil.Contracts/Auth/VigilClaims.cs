@@ -1,4 +1,4 @@
-namespace Vigil.ServiceDefaults.Auth;
+namespace Vigil.Contracts.Auth;
 
 /// <summary>The claims Vigil reads from a token.</summary>
 public static class VigilClaims

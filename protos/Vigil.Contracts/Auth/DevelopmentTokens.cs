@@ -2,7 +2,7 @@ using System.Security.Claims;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Vigil.ServiceDefaults.Auth;
+namespace Vigil.Contracts.Auth;
 
 /// <summary>
 /// Mints tokens signed with the development key, for local runs and tests. Services accept that key only

@@ -1,0 +1,175 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Vigil.Cli.Cli;
+using Vigil.Cli.Commands;
+using Vigil.Contracts.Session.V1;
+using Vigil.Testing;
+
+namespace Vigil.Cli.Tests;
+
+/// <summary>
+/// The command line as people and scripts type it: the commands of docs/client.md, scripts/run.sh and the
+/// container test parse; values arrive typed; a mistake is refused with exit code 2 and a message naming the option.
+/// </summary>
+public sealed partial class CommandLineParsingTests
+{
+    private static readonly string Photo = typeof(CommandLineParsingTests).Assembly.Location; // any existing file
+
+    public static TheoryData<string> UsedCommandLines() => new()
+    {
+        // scripts/run.sh, scripts/test.d/containers.sh and CliDemoTests
+        "demo --gateway http://127.0.0.1:5100 --dashboard-url http://127.0.0.1:5180",
+        "demo --json --gateway http://127.0.0.1:5100 --dashboard-url http://127.0.0.1:5180",
+        "demo --course stats-101 --learner ada",
+        // docs/client.md
+        "token mint --role learner --sub ada",
+        "token mint --role board --sub m1 --course c1 --course c2,c3 --name Mary --lifetime 01:00:00",
+        "email check ada@example.org",
+        "register --email ada@example.org --name \"Ada Lovelace\" --as learner:ada",
+        "verify system --exam e1", "verify mic --exam e1", "verify room --exam e1 --details \"room scanned\"",
+        $"verify id-photo {Photo} --exam e1", $"verify face-photo {Photo} --exam e1", "verify status --exam e1",
+        "images --out /tmp/photos",
+        $"exam create {Photo} --as staff:s1:c1",
+        "session start --exam e1",
+        $"session run --session s1 --answers {Photo}", $"session run --session s1 --answers {Photo} --no-final-check",
+        "session final-check --session s1 --last-seq 12",
+        "session receipt --session s1",
+        "board list --course c1", "board list --course c1 --awaiting", "board review --session s1",
+        "board decide --session s1 --outcome refused --reason third-party-assistance --notes \"a voice\" --expected-version 3",
+        "board decide --session s1 --outcome valid",
+        "dashboard", "dashboard --watch",
+        "certificate verify ABCD-1234",
+        "--json --gateway https://vigil.example.org board list --course c1",
+        "--token abc dashboard",
+        "--help", "board decide --help",
+    };
+
+    [Theory]
+    [MemberData(nameof(UsedCommandLines))]
+    public void A_command_line_in_use_parses(string line)
+    {
+        var parse = new VigilCommandLine().Root.Parse(line);
+        Assert.True(parse.Errors.Count == 0, line + ": " + string.Join(" | ", parse.Errors.Select(e => e.Message)));
+    }
+
+    [Fact]
+    public void Every_command_of_the_client_guide_exists_and_every_command_is_in_the_guide()
+    {
+        var guide = File.ReadAllText(Path.Combine(ServiceProcess.RepositoryRoot, "docs", "client.md"));
+        var block = guide[guide.IndexOf("```\nvigil ", StringComparison.Ordinal)..];
+        block = block[..block.IndexOf("\n```", 4, StringComparison.Ordinal)];
+        var documented = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var segment in block.Split('\n').SelectMany(l => l.Split(" ; ")).Select(s => s.Trim()).Where(s => s.StartsWith("vigil ", StringComparison.Ordinal)))
+        {
+            var words = segment.Split(' ').Skip(1).TakeWhile(w => CommandWord().IsMatch(w)).ToList();
+            IEnumerable<string> paths = [string.Empty];
+            foreach (var word in words) paths = paths.SelectMany(p => word.Split('|').Select(w => (p + " " + w).Trim())).ToList();
+            documented.UnionWith(paths);
+        }
+        var leaves = Leaves(new VigilCommandLine().Root, string.Empty).ToHashSet(StringComparer.Ordinal);
+        Assert.Empty(documented.Except(leaves));
+        Assert.Empty(leaves.Except(documented));
+    }
+
+    [Fact]
+    public void Values_arrive_typed()
+    {
+        var parse = new VigilCommandLine().Root.Parse("board decide --session s1 --outcome withdrawn --reason pen-and-paper --expected-version 7 --json");
+        Assert.Empty(parse.Errors);
+        Assert.Equal("withdrawn", parse.GetValue<string>("--outcome"));
+        Assert.Equal(RefusalReason.PenAndPaper, parse.GetValue<RefusalReason>("--reason"));
+        Assert.Equal(7L, parse.GetValue<long>("--expected-version"));
+        Assert.True(parse.GetValue<bool>("--json"));
+        Assert.Equal(string.Empty, parse.GetValue<string>("--notes"));
+    }
+
+    [Theory]
+    [InlineData("board decide --session s1 --outcome maybe", "--outcome")]
+    [InlineData("board decide --session s1 --outcome refused --reason sneezing", "--reason")]
+    [InlineData("board decide --session s1 --outcome valid --expected-version -1", "--expected-version")]
+    [InlineData("board decide --outcome valid", "--session")]
+    [InlineData("session final-check --session s1 --last-seq twelve", "--last-seq")]
+    [InlineData("session run --session s1 --answers /no/such/answers.json", "--answers")]
+    [InlineData("verify id-photo /no/such/photo.jpg --exam e1", "FILE")]
+    [InlineData("verify status", "--exam")]
+    [InlineData("token mint --role wizard --sub x", "--role")]
+    [InlineData("token mint --role learner --sub x --lifetime soon", "--lifetime")]
+    [InlineData("dashboard --as wizard:x", "--as")]
+    [InlineData("dashboard --as learner", "--as")]
+    [InlineData("dashboard --gateway ftp://example.org", "--gateway")]
+    [InlineData("dashboard --dev-key c2hvcnQ=", "--dev-key")]
+    [InlineData("board list --course c1 --awaitng", "--awaitng")]
+    public async Task A_mistake_exits_2_with_a_message_naming_the_option(string line, string named)
+    {
+        var (code, stdout, stderr) = await RunAsync(System.CommandLine.Parsing.CommandLineParser.SplitCommandLine(line).ToArray());
+        Assert.Equal(2, code);
+        Assert.Empty(stdout);
+        Assert.Contains(named, stderr, StringComparison.Ordinal);
+        Assert.Contains("--help", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task No_command_prints_the_help_and_exits_2()
+    {
+        var (code, stdout, _) = await RunAsync([]);
+        Assert.Equal(2, code);
+        Assert.Contains("board", stdout, StringComparison.Ordinal);
+        Assert.Contains("--gateway", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Token_mint_puts_repeated_and_comma_separated_courses_in_the_token()
+    {
+        var (code, stdout, stderr) = await RunAsync(["token", "mint", "--role", "board", "--sub", "m1", "--course", "c1", "--course", "c2,c3", "--name", "Mary", "--lifetime", "00:10:00"]);
+        Assert.True(code == 0, stderr);
+        var token = new JsonWebToken(stdout.Trim());
+        Assert.Equal("m1", token.Subject);
+        Assert.Equal(["c1", "c2", "c3"], token.Claims.Where(c => c.Type == "board_course").Select(c => c.Value));
+        Assert.Equal("Mary", token.Claims.Single(c => c.Type == "name").Value);
+        Assert.Equal(TimeSpan.FromMinutes(10), token.ValidTo - token.IssuedAt);
+    }
+
+    [Fact]
+    public void A_refusal_reason_is_read_with_dashes_spaces_or_underscores()
+    {
+        Assert.Equal(RefusalReason.ThirdPartyAssistance, BoardCommands.ParseReason("third-party-assistance"));
+        Assert.Equal(RefusalReason.ThirdPartyAssistance, BoardCommands.ParseReason("Third_Party assistance"));
+        Assert.Null(BoardCommands.ParseReason("unspecified"));
+        Assert.Null(BoardCommands.ParseReason("sneezing"));
+    }
+
+    [Fact]
+    public void An_answers_file_keeps_its_order_and_its_kinds()
+    {
+        var answers = ExamCommands.ParseAnswers("""{"q1": {"choice": {"optionIds": ["a", "b"]}}, "q2": {"number": 5}, "q3": {"text": "normal"}}""");
+        Assert.Equal(["q1", "q2", "q3"], answers.Select(a => a.QuestionId));
+        Assert.Equal(["a", "b"], answers[0].Answer.Choice.OptionIds);
+        Assert.Equal(5, answers[1].Answer.Number);
+        Assert.Equal("normal", answers[2].Answer.Text);
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await new VigilCommandLine(stdout, stderr).RunAsync(args, CancellationToken.None);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static IEnumerable<string> Leaves(Command command, string path)
+    {
+        if (command.Subcommands.Count == 0)
+        {
+            yield return path;
+            yield break;
+        }
+        foreach (var sub in command.Subcommands)
+        {
+            foreach (var leaf in Leaves(sub, (path + " " + sub.Name).Trim())) yield return leaf;
+        }
+    }
+
+    [GeneratedRegex("^[a-z][a-z|-]*$")]
+    private static partial Regex CommandWord();
+}

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using Vigil.Cli.Cli;
+using Vigil.Contracts.Session.V1;
+
+namespace Vigil.Cli.Commands;
+
+/// <summary><c>vigil board list|review|decide</c>: the exam board's review.</summary>
+internal static class BoardCommands
+{
+    /// <summary>The outcomes on the command line.</summary>
+    public static readonly IReadOnlyDictionary<string, DecisionOutcome> Outcomes = new Dictionary<string, DecisionOutcome>(StringComparer.Ordinal)
+    {
+        ["valid"] = DecisionOutcome.Valid,
+        ["refused"] = DecisionOutcome.Refused,
+        ["withdrawn"] = DecisionOutcome.Withdrawn,
+    };
+
+    /// <summary>The refusal reasons on the command line: the proto's names, lower case, with dashes.</summary>
+    public static IEnumerable<string> ReasonNames =>
+        Enum.GetValues<RefusalReason>().Skip(1).Select(v => Journey.Name(v).Replace(' ', '-'));
+
+    public static Command Create(VigilCommandLine cli)
+    {
+        var board = new Command("board", "The exam board: sessions to review, a session's record, decisions");
+
+        var course = OptionKinds.Course();
+        var awaiting = new Option<bool>("--awaiting") { Description = "Only the sessions awaiting a decision" };
+        var list = new Command("list", "The course's submitted sessions") { course, awaiting };
+        cli.OnGateway(list, async (call, _) =>
+        {
+            call.Output.Emit(await call.Journey.BoardListAsync(call.RequireToken(), call.Get(course), call.Get(awaiting)));
+            return 0;
+        });
+        board.Subcommands.Add(list);
+
+        var reviewSession = OptionKinds.Session();
+        var review = new Command("review", "A session's record: answers, score, heartbeats, incidents, photos") { reviewSession };
+        cli.OnGateway(review, async (call, _) =>
+        {
+            call.Output.Emit(await call.Journey.BoardReviewAsync(call.RequireToken(), call.Get(reviewSession)));
+            return 0;
+        });
+        board.Subcommands.Add(review);
+
+        var decideSession = OptionKinds.Session();
+        var outcome = OptionKinds.OneOf("--outcome", [.. Outcomes.Keys], "The decision");
+        var reason = new Option<RefusalReason>("--reason")
+        {
+            HelpName = "REASON",
+            Description = "Why a certificate is refused or withdrawn: " + string.Join(", ", ReasonNames),
+            CustomParser = result =>
+            {
+                var text = result.Tokens[0].Value;
+                if (ParseReason(text) is { } value) return value;
+                result.AddError($"--reason: unknown reason '{text}': {string.Join(", ", ReasonNames)}.");
+                return RefusalReason.Unspecified;
+            },
+        };
+        reason.CompletionSources.Add(_ => ReasonNames.Select(n => new System.CommandLine.Completions.CompletionItem(n)));
+        var notes = new Option<string>("--notes") { HelpName = "TEXT", Description = "The board's notes", DefaultValueFactory = _ => string.Empty };
+        var expected = OptionKinds.Count("--expected-version", "N", "The record's version the decision was made on (refused if another decision came first)");
+        var decide = new Command("decide", "Record the board's decision") { decideSession, outcome, reason, notes, expected };
+        cli.OnGateway(decide, async (call, _) =>
+        {
+            call.Output.Emit(await call.Journey.DecideAsync(
+                call.RequireToken(), call.Get(decideSession), Outcomes[call.Get(outcome)], call.Get(reason), call.Get(notes), call.Get(expected)));
+            return 0;
+        });
+        board.Subcommands.Add(decide);
+        return board;
+    }
+
+    /// <summary>A refusal reason from its name ("headphones", "third-party-assistance", "third party assistance"), or null.</summary>
+    public static RefusalReason? ParseReason(string text)
+    {
+        var wanted = text.Replace('-', ' ').Replace('_', ' ').Trim().ToLowerInvariant();
+        foreach (var value in Enum.GetValues<RefusalReason>().Skip(1))
+        {
+            if (Journey.Name(value) == wanted) return value;
+        }
+        return null;
+    }
+}

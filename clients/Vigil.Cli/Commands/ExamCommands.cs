@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Vigil.Cli.Cli;
+using Vigil.Contracts.Session.V1;
+
+namespace Vigil.Cli.Commands;
+
+/// <summary>Exams (course staff) and exam sessions (the learner): start, the exam stream, the final check, the receipt.</summary>
+internal static class ExamCommands
+{
+    /// <summary><c>vigil exam create EXAM.json</c>.</summary>
+    public static Command Exam(VigilCommandLine cli)
+    {
+        var file = OptionKinds.ExistingFile("EXAM.json", "The exam, as the proto JSON of vigil.session.v1.Exam");
+        var create = new Command("create", "Create an exam (course staff)") { file };
+        cli.OnGateway(create, async (call, cancellationToken) =>
+        {
+            var exam = JsonParser.Default.Parse<Exam>(await File.ReadAllTextAsync(call.Get(file).FullName, cancellationToken));
+            call.Output.Emit(await call.Journey.CreateExamAsync(call.RequireToken(), exam));
+            return 0;
+        });
+        return new Command("exam", "Exams (course staff)") { create };
+    }
+
+    /// <summary><c>vigil session start|run|final-check|receipt</c>.</summary>
+    public static Command Session(VigilCommandLine cli)
+    {
+        var session = new Command("session", "The learner's exam session");
+
+        var exam = OptionKinds.Exam();
+        var start = new Command("start", "Start the exam (after the verification phase)") { exam };
+        cli.OnGateway(start, async (call, _) =>
+        {
+            call.Output.Emit(await call.Journey.StartAsync(call.RequireToken(), call.Get(exam)));
+            return 0;
+        });
+        session.Subcommands.Add(start);
+
+        var runSession = OptionKinds.Session();
+        var answers = OptionKinds.ExistingFile("--answers", "ANSWERS.json",
+            """Question ids to vigil.session.v1.Answer in JSON: {"q1": {"choice": {"optionIds": ["a"]}}, "q2": {"number": 5}, "q3": {"text": "..."}}""");
+        var noFinalCheck = new Option<bool>("--no-final-check") { Description = "Save the answers but do not submit them" };
+        var run = new Command("run", "Open the exam stream, send heartbeats and the answers, wait for every save's acknowledgement, then the final check")
+        {
+            runSession, answers, noFinalCheck,
+        };
+        cli.OnGateway(run, async (call, cancellationToken) =>
+        {
+            var token = call.RequireToken();
+            var id = call.Get(runSession);
+            var parsed = ParseAnswers(await File.ReadAllTextAsync(call.Get(answers).FullName, cancellationToken));
+            var last = await call.Journey.RunAsync(token, id, parsed, cancellationToken: cancellationToken);
+            if (call.Get(noFinalCheck))
+            {
+                call.Output.Line($"    last acknowledged save: {last} (run `vigil session final-check --session {id} --last-seq {last}` to submit)");
+                call.Output.Emit(new JsonObject { ["sessionId"] = id, ["lastAckedSequence"] = last });
+                return 0;
+            }
+            call.Output.Emit(await call.Journey.FinalCheckAsync(token, id, last));
+            return 0;
+        });
+        session.Subcommands.Add(run);
+
+        var checkSession = OptionKinds.Session();
+        var lastSeq = OptionKinds.Count("--last-seq", "N", "The last acknowledged save's sequence", required: true);
+        var finalCheck = new Command("final-check", "Validate the answers saved up to a sequence: the submission; prints the receipt") { checkSession, lastSeq };
+        cli.OnGateway(finalCheck, async (call, _) =>
+        {
+            call.Output.Emit(await call.Journey.FinalCheckAsync(call.RequireToken(), call.Get(checkSession), call.Get(lastSeq)));
+            return 0;
+        });
+        session.Subcommands.Add(finalCheck);
+
+        var receiptSession = OptionKinds.Session();
+        var receipt = new Command("receipt", "The receipt of a submitted session: exactly what was recorded") { receiptSession };
+        cli.OnGateway(receipt, async (call, _) =>
+        {
+            call.Output.Emit(await call.Journey.ReceiptAsync(call.RequireToken(), call.Get(receiptSession)));
+            return 0;
+        });
+        session.Subcommands.Add(receipt);
+        return session;
+    }
+
+    /// <summary>An answers file: question ids to <c>vigil.session.v1.Answer</c> in proto JSON, in the file's order.</summary>
+    public static IReadOnlyList<(string QuestionId, Answer Answer)> ParseAnswers(string json)
+    {
+        var list = new List<(string, Answer)>();
+        using var doc = JsonDocument.Parse(json);
+        foreach (var property in doc.RootElement.EnumerateObject())
+        {
+            list.Add((property.Name, JsonParser.Default.Parse<Answer>(property.Value.GetRawText())));
+        }
+        return list;
+    }
+}
