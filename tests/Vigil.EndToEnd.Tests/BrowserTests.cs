@@ -87,34 +87,16 @@ public sealed class BrowserTests(EndToEndStack stack) : IDisposable
     public void Dispose() => _journey.Dispose();
 }
 
-/// <summary>Debian's chromium, installed when missing (CI starts on a fresh machine).</summary>
+/// <summary>Debian's chromium, which scripts/test.d/browser.sh installs when missing (the one place that does), or VIGIL_CHROMIUM.</summary>
 internal static class Chromium
 {
-    private static readonly SemaphoreSlim Gate = new(1, 1);
-
     public static string Path()
     {
         var configured = Environment.GetEnvironmentVariable("VIGIL_CHROMIUM");
         if (!string.IsNullOrEmpty(configured) && File.Exists(configured)) return configured;
         const string debian = "/usr/bin/chromium";
-        Gate.Wait();
-        try
-        {
-            if (!File.Exists(debian))
-            {
-                var install = Process.Start(new ProcessStartInfo("bash", ["-c", "DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"])
-                {
-                    UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
-                })!;
-                install.StandardOutput.ReadToEnd();
-                install.WaitForExit();
-            }
-            Assert.True(File.Exists(debian), "Chromium is not installed and could not be installed with apt-get.");
-            return debian;
-        }
-        finally
-        {
-            Gate.Release();
-        }
+        Assert.True(File.Exists(debian), "Chromium is missing: scripts/test.d/browser.sh installs it (apt-get install chromium), or set VIGIL_CHROMIUM.");
+        return debian;
     }
 }
+
