@@ -102,6 +102,9 @@ public sealed class ExamStreamClient : IAsyncDisposable
         return sequence;
     }
 
+    /// <summary>Sends any message as it is (a second OpenStream, an empty message, a field the contract does not define).</summary>
+    public Task SendAsync(StreamExamRequest request) => WriteAsync(request);
+
     /// <summary>Sends a save without waiting for its answer.</summary>
     public Task SendSaveAsync(long sequence, string questionId, Answer answer) =>
         WriteAsync(new StreamExamRequest { Save = new AnswerSave { Sequence = sequence, QuestionId = questionId, Answer = answer } });

@@ -15,6 +15,16 @@ internal static class BoardCommands
         ["withdrawn"] = DecisionOutcome.Withdrawn,
     };
 
+    /// <summary>The review list's filters on the command line.</summary>
+    public static readonly IReadOnlyDictionary<string, ReviewFilter> Filters = new Dictionary<string, ReviewFilter>(StringComparer.Ordinal)
+    {
+        ["all"] = ReviewFilter.Unspecified,
+        ["awaiting"] = ReviewFilter.AwaitingDecision,
+        ["decided"] = ReviewFilter.Decided,
+        ["incidents"] = ReviewFilter.WithIncidents,
+        ["exception"] = ReviewFilter.WithException,
+    };
+
     /// <summary>The refusal reasons on the command line: the proto's names, lower case, with dashes.</summary>
     public static IEnumerable<string> ReasonNames =>
         Enum.GetValues<RefusalReason>().Skip(1).Select(v => Journey.Name(v).Replace(' ', '-'));
@@ -24,11 +34,16 @@ internal static class BoardCommands
         var board = new Command("board", "The exam board: sessions to review, a session's record, decisions");
 
         var course = OptionKinds.Course();
-        var awaiting = new Option<bool>("--awaiting") { Description = "Only the sessions awaiting a decision" };
-        var list = new Command("list", "The course's submitted sessions") { course, awaiting };
+        var awaiting = new Option<bool>("--awaiting") { Description = "Only the sessions awaiting a decision (--filter awaiting)" };
+        var filter = OptionKinds.OneOf("--filter", [.. Filters.Keys], "Which sessions", required: false);
+        var pageSize = OptionKinds.Count("--page-size", "N", "Sessions per page (default 50, at most 500)");
+        var pageToken = new Option<string>("--page-token") { HelpName = "TOKEN", Description = "The next page (printed after a page)" };
+        var allPages = new Option<bool>("--all-pages") { Description = "Every page, one after the other" };
+        var list = new Command("list", "The course's finished sessions, oldest end first, a page at a time") { course, awaiting, filter, pageSize, pageToken, allPages };
         cli.OnGateway(list, async (call, _) =>
         {
-            call.Output.Emit(await call.Journey.BoardListAsync(call.RequireToken(), call.Get(course), call.Get(awaiting)));
+            var which = call.Get(awaiting) ? ReviewFilter.AwaitingDecision : Filters[call.Get(filter) ?? "all"];
+            call.Output.Emit(await call.Journey.BoardListAsync(call.RequireToken(), call.Get(course), which, (int)call.Get(pageSize), call.Get(pageToken), call.Get(allPages)));
             return 0;
         });
         board.Subcommands.Add(list);

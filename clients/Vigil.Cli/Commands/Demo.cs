@@ -151,7 +151,7 @@ internal sealed class Demo(Journey journey, Output output, DevTokens tokens)
         var until = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var list = await journey.BoardListAsync(board, course, awaitingOnly: false);
+            var list = await journey.BoardListAsync(board, course, ReviewFilter.Unspecified, pageSize: 0, pageToken: null, allPages: true);
             if (list.Sessions.Any(s => s.Session.SessionId == sessionId)) return;
             if (DateTime.UtcNow > until) throw new TimeoutException("The submitted session did not reach the board's list.");
             await Task.Delay(500, cancellationToken);

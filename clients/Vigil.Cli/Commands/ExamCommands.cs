@@ -81,6 +81,16 @@ internal static class ExamCommands
             return 0;
         });
         session.Subcommands.Add(receipt);
+
+        var pageSize = OptionKinds.Count("--page-size", "N", "Sessions per page (default 50, at most 500)");
+        var pageToken = new Option<string>("--page-token") { HelpName = "TOKEN", Description = "The next page (printed after a page)" };
+        var mine = new Command("list", "Your own sessions, the latest start first") { pageSize, pageToken };
+        cli.OnGateway(mine, async (call, _) =>
+        {
+            call.Output.Emit(await call.Journey.MySessionsAsync(call.RequireToken(), (int)call.Get(pageSize), call.Get(pageToken)));
+            return 0;
+        });
+        session.Subcommands.Add(mine);
         return session;
     }
 

@@ -228,15 +228,39 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         output.Line($"    Keep this digest: {receipt.ReceiptDigest}");
     }
 
-    public async Task<ListSessionsForReviewResponse> BoardListAsync(string token, string courseId, bool awaitingOnly)
+    /// <summary>One page of the course's review list (every page with <paramref name="allPages"/>), with the token of the next.</summary>
+    public async Task<ListSessionsForReviewResponse> BoardListAsync(string token, string courseId, ReviewFilter filter, int pageSize, string? pageToken, bool allPages)
     {
-        var response = await _board.ListSessionsForReviewAsync(new ListSessionsForReviewRequest { CourseId = courseId, AwaitingDecisionOnly = awaitingOnly }, GatewayConnection.With(token));
-        output.Line($"    {response.Sessions.Count} session(s) for course {courseId}:");
-        foreach (var s in response.Sessions)
+        var result = new ListSessionsForReviewResponse();
+        var request = new ListSessionsForReviewRequest { CourseId = courseId, Filter = filter, PageSize = pageSize, PageToken = pageToken ?? string.Empty };
+        do
+        {
+            var page = await _board.ListSessionsForReviewAsync(request, GatewayConnection.With(token));
+            result.Sessions.AddRange(page.Sessions);
+            result.NextPageToken = page.NextPageToken;
+            request.PageToken = page.NextPageToken;
+        }
+        while (allPages && request.PageToken.Length > 0);
+        output.Line($"    {result.Sessions.Count} session(s) for course {courseId} ({Name(filter)}):");
+        foreach (var s in result.Sessions)
         {
             var decision = s.LatestDecision is null ? "awaiting decision" : $"{Name(s.LatestDecision.Outcome)} (v{s.LatestDecision.Version})";
             output.Line($"      {s.Session.SessionId}  {s.ExamTitle}  learner {s.Session.LearnerId}  {Name(s.Session.State)}  score {s.Score}/{s.MaxScore}  incidents {s.IncidentCount}  {decision}");
         }
+        if (result.NextPageToken.Length > 0) output.Line($"    more: --page-token {result.NextPageToken}");
+        return result;
+    }
+
+    /// <summary>One page of the learner's own sessions, the latest start first.</summary>
+    public async Task<ListMySessionsResponse> MySessionsAsync(string token, int pageSize, string? pageToken)
+    {
+        var response = await _sessions.ListMySessionsAsync(new ListMySessionsRequest { PageSize = pageSize, PageToken = pageToken ?? string.Empty }, GatewayConnection.With(token));
+        output.Line($"    {response.Sessions.Count} session(s):");
+        foreach (var s in response.Sessions)
+        {
+            output.Line($"      {s.Session.SessionId}  {s.ExamTitle}  exam {s.Session.ExamId}  {Name(s.Session.State)}  started {s.Session.StartedAt.ToDateTimeOffset():u}");
+        }
+        if (response.NextPageToken.Length > 0) output.Line($"    more: --page-token {response.NextPageToken}");
         return response;
     }
 

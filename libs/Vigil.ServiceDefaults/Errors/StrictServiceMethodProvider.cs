@@ -40,7 +40,9 @@ internal static class StrictServiceMethodProvider
 /// Binds gRPC services like grpc-dotnet's own binder, but with request marshallers that turn bytes which are
 /// not a valid message into InvalidArgument. grpc-dotnet reads a unary request before any interceptor runs
 /// and reports a parse failure as Unknown ("Exception was thrown by handler."); a malformed request is the
-/// caller's fault and must say so.
+/// caller's fault and must say so. The same marshaller holds every request (and every message of a request
+/// stream) to the contract's enums (<see cref="ContractValidator"/>): an unknown enum number is InvalidArgument
+/// naming the field, before any handler sees it.
 /// </summary>
 internal sealed class StrictServiceMethodProvider<TService> : IServiceMethodProvider<TService>
     where TService : class
@@ -107,15 +109,21 @@ internal sealed class StrictServiceMethodProvider<TService> : IServiceMethodProv
                 inner.ContextualSerializer,
                 ctx =>
                 {
+                    TRequest request;
                     try
                     {
-                        return inner.ContextualDeserializer(ctx);
+                        request = inner.ContextualDeserializer(ctx);
                     }
                     catch (InvalidProtocolBufferException)
                     {
                         // The marshaller runs before any interceptor: the mapping is called here directly.
                         throw GrpcErrors.ToRpcException(new InvalidRequestException("request", $"The request is not a valid {typeof(TRequest).Name}."));
                     }
+                    if (request is IMessage message && ContractValidator.FirstUnknownEnum(message) is { } unknown)
+                    {
+                        throw GrpcErrors.ToRpcException(new InvalidRequestException(unknown.Field, unknown.Description));
+                    }
+                    return request;
                 });
             return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, strict, method.ResponseMarshaller);
         }

@@ -22,8 +22,10 @@ public sealed record SessionSubmitted
     public required string CourseId { get; init; }
     /// <summary>The learner.</summary>
     public required string LearnerId { get; init; }
-    /// <summary>The learner's name as registered, for the certificate.</summary>
+    /// <summary>The learner's name as registered with identity (never the token's), for the certificate.</summary>
     public required string LearnerName { get; init; }
+    /// <summary>The learner's email as registered with identity when the session started (empty from older publishers).</summary>
+    public string LearnerEmail { get; init; } = string.Empty;
     /// <summary>The exam's title.</summary>
     public required string ExamTitle { get; init; }
     /// <summary>How the answers were submitted.</summary>

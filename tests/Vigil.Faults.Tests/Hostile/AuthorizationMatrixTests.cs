@@ -32,6 +32,7 @@ public sealed class AuthorizationMatrixTests(FaultStack stack, ITestOutputHelper
         "vigil.identity.v1.IdentityService.CompleteVerificationStep",
         "vigil.identity.v1.IdentityService.UploadPhoto",
         "vigil.session.v1.SessionService.StartSession",
+        "vigil.session.v1.SessionService.ListMySessions",
         "vigil.session.v1.ExamService.ListExams",
         "vigil.session.v1.ExamService.GetExam",
     ];

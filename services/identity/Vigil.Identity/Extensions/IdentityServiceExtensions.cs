@@ -1,4 +1,5 @@
 using Vigil.Contracts.Events;
+using Vigil.Identity.Admission;
 using Vigil.Identity.Emails;
 using Vigil.Identity.Erasure;
 using Vigil.Identity.Grpc;
@@ -47,6 +48,7 @@ internal static class IdentityServiceExtensions
             x.AddConsumer<PhotoRetentionConsumer>().Endpoint(e => e.Name = EventTopology.IdentityBoardDecisionRecordedQueue);
         });
         builder.Services.AddVigilEventTopology();
+        builder.Services.AddSingleton<ExamAdmission>();
         return builder;
     }
 

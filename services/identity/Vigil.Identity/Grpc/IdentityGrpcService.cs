@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Vigil.Contracts.Identity.V1;
+using Vigil.Identity.Admission;
 using Vigil.Identity.Erasure;
 using Vigil.Identity.Photos;
 using Vigil.Identity.Registration;
@@ -18,7 +19,8 @@ internal sealed class IdentityGrpcService(
     VerificationSteps verification,
     PhotoUploads uploads,
     StoredPhotos photos,
-    LearnerErasure erasure) : IdentityService.IdentityServiceBase
+    LearnerErasure erasure,
+    ExamAdmission admission) : IdentityService.IdentityServiceBase
 {
     public override Task<CheckEmailResponse> CheckEmail(CheckEmailRequest request, ServerCallContext context)
     {
@@ -50,4 +52,7 @@ internal sealed class IdentityGrpcService(
     [Obsolete("Retired: a learner's data is erased through vigil.session.v1.ErasureService.")]
     public override Task<EraseLearnerDataResponse> EraseLearnerData(EraseLearnerDataRequest request, ServerCallContext context) =>
         erasure.RefuseAsync(Caller.From(context), request);
+
+    public override Task<AdmitToExamResponse> AdmitToExam(AdmitToExamRequest request, ServerCallContext context) =>
+        admission.AdmitAsync(Caller.From(context), request);
 }

@@ -4,6 +4,7 @@ using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
 using Vigil.Contracts.Identity.V1;
 using Vigil.Identity.Storage;
+using Vigil.Identity.Verification;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
 
@@ -39,20 +40,23 @@ internal sealed partial class StoredPhotos(
         {
             throw new InvalidRequestException("kind", "Say which photo: PHOTO_KIND_ID_DOCUMENT or PHOTO_KIND_FACE.");
         }
-        var (record, _) = await store.LoadVerificationAsync(learnerId, request.ExamId);
-        var photoId = request.Kind == PhotoKind.IdDocument ? record.IdPhotoId : record.FacePhotoId;
-        var stored = (photoId is null ? null : await store.GetPhotoAsync(learnerId, photoId))
-            ?? throw new ResourceNotFoundException("photo", $"{request.ExamId}/{request.Kind}");
-        byte[] data;
-        try
+        string? photoId;
+        if (request.PhotoId.Length > 0)
         {
-            data = cipher.Decrypt(stored.EncryptedData, AssociatedData(learnerId, stored.ExamId, stored.Kind, stored.PhotoId));
+            photoId = request.PhotoId;
         }
-        catch (CryptographicException)
+        else
         {
-            LogUndecryptable(logger, learnerId, PhotoCipher.KeyIdOf(stored.EncryptedData));
-            throw new StoredDataUnreadableException("The stored photo cannot be decrypted with the configured keys.");
+            var (record, _) = await store.LoadVerificationAsync(learnerId, request.ExamId);
+            photoId = request.Kind == PhotoKind.IdDocument ? record.IdPhotoId : record.FacePhotoId;
         }
+        var stored = (photoId is null ? null : await store.GetPhotoAsync(learnerId, photoId));
+        // A photo named by id answers only for its own exam and kind: an id of another exam is as absent as a missing one.
+        if (stored is null || stored.ExamId != request.ExamId || stored.Kind != request.Kind.ToString())
+        {
+            throw new ResourceNotFoundException("photo", $"{request.ExamId}/{request.Kind}");
+        }
+        var data = Open(learnerId, stored);
         return new GetPhotoResponse
         {
             PhotoId = stored.PhotoId,
@@ -62,6 +66,37 @@ internal sealed partial class StoredPhotos(
             TakenAt = Timestamp.FromDateTimeOffset(stored.TakenAt),
             ExpiresAt = Timestamp.FromDateTimeOffset(stored.ExpiresAt),
         };
+    }
+
+    /// <summary>The accepted photos of a verification (ID document, then face) with the SHA-256 of their image bytes: the evidence a session pins.</summary>
+    public async Task<IReadOnlyList<EvidencePhoto>> EvidenceAsync(string learnerId, VerificationRecord record)
+    {
+        var evidence = new List<EvidencePhoto>();
+        foreach (var (kind, photoId) in new[] { (PhotoKind.IdDocument, record.IdPhotoId), (PhotoKind.Face, record.FacePhotoId) })
+        {
+            if (photoId is null || await store.GetPhotoAsync(learnerId, photoId) is not { } stored) continue;
+            evidence.Add(new EvidencePhoto
+            {
+                PhotoId = stored.PhotoId,
+                Kind = kind,
+                Sha256 = Convert.ToHexStringLower(SHA256.HashData(Open(learnerId, stored))),
+                TakenAt = Timestamp.FromDateTimeOffset(stored.TakenAt),
+            });
+        }
+        return evidence;
+    }
+
+    private byte[] Open(string learnerId, StoredPhoto stored)
+    {
+        try
+        {
+            return cipher.Decrypt(stored.EncryptedData, AssociatedData(learnerId, stored.ExamId, stored.Kind, stored.PhotoId));
+        }
+        catch (CryptographicException)
+        {
+            LogUndecryptable(logger, learnerId, PhotoCipher.KeyIdOf(stored.EncryptedData));
+            throw new StoredDataUnreadableException("The stored photo cannot be decrypted with the configured keys.");
+        }
     }
 
     /// <summary>What the encryption binds a photo to: moving its bytes to another learner, exam, kind or id breaks it.</summary>

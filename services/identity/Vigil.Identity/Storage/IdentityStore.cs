@@ -62,6 +62,7 @@ internal sealed class IdentityStore(RedisStorage storage, IdentityKeys keys)
     private static readonly RedisScript ReleaseEmailScript = RedisScript.Load<IdentityStore>("ReleaseEmail");
     private static readonly RedisScript EraseScript = RedisScript.LoadVariadic<IdentityStore>("Erase");
     private static readonly RedisScript ExpireAfterDecisionScript = RedisScript.LoadVariadic<IdentityStore>("ExpireAfterDecision");
+    private static readonly RedisScript PinPhotosScript = RedisScript.LoadVariadic<IdentityStore>("PinPhotos");
 
     private IDatabase Db => storage.Database;
 
@@ -129,12 +130,25 @@ internal sealed class IdentityStore(RedisStorage storage, IdentityKeys keys)
     public async Task<int> ExpireAfterDecisionAsync(string learnerId, string examId, DateTimeOffset at)
     {
         var stored = await LoadVerificationAsync(learnerId, examId);
+        // The record's photos, and the photos a retake replaced but a session still pins (kept for the board until
+        // now): every photo the learner's index lists, the script keeps those of this exam.
+        var photoPrefix = keys.Photo(learnerId, string.Empty).ToString();
+        var indexed = (await Db.SetMembersAsync(keys.Index(learnerId))).Select(v => v.ToString()).Where(k => k.StartsWith(photoPrefix, StringComparison.Ordinal));
         var photos = new[] { stored.Record.IdPhotoId, stored.Record.FacePhotoId }
-            .Where(id => !string.IsNullOrEmpty(id)).Select(id => keys.Photo(learnerId, id!)).ToList();
+            .Where(id => !string.IsNullOrEmpty(id)).Select(id => keys.Photo(learnerId, id!).ToString())
+            .Concat(indexed).Distinct(StringComparer.Ordinal).Select(k => (RedisKey)k).ToList();
         if (photos.Count == 0) return 0;
         var verification = keys.Verification(learnerId, examId);
         return (int)(long)await storage.WriteAsync(verification, ExpireAfterDecisionScript,
-            [verification, keys.Index(learnerId), .. photos], [at.ToUnixTimeMilliseconds()]);
+            [verification, keys.Index(learnerId), .. photos], [at.ToUnixTimeMilliseconds(), examId]);
+    }
+
+    /// <summary>Pins photos to a session: a retake no longer deletes them before their retention ends. Returns how many were still there.</summary>
+    public async Task<int> PinPhotosAsync(string learnerId, IReadOnlyCollection<string> photoIds, string sessionId)
+    {
+        if (photoIds.Count == 0) return 0;
+        RedisKey[] photos = [.. photoIds.Select(id => keys.Photo(learnerId, id))];
+        return (int)(long)await storage.WriteAsync(photos[0], PinPhotosScript, photos, [sessionId]);
     }
 
     // ---- idempotency ----

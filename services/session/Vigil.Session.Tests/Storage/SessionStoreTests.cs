@@ -34,10 +34,14 @@ public sealed partial class SessionStoreTests(StoreRedis redis) : IClassFixture<
         Questions = { new Question { QuestionId = "q1", Kind = QuestionKind.ShortText, Prompt = "Why?", Points = 1 } },
     };
 
+    private const long MaxAhead = 100;
+
+    private static readonly PinnedEvidence IdPhoto = new("ph_1", new string('a', 64), T0.AddMinutes(-5));
+
     private static async Task<string> StartAsync(Subject s, Exam? exam = null)
     {
         var sessionId = "ses-" + Guid.NewGuid().ToString("N");
-        Assert.True(await s.Store.CreateAsync(new NewSession(sessionId, exam ?? NewExam(), "learner-1", "Jane", T0, T0.AddMinutes(60), true, false, "start-1")));
+        Assert.True(await s.Store.CreateAsync(new NewSession(sessionId, exam ?? NewExam(), "learner-1", "Jane", "jane@example.org", T0, T0.AddMinutes(60), IdPhoto, null, "start-1")));
         return sessionId;
     }
 
@@ -75,7 +79,7 @@ public sealed partial class SessionStoreTests(StoreRedis redis) : IClassFixture<
         var s = New();
         var exam = NewExam();
         var sessionId = await StartAsync(s, exam);
-        Assert.False(await s.Store.CreateAsync(new NewSession(sessionId, exam, "learner-2", "Other", T0, T0.AddMinutes(60), false, false, "start-2")));
+        Assert.False(await s.Store.CreateAsync(new NewSession(sessionId, exam, "learner-2", "Other", "other@example.org", T0, T0.AddMinutes(60), null, null, "start-2")));
 
         var session = await s.Store.GetAsync(sessionId);
         Assert.NotNull(session);
@@ -83,6 +87,9 @@ public sealed partial class SessionStoreTests(StoreRedis redis) : IClassFixture<
             (session.State, session.LearnerId, session.LearnerName, session.StartRequest, session.StartedAt, session.Deadline, session.LastAcked, session.Rev));
         Assert.True(session.IdDocumentPhotoAccepted);
         Assert.False(session.FacePhotoAccepted);
+        Assert.Equal(IdPhoto, session.IdDocumentPhoto);
+        Assert.Null(session.FacePhoto);
+        Assert.Equal("jane@example.org", session.LearnerEmail);
         Assert.Equal(exam, session.Exam);
         Assert.Equal([sessionId], await s.Store.ListCourseSessionsAsync(exam.CourseId));
         Assert.Equal([new DueSession(sessionId, T0.AddMinutes(60))], await s.Store.DueDeadlinesAsync(T0.AddHours(2), 10));
@@ -96,19 +103,19 @@ public sealed partial class SessionStoreTests(StoreRedis redis) : IClassFixture<
         var s = New();
         var id = await StartAsync(s);
 
-        var stored = await s.Store.SaveAsync(id, "q1", 2, "d2", Text("two"), T0.AddMinutes(1));
+        var stored = await s.Store.SaveAsync(id, "q1", 2, "d2", Text("two"), T0.AddMinutes(1), MaxAhead);
         Assert.Equal(new SaveResult(SaveStatus.Stored, "d2", 2), stored);
         Assert.True(stored.Acknowledged);
 
-        var duplicate = await s.Store.SaveAsync(id, "q1", 2, "d2", Text("two"), T0.AddMinutes(2));
+        var duplicate = await s.Store.SaveAsync(id, "q1", 2, "d2", Text("two"), T0.AddMinutes(2), MaxAhead);
         Assert.Equal(new SaveResult(SaveStatus.Duplicate, "d2", 2), duplicate);
 
         // An older sequence: nothing written, the stored digest acknowledged, last_acked unchanged.
-        var stale = await s.Store.SaveAsync(id, "q1", 1, "d1", Text("one"), T0.AddMinutes(3));
+        var stale = await s.Store.SaveAsync(id, "q1", 1, "d1", Text("one"), T0.AddMinutes(3), MaxAhead);
         Assert.Equal(new SaveResult(SaveStatus.Stale, "d2", 2), stale);
 
         // The same sequence for another answer: refused, the stored digest named.
-        var conflict = await s.Store.SaveAsync(id, "q1", 2, "other", Text("other"), T0.AddMinutes(4));
+        var conflict = await s.Store.SaveAsync(id, "q1", 2, "other", Text("other"), T0.AddMinutes(4), MaxAhead);
         Assert.Equal(new SaveResult(SaveStatus.Conflict, "d2"), conflict);
         Assert.False(conflict.Acknowledged);
 
@@ -118,9 +125,14 @@ public sealed partial class SessionStoreTests(StoreRedis redis) : IClassFixture<
         var session = await s.Store.GetAsync(id);
         Assert.Equal((2L, 1L), (session!.LastAcked, session.Rev));
 
-        // A newer sequence on another question moves last_acked; a stale one on a new question stores and keeps it.
-        Assert.Equal(new SaveResult(SaveStatus.Stored, "d5", 5), await s.Store.SaveAsync(id, "q2", 5, "d5", Text("five"), T0.AddMinutes(5)));
-        Assert.Equal(new SaveResult(SaveStatus.Stored, "d3", 5), await s.Store.SaveAsync(id, "q3", 3, "d3", Text("three"), T0.AddMinutes(6)));
+        // A newer sequence on another question moves last_acked; sequences increase across the session, so one at or
+        // below it on a question that never had it was used for another save: refused, nothing written.
+        Assert.Equal(new SaveResult(SaveStatus.Stored, "d5", 5), await s.Store.SaveAsync(id, "q2", 5, "d5", Text("five"), T0.AddMinutes(5), MaxAhead));
+        Assert.Equal(new SaveResult(SaveStatus.Reused, LastAcked: 5), await s.Store.SaveAsync(id, "q3", 3, "d3", Text("three"), T0.AddMinutes(6), MaxAhead));
+        Assert.Equal(new SaveResult(SaveStatus.Reused, LastAcked: 5), await s.Store.SaveAsync(id, "q1", 4, "d4", Text("four"), T0.AddMinutes(6), MaxAhead));
+        // More than MaxAhead past the last acknowledged: refused, last_acked unchanged; exactly MaxAhead is a save.
+        Assert.Equal(new SaveResult(SaveStatus.TooFarAhead, LastAcked: 5), await s.Store.SaveAsync(id, "q3", 5 + MaxAhead + 1, "d", Text("far"), T0.AddMinutes(7), MaxAhead));
+        Assert.Equal(new SaveResult(SaveStatus.Stored, "d105", 5 + MaxAhead), await s.Store.SaveAsync(id, "q3", 5 + MaxAhead, "d105", Text("near"), T0.AddMinutes(7), MaxAhead));
         Assert.Equal(3, await s.Store.CountAnswersAsync(id));
     }
 
@@ -129,12 +141,12 @@ public sealed partial class SessionStoreTests(StoreRedis redis) : IClassFixture<
     {
         var s = New();
         var id = await StartAsync(s);
-        Assert.Equal(new SaveResult(SaveStatus.DeadlinePassed), await s.Store.SaveAsync(id, "q1", 1, "d", Text("late"), T0.AddMinutes(60)));
-        Assert.Equal(new SaveResult(SaveStatus.Missing), await s.Store.SaveAsync("ses-none-" + Guid.NewGuid().ToString("N"), "q1", 1, "d", Text("x"), T0));
+        Assert.Equal(new SaveResult(SaveStatus.DeadlinePassed), await s.Store.SaveAsync(id, "q1", 1, "d", Text("late"), T0.AddMinutes(60), MaxAhead));
+        Assert.Equal(new SaveResult(SaveStatus.Missing), await s.Store.SaveAsync("ses-none-" + Guid.NewGuid().ToString("N"), "q1", 1, "d", Text("x"), T0, MaxAhead));
 
         var session = (await s.Store.GetAsync(id))!;
         Assert.Equal(FinishStatus.Finished, (await s.Store.FinishAsync(id, Ending(FinishMode.FinalCheck, session, T0.AddMinutes(1), SessionState.Submitted, 0))).Status);
-        Assert.Equal(new SaveResult(SaveStatus.Closed, ClosedState: SessionState.Submitted), await s.Store.SaveAsync(id, "q1", 1, "d", Text("x"), T0.AddMinutes(2)));
+        Assert.Equal(new SaveResult(SaveStatus.Closed, ClosedState: SessionState.Submitted), await s.Store.SaveAsync(id, "q1", 1, "d", Text("x"), T0.AddMinutes(2), MaxAhead));
         Assert.Empty(await s.Store.GetAnswersAsync(id));
     }
 
@@ -183,14 +195,14 @@ public sealed partial class SessionStoreTests(StoreRedis redis) : IClassFixture<
     {
         var s = New();
         var id = await StartAsync(s);
-        await s.Store.SaveAsync(id, "q1", 4, "d4", Text("four"), T0.AddMinutes(1));
+        await s.Store.SaveAsync(id, "q1", 4, "d4", Text("four"), T0.AddMinutes(1), MaxAhead);
         var read = (await s.Store.GetAsync(id))!;
 
         Assert.Equal(new FinishReply(FinishStatus.SequenceMismatch, LastAcked: 4), await s.Store.FinishAsync(id, Ending(FinishMode.FinalCheck, read, T0.AddMinutes(2), SessionState.Submitted, 3)));
         Assert.Equal(new FinishReply(FinishStatus.DeadlinePassed), await s.Store.FinishAsync(id, Ending(FinishMode.FinalCheck, read, T0.AddMinutes(60), SessionState.Submitted, 4)));
 
         // An answer saved after the read: the ending computed from the read is refused.
-        await s.Store.SaveAsync(id, "q1", 5, "d5", Text("five"), T0.AddMinutes(2));
+        await s.Store.SaveAsync(id, "q1", 5, "d5", Text("five"), T0.AddMinutes(2), MaxAhead);
         Assert.Equal(new FinishReply(FinishStatus.AnswersChanged), await s.Store.FinishAsync(id, Ending(FinishMode.FinalCheck, read, T0.AddMinutes(3), SessionState.Submitted, 5)));
 
         var fresh = (await s.Store.GetAsync(id))!;

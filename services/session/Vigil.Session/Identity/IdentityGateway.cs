@@ -17,31 +17,19 @@ internal sealed partial class IdentityGateway(
 {
     private DateTime Deadline => DateTime.UtcNow + options.Value.IdentityCallTimeout;
 
-    /// <summary>The learner's verification status for an exam.</summary>
-    public async Task<VerificationStatus> GetVerificationStatusAsync(string learnerId, string examId, CancellationToken ct)
+    /// <summary>
+    /// Whether the learner may start the exam (a registered, accepted email and a complete verification), with identity's
+    /// record of the learner and the accepted photos, pinned to <paramref name="sessionId"/>.
+    /// </summary>
+    public async Task<AdmitToExamResponse> AdmitAsync(string requestId, string learnerId, string examId, string sessionId, CancellationToken ct)
     {
-        var response = await CallAsync("GetVerificationStatus", () =>
-            client.GetVerificationStatusAsync(new GetVerificationStatusRequest { LearnerId = learnerId, ExamId = examId }, deadline: Deadline, cancellationToken: ct).ResponseAsync);
-        return response.Status ?? throw new ServiceUnavailableException("The identity service gave no verification status; retry shortly.");
-    }
-
-    /// <summary>The learner's registered name, or null when the learner is not registered.</summary>
-    public async Task<string?> GetLearnerNameAsync(string learnerId, CancellationToken ct)
-    {
-        try
+        var response = await CallAsync("AdmitToExam", () =>
+            client.AdmitToExamAsync(new AdmitToExamRequest { RequestId = requestId, LearnerId = learnerId, ExamId = examId, SessionId = sessionId }, deadline: Deadline, cancellationToken: ct).ResponseAsync);
+        if (response.Verification is null || (response.Admitted && response.Learner is null))
         {
-            var response = await client.GetLearnerAsync(new GetLearnerRequest { LearnerId = learnerId }, deadline: Deadline, cancellationToken: ct);
-            return string.IsNullOrWhiteSpace(response.Learner?.DisplayName) ? null : response.Learner.DisplayName;
+            throw new ServiceUnavailableException("The identity service gave an incomplete answer on the start; retry shortly.");
         }
-        catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.Unimplemented)
-        {
-            return null;
-        }
-        catch (RpcException ex)
-        {
-            LogUnavailable(logger, "GetLearner", ex.StatusCode, ex);
-            throw new ServiceUnavailableException("The identity service is unavailable; nothing was changed. Retry shortly.");
-        }
+        return response;
     }
 
     /// <summary>Tells identity what an exam's verification phase asks for.</summary>
@@ -54,12 +42,12 @@ internal sealed partial class IdentityGateway(
             RoomScanRequired = roomScanRequired,
         }, deadline: Deadline, cancellationToken: ct).ResponseAsync);
 
-    /// <summary>A verification photo, or null when there is none.</summary>
-    public async Task<GetPhotoResponse?> GetPhotoAsync(string learnerId, string examId, PhotoKind kind, CancellationToken ct)
+    /// <summary>A verification photo (the one pinned by id when <paramref name="photoId"/> is given), or null when there is none.</summary>
+    public async Task<GetPhotoResponse?> GetPhotoAsync(string learnerId, string examId, PhotoKind kind, string? photoId, CancellationToken ct)
     {
         try
         {
-            return await client.GetPhotoAsync(new GetPhotoRequest { LearnerId = learnerId, ExamId = examId, Kind = kind }, deadline: Deadline, cancellationToken: ct);
+            return await client.GetPhotoAsync(new GetPhotoRequest { LearnerId = learnerId, ExamId = examId, Kind = kind, PhotoId = photoId ?? string.Empty }, deadline: Deadline, cancellationToken: ct);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
         {

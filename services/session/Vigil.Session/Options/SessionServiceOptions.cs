@@ -47,4 +47,12 @@ internal sealed class SessionServiceOptions
     /// <summary>The longest short-text answer accepted, in characters.</summary>
     [Range(1, 100_000)]
     public int MaxTextAnswerLength { get; set; } = 4000;
+
+    /// <summary>
+    /// How far past the last acknowledged save a new save's sequence may jump. Sequences increase across the session
+    /// (a client counts its saves); a jump of millions is a broken client, and int64-sized values would lose precision
+    /// in Redis's Lua numbers, so they are refused rather than stored.
+    /// </summary>
+    [Range(1, 1_000_000_000)]
+    public long MaxSequenceAhead { get; set; } = 100_000;
 }

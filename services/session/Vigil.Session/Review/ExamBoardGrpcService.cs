@@ -6,6 +6,7 @@ using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
 using Vigil.Session.Answers;
 using Vigil.Session.Identity;
+using Vigil.Session.Paging;
 using Vigil.Session.Sessions;
 using Vigil.Session.Storage;
 using Events = Vigil.Contracts.Events;
@@ -27,56 +28,75 @@ internal sealed partial class ExamBoardGrpcService(
         if (string.IsNullOrWhiteSpace(request.CourseId)) throw new InvalidRequestException("course_id", "The course is required.");
         caller.RequireBoardOf(request.CourseId);
         if (request.PageSize < 0 || request.PageSize > 500) throw new InvalidRequestException("page_size", "The page size is between 1 and 500 (0: 50).");
-        var offset = 0;
-        if (request.PageToken.Length > 0 && (!int.TryParse(request.PageToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out offset) || offset < 0))
+        var filter = request.Filter;
+        if (request.AwaitingDecisionOnly)
         {
-            throw new InvalidRequestException("page_token", "Use the next_page_token of the previous page.");
+            if (filter is not (ReviewFilter.Unspecified or ReviewFilter.AwaitingDecision))
+            {
+                throw new InvalidRequestException("awaiting_decision_only", "awaiting_decision_only is the filter REVIEW_FILTER_AWAITING_DECISION: set one filter.");
+            }
+            filter = ReviewFilter.AwaitingDecision;
         }
+        var scope = $"review|{(int)filter}|{request.CourseId}";
+        var after = PageToken.Read(request.PageToken, scope);
         var pageSize = request.PageSize == 0 ? 50 : request.PageSize;
 
-        var ids = await sessions.ListCourseSessionsAsync(request.CourseId);
+        // One more than the page: whether the list goes on. Memory and work per page are bounded by the page size.
+        var members = await sessions.ReadReviewSetAsync(request.CourseId, filter, after, pageSize + 1);
+        var page = members.Take(pageSize).ToList();
+        var ids = page.Select(m => SessionStore.ReviewMemberSession(m) ?? string.Empty).ToList();
         var loaded = await Task.WhenAll(ids.Select(sessions.GetAsync));
-        // Sessions whose learner's data was erased stay on the list as what is left of them (never awaiting a decision).
-        var erased = request.AwaitingDecisionOnly
-            ? []
-            : (await Task.WhenAll(ids.Where((_, i) => loaded[i] is null).Select(sessions.GetErasedAsync)))
-                .Where(e => e is not null && e.CourseId == request.CourseId).Select(e => e!).ToList();
-        var finished = loaded
-            .Where(s => s is not null && s.IsFinished && s.CourseId == request.CourseId)
-            .Select(s => s!)
-            .Where(s => !request.AwaitingDecisionOnly || s.DecisionVersion == 0)
-            .Select(s => (Live: (SessionData?)s, Erased: (ErasedSession?)null, Decided: s.DecisionVersion > 0, At: s.FinishedAt ?? s.Deadline, s.SessionId))
-            .Concat(erased.Select(e => (Live: (SessionData?)null, Erased: (ErasedSession?)e, Decided: true, At: e.Record.Session.SubmittedAt?.ToDateTimeOffset() ?? e.Deadline, e.SessionId)))
-            .OrderBy(s => s.Decided ? 1 : 0)
-            .ThenBy(s => s.At)
-            .ThenBy(s => s.SessionId, StringComparer.Ordinal)
-            .ToList();
-        var page = finished.Skip(offset).Take(pageSize).ToList();
+        // A session whose learner's data was erased stays on the list as what is left of it (privacy.md).
+        var erased = await Task.WhenAll(ids.Select((id, i) => loaded[i] is null ? sessions.GetErasedAsync(id) : Task.FromResult<ErasedSession?>(null)));
+        var incidents = await Task.WhenAll(loaded.Select(s => s is null ? Task.FromResult(0L) : sessions.CountIncidentsAsync(s.SessionId)));
         var response = new ListSessionsForReviewResponse
         {
-            NextPageToken = offset + page.Count < finished.Count ? (offset + page.Count).ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty,
+            NextPageToken = members.Count > pageSize ? PageToken.Write(scope, page[^1]) : string.Empty,
         };
-        foreach (var (live, gone, _, _, _) in page)
+        for (var i = 0; i < page.Count; i++)
         {
-            if (live is not { } s)
+            if (erased[i] is { } gone && gone.CourseId == request.CourseId)
             {
-                response.Sessions.Add(new ReviewSummary
+                // What is left: the state and the decisions. Listed among all and the decided; never again awaiting a
+                // decision, with incidents or an exception (that data is gone), so it leaves those lists for good.
+                if (filter == ReviewFilter.Unspecified || (filter == ReviewFilter.Decided && gone.Record.Decisions.Count > 0))
                 {
-                    Session = gone!.Record.Session.Clone(),
-                    ExamTitle = gone.Record.ExamTitle,
-                    LatestDecision = gone.Record.Decisions.LastOrDefault(),
-                    ErasedAt = gone.Record.ErasedAt,
-                });
+                    response.Sessions.Add(new ReviewSummary
+                    {
+                        Session = gone.Record.Session.Clone(),
+                        ExamTitle = gone.Record.ExamTitle,
+                        LatestDecision = gone.Record.Decisions.LastOrDefault(),
+                        ErasedAt = gone.Record.ErasedAt,
+                    });
+                }
+                else if (filter != ReviewFilter.Decided)
+                {
+                    await sessions.DropFromReviewSetAsync(request.CourseId, filter, page[i]);
+                }
                 continue;
             }
-            var decisions = s.DecisionVersion > 0 ? await sessions.GetDecisionsAsync(s.SessionId) : [];
+            var s = loaded[i];
+            // Every entry is checked against the session itself: the index may be ahead of it (an entry written before
+            // the change that makes its rule hold) or behind it (a session decided since, or purged).
+            var facts = s is null || s.CourseId != request.CourseId
+                ? null
+                : new ReviewFacts(s.IsFinished, s.DecisionVersion, incidents[i], s.Exception is not null);
+            if (facts is null || !ReviewFilters.Holds(filter, facts))
+            {
+                if ((facts is null && erased[i] is null) || (facts is not null && !ReviewFilters.Monotonic(filter) && facts.Finished))
+                {
+                    await sessions.DropFromReviewSetAsync(request.CourseId, filter, page[i]);
+                }
+                continue;
+            }
+            var decisions = s!.DecisionVersion > 0 ? await sessions.GetDecisionsAsync(s.SessionId) : [];
             response.Sessions.Add(new ReviewSummary
             {
                 Session = s.ToProto(),
                 ExamTitle = s.Exam.Title,
                 Score = s.Score,
                 MaxScore = AnswerRules.MaxScore(s.Exam),
-                IncidentCount = (int)await sessions.CountIncidentsAsync(s.SessionId),
+                IncidentCount = (int)incidents[i],
                 LatestDecision = decisions.LastOrDefault(),
             });
         }
@@ -101,6 +121,11 @@ internal sealed partial class ExamBoardGrpcService(
             Exception = session.Exception,
             Receipt = session.Receipt,
         };
+        foreach (var (kind, pinned) in new[] { (ReviewPhotoKind.IdDocument, session.IdDocumentPhoto), (ReviewPhotoKind.Face, session.FacePhoto) })
+        {
+            if (pinned is null) continue;
+            record.PinnedPhotos.Add(new PinnedPhoto { PhotoId = pinned.PhotoId, Kind = kind, Sha256 = pinned.Sha256, TakenAt = Timestamp.FromDateTimeOffset(pinned.TakenAt) });
+        }
         foreach (var q in session.Exam.Questions)
         {
             answers.TryGetValue(q.QuestionId, out var a);
@@ -145,9 +170,17 @@ internal sealed partial class ExamBoardGrpcService(
             _ => throw new InvalidRequestException("kind", "Name the photo: ID document or face."),
         };
         var session = await access.ForBoardAsync(caller, request.SessionId);
-        var photo = await identity.GetPhotoAsync(session.LearnerId, session.ExamId, kind, context.CancellationToken)
+        // The photo pinned at the start; sessions started before pinning fall back to the photo identity holds now.
+        var pinned = kind == PhotoKind.IdDocument ? session.IdDocumentPhoto : session.FacePhoto;
+        var photo = await identity.GetPhotoAsync(session.LearnerId, session.ExamId, kind, pinned?.PhotoId, context.CancellationToken)
             ?? throw new ResourceNotFoundException("photo", $"{session.SessionId}/{request.Kind}");
-        return new GetReviewPhotoResponse { ContentType = photo.ContentType, Data = photo.Data, TakenAt = photo.TakenAt };
+        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(photo.Data.Span));
+        if (pinned is not null && sha256 != pinned.Sha256)
+        {
+            LogEvidenceMismatch(logger, session.SessionId, request.Kind);
+            throw new StoredDataUnreadableException("The photo identity returned is not the one pinned to this session (its digest differs).");
+        }
+        return new GetReviewPhotoResponse { ContentType = photo.ContentType, Data = photo.Data, TakenAt = photo.TakenAt, PhotoId = photo.PhotoId, Sha256 = sha256 };
     }
 
     public override async Task<RecordDecisionResponse> RecordDecision(RecordDecisionRequest request, ServerCallContext context)
@@ -205,10 +238,14 @@ internal sealed partial class ExamBoardGrpcService(
                 DecidedBy = caller.Subject,
                 DecidedAt = now,
             };
+            // In the "decided" list before the decision (readers skip it until the decision is there), out of "awaiting"
+            // after it: a crash at any point leaves both lists right as readers see them.
+            await sessions.PreIndexForReviewAsync(session, ReviewFilter.Decided);
             var reply = await sessions.DecideAsync(session.SessionId, requestKey, request.ExpectedVersion, decision, evt, now);
             switch (reply.Status)
             {
                 case DecisionStatus.Recorded:
+                    await sessions.IndexForReviewAsync(session.SessionId);
                     LogDecision(logger, session.SessionId, decision.Version, request.Outcome);
                     return new RecordDecisionResponse { Decision = decision };
                 case DecisionStatus.Duplicate:
@@ -247,6 +284,8 @@ internal sealed partial class ExamBoardGrpcService(
             GrantedBy = caller.Subject,
             GrantedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
         };
+        // In the "with an exception" list before the exception is granted (readers skip it until then).
+        await sessions.PreIndexForReviewAsync(session, ReviewFilter.WithException);
         var result = await finisher.AcceptSavedAnswersAsync(session.SessionId, exception, request.RequestId);
         if (result.Outcome is FinishOutcome.Done or FinishOutcome.AlreadyFinished && result.Session?.State == SessionState.SubmittedByException)
         {
@@ -287,6 +326,9 @@ internal sealed partial class ExamBoardGrpcService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Board decision {Version} ({Outcome}) recorded on session {SessionId}")]
     private static partial void LogDecision(ILogger logger, string sessionId, long version, DecisionOutcome outcome);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The {Kind} photo identity returned for session {SessionId} does not match the digest pinned at its start")]
+    private static partial void LogEvidenceMismatch(ILogger logger, string sessionId, ReviewPhotoKind kind);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Saved answers of session {SessionId} accepted by exception, granted by {GrantedBy}")]
     private static partial void LogException(ILogger logger, string sessionId, string grantedBy);

@@ -61,6 +61,9 @@ internal sealed partial class ExamStream(
                     case StreamExamRequest.MessageOneofCase.Save:
                         await OnSaveAsync(state, message.Save, responses);
                         break;
+                    case StreamExamRequest.MessageOneofCase.Open:
+                        throw new InvalidRequestException("open",
+                            $"This stream is already open for session {state.Session.SessionId}: OpenStream comes once, first. To reopen, start a new stream.");
                     default:
                         throw new InvalidRequestException("message", "After OpenStream the client sends heartbeats and saves only.");
                 }
@@ -131,7 +134,11 @@ internal sealed partial class ExamStream(
         var question = s.Session.Exam.Questions.FirstOrDefault(q => q.QuestionId == save.QuestionId);
         string? problem = null;
         var reason = SaveRejection.InvalidAnswer;
-        if (save.Sequence <= 0) problem = "The save sequence starts at 1 and increases across the session.";
+        if (save.Sequence <= 0 || save.Sequence > MaxSequence)
+        {
+            reason = SaveRejection.InvalidSequence;
+            problem = $"The save sequence is a whole number from 1 to {MaxSequence}, increasing by one per save across the session.";
+        }
         else if (question is null)
         {
             reason = SaveRejection.UnknownQuestion;
@@ -147,7 +154,7 @@ internal sealed partial class ExamStream(
 
         var now = time.GetUtcNow();
         var digest = AnswerRules.Digest(save.Answer!);
-        var result = await store.SaveAsync(s.Session.SessionId, save.QuestionId, save.Sequence, digest, save.Answer!, now);
+        var result = await store.SaveAsync(s.Session.SessionId, save.QuestionId, save.Sequence, digest, save.Answer!, now, options.Value.MaxSequenceAhead);
         switch (result.Status)
         {
             case SaveStatus.Stored:
@@ -175,6 +182,14 @@ internal sealed partial class ExamStream(
             case SaveStatus.DeadlinePassed:
                 await Reject(responses, save, SaveRejection.DeadlinePassed, "The deadline has passed: nothing more can be saved.");
                 break;
+            case SaveStatus.Reused:
+                await Reject(responses, save, SaveRejection.InvalidSequence,
+                    $"Sequence {save.Sequence} was already used for another save (the last acknowledged is {result.LastAcked}): sequences increase across the whole session; send this save with a new sequence.");
+                break;
+            case SaveStatus.TooFarAhead:
+                await Reject(responses, save, SaveRejection.InvalidSequence,
+                    $"Sequence {save.Sequence} is too far past the last acknowledged save ({result.LastAcked}): number the saves one after the other.");
+                break;
             case SaveStatus.Conflict:
                 await Reject(responses, save, SaveRejection.InvalidAnswer, "This sequence was already used for another answer to this question; use a new sequence.");
                 break;
@@ -183,6 +198,9 @@ internal sealed partial class ExamStream(
                 break;
         }
     }
+
+    /// <summary>The largest sequence accepted: 2^53 - 1, exact in every JSON and Lua number.</summary>
+    internal const long MaxSequence = (1L << 53) - 1;
 
     private static Task Reject(IServerStreamWriter<StreamExamResponse> responses, AnswerSave save, SaveRejection reason, string message) =>
         responses.WriteAsync(new StreamExamResponse

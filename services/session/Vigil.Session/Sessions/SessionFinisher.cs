@@ -76,6 +76,7 @@ internal sealed class SessionFinisher(SessionStore store, TimeProvider time)
                     CourseId = session.CourseId,
                     LearnerId = session.LearnerId,
                     LearnerName = session.LearnerName,
+                    LearnerEmail = session.LearnerEmail,
                     ExamTitle = session.Exam.Title,
                     Kind = kind,
                     SubmittedAt = now,
@@ -111,6 +112,9 @@ internal sealed class SessionFinisher(SessionStore store, TimeProvider time)
                 case FinishStatus.AlreadyGranted:
                     return new FinishResult(FinishOutcome.AlreadyFinished, await store.GetAsync(sessionId));
                 case FinishStatus.WrongState:
+                    // The sweeper finds a finished session still in the deadline index only when its end was cut short
+                    // after the state changed: its review lists may be missing it, so they are written again first.
+                    if (mode == FinishMode.Expiry) await store.IndexForReviewAsync(sessionId);
                     return new FinishResult(mode == FinishMode.BoardException ? FinishOutcome.WrongState : FinishOutcome.AlreadyFinished, await store.GetAsync(sessionId));
                 case FinishStatus.SequenceMismatch:
                     return new FinishResult(FinishOutcome.SequenceMismatch, session, reply.LastAcked);

@@ -5,6 +5,7 @@ using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
 using Vigil.Session.Exams;
 using Vigil.Session.Identity;
+using Vigil.Session.Paging;
 using Vigil.Session.Storage;
 
 namespace Vigil.Session.Sessions;
@@ -48,7 +49,7 @@ internal sealed partial class SessionGrpcService(
                 sessionId = claimed;
             }
 
-            var started = await CreateAsync(sessionId, exam, learnerId, caller.Name, request.RequestId, context.CancellationToken);
+            var started = await CreateAsync(sessionId, exam, learnerId, request.RequestId, context.CancellationToken);
             if (started is not null)
             {
                 LogStarted(logger, started.SessionId, exam.ExamId);
@@ -58,7 +59,7 @@ internal sealed partial class SessionGrpcService(
         throw new ConcurrentChangeException("Another start of this exam ran at the same time; retry.");
     }
 
-    private async Task<SessionData?> CreateAsync(string sessionId, Exam exam, string learnerId, string? tokenName, string requestId, CancellationToken ct)
+    private async Task<SessionData?> CreateAsync(string sessionId, Exam exam, string learnerId, string requestId, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var opens = exam.WindowOpensAt.ToDateTimeOffset();
@@ -69,17 +70,18 @@ internal sealed partial class SessionGrpcService(
             throw new PreconditionFailedException("OUTSIDE_EXAM_WINDOW", "exams/" + exam.ExamId,
                 $"This exam may be started between {opens:u} and {closes:u}.");
         }
-        var status = await identity.GetVerificationStatusAsync(learnerId, exam.ExamId, ct);
-        if (!status.MayStartExam)
+        var admission = await identity.AdmitAsync(requestId, learnerId, exam.ExamId, sessionId, ct);
+        if (!admission.Admitted)
         {
             await sessions.ReleaseClaimAsync(exam.ExamId, learnerId, sessionId);
-            throw VerificationIncomplete(exam.ExamId, status);
+            throw NotAdmitted(exam.ExamId, admission);
         }
-        var name = await identity.GetLearnerNameAsync(learnerId, ct) ?? tokenName ?? learnerId;
+        var learner = admission.Learner;
         var extra = await exams.GetExtraTimeAsync(exam.ExamId, learnerId);
         var deadline = now + exam.TimeLimit.ToTimeSpan() + extra;
-        await sessions.CreateAsync(new NewSession(sessionId, exam, learnerId, name, now, deadline,
-            IdPhotoAccepted: status.IdDocumentPhotoId.Length > 0, FacePhotoAccepted: status.FacePhotoId.Length > 0, requestId));
+        await sessions.CreateAsync(new NewSession(sessionId, exam, learnerId,
+            string.IsNullOrWhiteSpace(learner.DisplayName) ? learnerId : learner.DisplayName, learner.Email, now, deadline,
+            Pinned(admission, PhotoKind.IdDocument), Pinned(admission, PhotoKind.Face), requestId));
         var created = await sessions.GetAsync(sessionId);
         if (created is not null && created.StartRequest != requestId)
         {
@@ -89,21 +91,43 @@ internal sealed partial class SessionGrpcService(
         return created;
     }
 
-    private static PreconditionFailedException VerificationIncomplete(string examId, VerificationStatus status)
+    private static PinnedEvidence? Pinned(AdmitToExamResponse admission, PhotoKind kind) =>
+        admission.Photos.FirstOrDefault(p => p.Kind == kind) is { } p ? new PinnedEvidence(p.PhotoId, p.Sha256, p.TakenAt.ToDateTimeOffset()) : null;
+
+    /// <summary>Why identity did not admit the learner: the email first (no exam without a registered, accepted address), then each missing step.</summary>
+    private static PreconditionFailedException NotAdmitted(string examId, AdmitToExamResponse admission)
     {
-        var missing = status.Missing.ToList();
-        if (status.IdDocumentPhotoId.Length == 0 && !missing.Contains(VerificationStep.IdDocumentPhoto)) missing.Insert(0, VerificationStep.IdDocumentPhoto);
-        var violations = missing.Select(step => ("VERIFICATION_INCOMPLETE", "verification/" + step, StepText(step))).ToList();
-        if (violations.Count == 0)
+        var violations = new List<(string Type, string Subject, string Description)>();
+        var sentences = new List<string>();
+        switch (admission.EmailStanding)
         {
-            violations.Add(("VERIFICATION_INCOMPLETE", "exams/" + examId, "The identity service does not allow this exam to start yet."));
+            case EmailStanding.Accepted:
+                break;
+            case EmailStanding.Refused:
+                violations.Add(("EMAIL_REFUSED", "identity/email", admission.EmailMessage));
+                sentences.Add(admission.EmailMessage);
+                break;
+            default:
+                violations.Add(("EMAIL_NOT_REGISTERED", "identity/email", admission.EmailMessage.Length > 0 ? admission.EmailMessage : "Register your email address first."));
+                sentences.Add("Register your email address first: no exam without a registered address of your own.");
+                break;
         }
-        var noIdPhoto = status.IdDocumentPhotoId.Length == 0
-            ? "No accepted photo of your ID document: without it there is no exam. "
-            : string.Empty;
-        return new PreconditionFailedException(
-            noIdPhoto + "Finish the verification phase first; missing: " + string.Join(", ", missing.Select(s => s.ToString())) + ".",
-            violations);
+        var status = admission.Verification;
+        if (!status.MayStartExam)
+        {
+            var missing = status.Missing.ToList();
+            if (status.IdDocumentPhotoId.Length == 0 && !missing.Contains(VerificationStep.IdDocumentPhoto)) missing.Insert(0, VerificationStep.IdDocumentPhoto);
+            violations.AddRange(missing.Select(step => ("VERIFICATION_INCOMPLETE", "verification/" + step, StepText(step))));
+            if (missing.Count == 0)
+            {
+                violations.Add(("VERIFICATION_INCOMPLETE", "exams/" + examId, "The identity service does not allow this exam to start yet."));
+            }
+            var noIdPhoto = status.IdDocumentPhotoId.Length == 0
+                ? "No accepted photo of your ID document: without it there is no exam. "
+                : string.Empty;
+            sentences.Add(noIdPhoto + "Finish the verification phase first; missing: " + string.Join(", ", missing.Select(s => s.ToString())) + ".");
+        }
+        return new PreconditionFailedException(string.Join(" ", sentences), violations);
     }
 
     private static string StepText(VerificationStep step) => step switch
@@ -207,6 +231,30 @@ internal sealed partial class SessionGrpcService(
                 "The answers of this session were not submitted: there is no receipt. Only the final check validates answers.");
         }
         return new GetReceiptResponse { Receipt = session.Receipt };
+    }
+
+    public override async Task<ListMySessionsResponse> ListMySessions(ListMySessionsRequest request, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        caller.RequireLearner();
+        if (request.PageSize < 0 || request.PageSize > 500) throw new InvalidRequestException("page_size", "The page size is between 1 and 500 (0: 50).");
+        var pageSize = request.PageSize == 0 ? 50 : request.PageSize;
+        var scope = "learner|" + caller.Subject;
+        var before = PageToken.Read(request.PageToken, scope);
+        var members = await sessions.ReadLearnerSessionsAsync(caller.Subject, before, pageSize + 1);
+        var page = members.Take(pageSize).ToList();
+        var loaded = await Task.WhenAll(page.Select(m => sessions.GetAsync(SessionStore.ReviewMemberSession(m) ?? string.Empty)));
+        var response = new ListMySessionsResponse
+        {
+            NextPageToken = members.Count > pageSize ? PageToken.Write(scope, page[^1]) : string.Empty,
+        };
+        // An id whose session is not there (a start cut short before its session was written, an erased one) is left out.
+        foreach (var s in loaded)
+        {
+            if (s is null || s.LearnerId != caller.Subject) continue;
+            response.Sessions.Add(new MySession { Session = s.ToProto(), ExamTitle = s.Exam.Title });
+        }
+        return response;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} started for exam {ExamId}")]

@@ -1,13 +1,17 @@
 -- One answer save. Stores the answer unless the question holds a newer sequence, and moves last_acked up.
 -- Replies {'stored' | 'duplicate' (same sequence and digest) | 'stale' (an older sequence: nothing written),
 -- the digest now stored, last acked}, or {'closed', state} | {'deadline'} | {'conflict', stored digest}
--- (same sequence, another answer) | {'missing'}.
+-- (same sequence, another answer) | {'reused', last acked} (a sequence at or below the last acknowledged one that is
+-- neither a resend of this question's save nor older than it: sequences increase across the whole session, so it
+-- was used for another save) | {'ahead', last acked} (more than @maxAhead past the last acknowledged) | {'missing'}.
 -- include: states.lua
 local st = redis.call('HMGET', @session, 'state', 'deadline', 'last_acked')
 if not st[1] then return {'missing'} end
 if st[1] ~= IN_PROGRESS then return {'closed', st[1]} end
 if tonumber(@now) >= tonumber(st[2]) then return {'deadline'} end
 local seq = tonumber(@sequence)
+local acked = st[3] or '0'
+if seq > tonumber(acked) + tonumber(@maxAhead) then return {'ahead', acked} end
 local outcome = 'stored'
 local digest = @digest
 local meta = redis.call('HGET', @answerMeta, @question)
@@ -23,12 +27,12 @@ if meta then
     digest = stored_digest
   end
 end
+if outcome == 'stored' and seq <= tonumber(acked) then return {'reused', acked} end
 if outcome == 'stored' then
   redis.call('HSET', @answers, @question, @answer)
   redis.call('HSET', @answerMeta, @question, @sequence .. '|' .. @digest .. '|' .. @now)
   redis.call('HINCRBY', @session, 'rev', 1)
 end
-local acked = st[3] or '0'
 if seq > tonumber(acked) then
   acked = @sequence
   redis.call('HSET', @session, 'last_acked', acked)

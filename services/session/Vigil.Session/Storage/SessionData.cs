@@ -14,6 +14,8 @@ internal sealed class SessionData
     public required string CourseId { get; init; }
     public required string LearnerId { get; init; }
     public required string LearnerName { get; init; }
+    /// <summary>The learner's registered email at the start (empty for sessions started before it was kept).</summary>
+    public required string LearnerEmail { get; init; }
     public required SessionState State { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
     public required DateTimeOffset Deadline { get; init; }
@@ -27,6 +29,10 @@ internal sealed class SessionData
     public required Exam Exam { get; init; }
     public required bool IdDocumentPhotoAccepted { get; init; }
     public required bool FacePhotoAccepted { get; init; }
+    /// <summary>The ID-document photo pinned at the start (null for sessions started before photos were pinned).</summary>
+    public PinnedEvidence? IdDocumentPhoto { get; init; }
+    /// <summary>The face photo pinned at the start.</summary>
+    public PinnedEvidence? FacePhoto { get; init; }
     public required string StartRequest { get; init; }
     public required string FinishRequest { get; init; }
     public double Score { get; init; }
@@ -55,6 +61,7 @@ internal sealed class SessionData
             CourseId = Get("course_id")!,
             LearnerId = Get("learner_id")!,
             LearnerName = Get("learner_name").ToString(),
+            LearnerEmail = Get("learner_email").ToString(),
             State = (SessionState)(int)Get("state"),
             StartedAt = Ms(Get("started_at")),
             Deadline = Ms(Get("deadline")),
@@ -65,6 +72,8 @@ internal sealed class SessionData
             Exam = ExamSnapshots.Parse((byte[])Get("exam")!),
             IdDocumentPhotoAccepted = Get("id_photo") == 1,
             FacePhotoAccepted = Get("face_photo") == 1,
+            IdDocumentPhoto = PinnedEvidence.Parse(Get("id_photo_ref").ToString()),
+            FacePhoto = PinnedEvidence.Parse(Get("face_photo_ref").ToString()),
             StartRequest = Get("start_request").ToString(),
             FinishRequest = Get("finish_request").ToString(),
             Score = Get("score").IsNullOrEmpty ? 0 : double.Parse(Get("score").ToString(), CultureInfo.InvariantCulture),

@@ -1,4 +1,5 @@
 using StackExchange.Redis;
+using Vigil.Contracts.Session.V1;
 using Vigil.ServiceDefaults.Storage;
 
 namespace Vigil.Session.Storage;
@@ -42,13 +43,23 @@ internal sealed class SessionKeys(RedisKeyspace keyspace)
     public RedisKey Claim(string examId, string learnerId) => keyspace.Record("claim", examId + ":" + learnerId).Key;
 
     /// <summary>
-    /// Set: a learner's session ids, written before the session itself (readers skip ids without a session); erasure
+    /// Sorted set (score 0, ordered by member "startedAtMs|sessionId", which never changes): a learner's sessions, written
+    /// before the session itself (readers skip ids without a session); ListMySessions pages it with a cursor, erasure
     /// finds the learner's sessions here. Deleted by the erasure; the retention sweeper removes a session from it.
     /// </summary>
     public RedisKey LearnerSessions(string learnerId) => keyspace.Record("learner", learnerId).Part("sessions");
 
     /// <summary>Sorted set: a course's session ids, by start time.</summary>
     public RedisKey CourseSessions(string courseId) => keyspace.Record("course", courseId).Part("sessions");
+
+    /// <summary>
+    /// Sorted set (score 0, ordered by member "finishedAtMs|sessionId"): a course's finished sessions in one review
+    /// list (all, awaiting a decision, decided…). Every set of a course shares the hash tag <c>{courseId}</c>, so one
+    /// script changes a session's memberships at once; the session's own keys are in another slot (see
+    /// <c>SessionStore.IndexForReviewAsync</c> for the order that survives a crash).
+    /// </summary>
+    public RedisKey ReviewSet(string courseId, ReviewFilter filter) =>
+        keyspace.Record("course", courseId).Part("review:" + Vigil.Session.Review.ReviewFilters.KeyName(filter));
 
     /// <summary>Sorted set: session id → deadline (Unix ms), swept by every replica.</summary>
     public RedisKey Deadlines => keyspace.Global("deadlines");

@@ -55,11 +55,18 @@ internal sealed partial class SessionStore
 
     /// <summary>The ids of a learner's sessions (the index may hold ids whose session is gone: readers check).</summary>
     public async Task<IReadOnlyList<string>> GetLearnerSessionIdsAsync(string learnerId) =>
-        (await Db.SetMembersAsync(keys.LearnerSessions(learnerId))).Select(v => v.ToString()).Order(StringComparer.Ordinal).ToList();
+        (await Db.SortedSetRangeByRankAsync(keys.LearnerSessions(learnerId)))
+            .Select(v => LearnerMemberSession(v.ToString())).Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>Takes a session out of its learner's index (the key goes with its last member).</summary>
-    public Task RemoveFromLearnerAsync(string learnerId, string sessionId) =>
-        storage.WriteAsync(keys.LearnerSessions(learnerId), (db, k) => db.SetRemoveAsync(k, sessionId));
+    /// <summary>Takes a session out of its learner's index (the key goes with its last member). A learner has a few sessions: the member is found by reading them.</summary>
+    public async Task RemoveFromLearnerAsync(string learnerId, string sessionId)
+    {
+        var members = (await Db.SortedSetRangeByRankAsync(keys.LearnerSessions(learnerId))).Where(v => LearnerMemberSession(v.ToString()) == sessionId).ToArray();
+        if (members.Length > 0) await storage.WriteAsync(keys.LearnerSessions(learnerId), (db, k) => db.SortedSetRemoveAsync(k, members));
+    }
+
+    /// <summary>The session id of a member of a learner's index ("startedAtMs|sessionId").</summary>
+    private static string LearnerMemberSession(string member) => ReviewMemberSession(member) ?? member;
 
     // ---- erasure ----
 
@@ -179,7 +186,7 @@ internal sealed partial class SessionStore
     {
         if (view.LearnerId.Length > 0)
         {
-            await storage.WriteAsync(keys.LearnerSessions(view.LearnerId), (db, k) => db.SetAddAsync(k, view.SessionId));
+            await storage.WriteAsync(keys.LearnerSessions(view.LearnerId), (db, k) => db.SortedSetAddAsync(k, LearnerMember(view.StartedAt, view.SessionId), 0));
             await storage.WriteAsync(keys.Claim(view.ExamId, view.LearnerId), (db, k) => db.StringSetAsync(k, view.SessionId, when: When.NotExists));
         }
         if (view.CourseId.Length > 0)

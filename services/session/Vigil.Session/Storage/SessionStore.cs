@@ -5,13 +5,33 @@ using Vigil.Contracts.Session.V1;
 using Vigil.ServiceDefaults.Storage;
 using Vigil.Session.Answers;
 using Vigil.Session.Outbox;
+using Vigil.Session.Review;
 
 namespace Vigil.Session.Storage;
 
-/// <summary>A new session, as the start writes it.</summary>
+/// <summary>
+/// A new session, as the start writes it: the learner's name and email as identity registered them, and the photos
+/// accepted at that moment (pinned: the board sees these, whatever is uploaded later).
+/// </summary>
 internal sealed record NewSession(
-    string SessionId, Exam Exam, string LearnerId, string LearnerName, DateTimeOffset StartedAt, DateTimeOffset Deadline,
-    bool IdPhotoAccepted, bool FacePhotoAccepted, string StartRequest);
+    string SessionId, Exam Exam, string LearnerId, string LearnerName, string LearnerEmail, DateTimeOffset StartedAt, DateTimeOffset Deadline,
+    PinnedEvidence? IdDocumentPhoto, PinnedEvidence? FacePhoto, string StartRequest);
+
+/// <summary>A verification photo pinned to a session at its start: its id in identity and the SHA-256 of its image bytes.</summary>
+internal sealed record PinnedEvidence(string PhotoId, string Sha256, DateTimeOffset TakenAt)
+{
+    /// <summary>The stored form, "photoId|sha256|takenAtMs"; empty for none.</summary>
+    internal static string Format(PinnedEvidence? p) =>
+        p is null ? string.Empty : p.PhotoId + "|" + p.Sha256 + "|" + p.TakenAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Reads the stored form; null for empty or unreadable.</summary>
+    internal static PinnedEvidence? Parse(string stored)
+    {
+        var parts = stored.Split('|');
+        if (parts.Length != 3 || parts[0].Length == 0 || !long.TryParse(parts[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms)) return null;
+        return new PinnedEvidence(parts[0], parts[1], DateTimeOffset.FromUnixTimeMilliseconds(ms));
+    }
+}
 
 /// <summary>What a save did.</summary>
 internal enum SaveStatus
@@ -24,6 +44,10 @@ internal enum SaveStatus
     Stale,
     /// <summary>The same sequence was used for another answer to this question: refused.</summary>
     Conflict,
+    /// <summary>A sequence at or below the last acknowledged one that is no resend: it was used for another save. Refused.</summary>
+    Reused,
+    /// <summary>A sequence too far past the last acknowledged one: refused.</summary>
+    TooFarAhead,
     /// <summary>The session has ended (<see cref="SaveResult.ClosedState"/> says how).</summary>
     Closed,
     /// <summary>The deadline has passed.</summary>
@@ -141,10 +165,11 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     private static readonly RedisScript ExtendDeadlineScript = RedisScript.Load<SessionStore>("ExtendDeadline");
     private static readonly RedisScript ReleaseClaimScript = RedisScript.Load<SessionStore>("ReleaseClaim");
     private static readonly RedisScript RemoveDueEntryScript = RedisScript.Load<SessionStore>("RemoveDueEntry");
+    private static readonly RedisScript ReviewIndexScript = RedisScript.LoadVariadic<SessionStore>("ReviewIndex");
 
     /// <summary>Every script of the store (tests run each branch of each).</summary>
     internal static IReadOnlyList<RedisScript> Scripts =>
-        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript];
+        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript, ReviewIndexScript];
 
     private IDatabase Db => storage.Database;
 
@@ -215,9 +240,9 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     public async Task<bool> CreateAsync(NewSession s)
     {
         var exam = s.Exam;
-        await storage.WriteAsync(keys.LearnerSessions(s.LearnerId), (db, k) => db.SetAddAsync(k, s.SessionId));
         await storage.WriteAsync(keys.CourseSessions(exam.CourseId), (db, k) => db.SortedSetAddAsync(k, s.SessionId, s.StartedAt.ToUnixTimeMilliseconds()));
         await storage.WriteAsync(keys.RetentionDue, (db, k) => db.SortedSetAddAsync(k, s.SessionId, s.Deadline.ToUnixTimeMilliseconds(), SortedSetWhen.NotExists));
+        await storage.WriteAsync(keys.LearnerSessions(s.LearnerId), (db, k) => db.SortedSetAddAsync(k, LearnerMember(s.StartedAt, s.SessionId), 0));
         await storage.WriteAsync(keys.Deadlines, (db, k) => db.SortedSetAddAsync(k, s.SessionId, s.Deadline.ToUnixTimeMilliseconds()));
         var gap = exam.ConnectionLostAfter.ToTimeSpan();
         await storage.WriteAsync(keys.HeartbeatDue, (db, k) => db.SortedSetAddAsync(k, s.SessionId, (s.StartedAt + gap).ToUnixTimeMilliseconds()));
@@ -229,13 +254,16 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
             courseId = exam.CourseId,
             learnerId = s.LearnerId,
             learnerName = s.LearnerName,
+            learnerEmail = s.LearnerEmail,
             startedAt = s.StartedAt.ToUnixTimeMilliseconds(),
             deadline = s.Deadline.ToUnixTimeMilliseconds(),
             gapMs = (long)gap.TotalMilliseconds,
             examMs = (long)exam.TimeLimit.ToTimeSpan().TotalMilliseconds,
             exam = exam.ToByteArray(),
-            idPhoto = s.IdPhotoAccepted ? 1 : 0,
-            facePhoto = s.FacePhotoAccepted ? 1 : 0,
+            idPhoto = s.IdDocumentPhoto is null ? 0 : 1,
+            idPhotoRef = PinnedEvidence.Format(s.IdDocumentPhoto),
+            facePhoto = s.FacePhoto is null ? 0 : 1,
+            facePhotoRef = PinnedEvidence.Format(s.FacePhoto),
             startRequest = s.StartRequest,
         });
         return (long)created == 1;
@@ -254,7 +282,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     // ---- the exam stream ----
 
     /// <summary>Saves one answer (the save script); returns only after Redis replied, i.e. the write is durable.</summary>
-    public async Task<SaveResult> SaveAsync(string sessionId, string questionId, long sequence, string digest, Answer answer, DateTimeOffset now)
+    public async Task<SaveResult> SaveAsync(string sessionId, string questionId, long sequence, string digest, Answer answer, DateTimeOffset now, long maxAhead)
     {
         var k = keys.Session(sessionId);
         var r = (RedisResult[])(await storage.WriteAsync(k.Hash, SaveScript, new
@@ -267,9 +295,12 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
             digest,
             answer = answer.ToByteArray(),
             now = now.ToUnixTimeMilliseconds(),
+            maxAhead,
         }))!;
         return Text(r[0]) switch
         {
+            "reused" => new SaveResult(SaveStatus.Reused, LastAcked: Number(r[1])),
+            "ahead" => new SaveResult(SaveStatus.TooFarAhead, LastAcked: Number(r[1])),
             "stored" => new SaveResult(SaveStatus.Stored, Text(r[1]), Number(r[2])),
             "duplicate" => new SaveResult(SaveStatus.Duplicate, Text(r[1]), Number(r[2])),
             "stale" => new SaveResult(SaveStatus.Stale, Text(r[1]), Number(r[2])),
@@ -362,6 +393,9 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
         {
             outboxSignal.Notify(sessionId);
             await AnnounceOutboxAsync(sessionId, ending.Now);
+            // Into the review lists before leaving the deadline index: after a crash in between, the sweeper finds the
+            // finished session there and indexes it (SessionFinisher) before it removes the entry.
+            await IndexForReviewAsync(sessionId);
             await storage.WriteAsync(keys.Deadlines, (db, key) => db.SortedSetRemoveAsync(key, sessionId));
             await storage.WriteAsync(keys.HeartbeatDue, (db, key) => db.SortedSetRemoveAsync(key, sessionId));
         }
@@ -410,6 +444,62 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     /// </summary>
     private Task AnnounceOutboxAsync(string sessionId, DateTimeOffset now) =>
         storage.WriteAsync(keys.OutboxPending, (db, k) => db.SortedSetAddAsync(k, sessionId, now.ToUnixTimeMilliseconds()));
+
+    // ---- the learner's sessions ----
+
+    /// <summary>A session's member in its learner's index: its start (Unix ms, 13 digits) and its id; never changes.</summary>
+    internal static string LearnerMember(DateTimeOffset startedAt, string sessionId) => ReviewMember(startedAt, sessionId);
+
+    /// <summary>Up to <paramref name="take"/> members of a learner's index before <paramref name="before"/> (from the latest when null), latest first.</summary>
+    public async Task<IReadOnlyList<string>> ReadLearnerSessionsAsync(string learnerId, string? before, int take) =>
+        (await Db.SortedSetRangeByValueAsync(keys.LearnerSessions(learnerId), default, before is null ? default : before,
+            before is null ? Exclude.None : Exclude.Stop, Order.Descending, skip: 0, take: take)).Select(v => v.ToString()).ToList();
+
+    // ---- the review index ----
+
+    /// <summary>A finished session's member in its course's review sets: its end (Unix ms, 13 digits) and its id; never changes.</summary>
+    internal static string ReviewMember(DateTimeOffset finishedAt, string sessionId) =>
+        finishedAt.ToUnixTimeMilliseconds().ToString("D13", CultureInfo.InvariantCulture) + "|" + sessionId;
+
+    /// <summary>The session id of a review member, or null when the text is not one.</summary>
+    internal static string? ReviewMemberSession(string member) =>
+        member.Length > 14 && member[13] == '|' && member.AsSpan(0, 13).IndexOfAnyExceptInRange('0', '9') < 0 ? member[14..] : null;
+
+    /// <summary>
+    /// Puts a finished session in every review set of its course whose rule holds for its record as read now, and out
+    /// of the non-monotonic ones that no longer hold (one script, one slot). Idempotent; a stale caller can only re-add
+    /// to a non-monotonic set, which readers check. Does nothing for a session that is not finished.
+    /// </summary>
+    public async Task IndexForReviewAsync(string sessionId)
+    {
+        var session = await GetAsync(sessionId);
+        if (session is null || !session.IsFinished || session.FinishedAt is not { } finishedAt) return;
+        var facts = new ReviewFacts(true, session.DecisionVersion, await CountIncidentsAsync(sessionId), session.Exception is not null);
+        var add = ReviewFilters.All.Where(f => ReviewFilters.Holds(f, facts)).ToList();
+        var remove = ReviewFilters.All.Where(f => !ReviewFilters.Monotonic(f) && !ReviewFilters.Holds(f, facts));
+        RedisKey[] sets = [.. add.Concat(remove).Select(f => keys.ReviewSet(session.CourseId, f))];
+        await storage.WriteAsync(sets[0], ReviewIndexScript, sets, [ReviewMember(finishedAt, sessionId), add.Count]);
+    }
+
+    /// <summary>
+    /// Adds a finished session to one review set before the change that makes its rule hold (a decision, an exception):
+    /// a crash after that change cannot leave it out; readers skip the entry while the rule does not hold yet.
+    /// </summary>
+    public Task PreIndexForReviewAsync(SessionData session, ReviewFilter filter)
+    {
+        if (session.FinishedAt is not { } finishedAt) return Task.CompletedTask;
+        var set = keys.ReviewSet(session.CourseId, filter);
+        return storage.WriteAsync(set, (db, k) => db.SortedSetAddAsync(k, ReviewMember(finishedAt, session.SessionId), 0));
+    }
+
+    /// <summary>Up to <paramref name="take"/> members of a course's review set after <paramref name="after"/> (from the start when null), in order.</summary>
+    public async Task<IReadOnlyList<string>> ReadReviewSetAsync(string courseId, ReviewFilter filter, string? after, int take) =>
+        (await Db.SortedSetRangeByValueAsync(keys.ReviewSet(courseId, filter), after is null ? default : after, default,
+            after is null ? Exclude.None : Exclude.Start, Order.Ascending, skip: 0, take: take)).Select(v => v.ToString()).ToList();
+
+    /// <summary>Takes a member out of a review set (an entry a reader found wrong for good: the session erased, or decided).</summary>
+    public Task DropFromReviewSetAsync(string courseId, ReviewFilter filter, string member) =>
+        storage.WriteAsync(keys.ReviewSet(courseId, filter), (db, k) => db.SortedSetRemoveAsync(k, member));
 
     // ---- the sweeper's indexes ----
 

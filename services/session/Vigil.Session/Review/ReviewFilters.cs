@@ -1,0 +1,48 @@
+using Vigil.Contracts.Session.V1;
+
+namespace Vigil.Session.Review;
+
+/// <summary>What the review index knows of a finished session: read from its record (and its incident count) alone.</summary>
+internal sealed record ReviewFacts(bool Finished, long DecisionVersion, long Incidents, bool Exception);
+
+/// <summary>
+/// The review list's filters as a rule table (pure): which of a course's review sets a finished session belongs to.
+/// Each filter is one sorted set of the course (<c>SessionKeys.ReviewSet</c>); the store adds a session to every set
+/// whose rule holds and never removes it from a <see cref="Monotonic"/> one (once true, always true: a stale writer
+/// cannot undo it). A filter whose rule can turn false again (awaiting a decision) is left only once its rule can
+/// never hold again, and readers check every entry against the session before they show it.
+/// To add a filter: a value in the contract's <c>ReviewFilter</c>, a line in <see cref="Holds"/> and
+/// <see cref="Monotonic"/>, and an <c>IndexForReviewAsync</c> (or <c>PreIndexForReviewAsync</c>) call where the
+/// session changes so that the rule turns true.
+/// </summary>
+internal static class ReviewFilters
+{
+    /// <summary>Every filter the index keeps, "all" first.</summary>
+    public static readonly IReadOnlyList<ReviewFilter> All =
+        [ReviewFilter.Unspecified, ReviewFilter.AwaitingDecision, ReviewFilter.Decided, ReviewFilter.WithIncidents, ReviewFilter.WithException];
+
+    /// <summary>Whether a finished session belongs in a filter's list.</summary>
+    public static bool Holds(ReviewFilter filter, ReviewFacts f) => f.Finished && filter switch
+    {
+        ReviewFilter.Unspecified => true,
+        ReviewFilter.AwaitingDecision => f.DecisionVersion == 0,
+        ReviewFilter.Decided => f.DecisionVersion > 0,
+        ReviewFilter.WithIncidents => f.Incidents > 0,
+        ReviewFilter.WithException => f.Exception,
+        _ => false,
+    };
+
+    /// <summary>Whether a filter's rule, once true for a session, stays true (decisions, incidents and exceptions are never removed).</summary>
+    public static bool Monotonic(ReviewFilter filter) => filter != ReviewFilter.AwaitingDecision;
+
+    /// <summary>The filter's name in its key.</summary>
+    public static string KeyName(ReviewFilter filter) => filter switch
+    {
+        ReviewFilter.Unspecified => "all",
+        ReviewFilter.AwaitingDecision => "awaiting",
+        ReviewFilter.Decided => "decided",
+        ReviewFilter.WithIncidents => "incidents",
+        ReviewFilter.WithException => "exception",
+        _ => throw new ArgumentOutOfRangeException(nameof(filter), filter, "Not a review filter."),
+    };
+}
