@@ -104,11 +104,15 @@ public sealed class Journey : IDisposable
         return (await Eventually.SucceedsAsync(async () => await exams.CreateExamAsync(request), $"exam creation for {definition.CourseId}")).Exam;
     }
 
-    /// <summary>A learner with a token who registered an alias-free address (IdentityService/RegisterLearner).</summary>
-    public async Task<TestLearner> RegisteredLearnerAsync(string? name = null)
+    /// <summary>
+    /// A learner with a token who registered an alias-free address (IdentityService/RegisterLearner) under
+    /// <paramref name="name"/>; the token carries <paramref name="tokenName"/> when given (an identity provider's own
+    /// spelling of the name), else the same name.
+    /// </summary>
+    public async Task<TestLearner> RegisteredLearnerAsync(string? name = null, string? tokenName = null)
     {
         var id = Id("learner");
-        var learner = new TestLearner(id, name ?? "Ada " + id[^4..], TestTokens.Learner(id, name), this);
+        var learner = new TestLearner(id, name ?? "Ada " + id[^4..], TestTokens.Learner(id, tokenName ?? name), this);
         await Identity(learner.Token).RegisterLearnerAsync(new RegisterLearnerRequest
         {
             RequestId = RequestId(), Email = $"{id}@example.org", DisplayName = learner.Name,
@@ -199,12 +203,13 @@ public sealed class Journey : IDisposable
 
     /// <summary>
     /// A verified learner's submitted session of a new <see cref="ExamBuilder.Standard"/> exam of the course, every
-    /// answer right (q1 "b", q2 "Paris", q3 42).
+    /// answer right (q1 "b", q2 "Paris", q3 42); the learner registered as <paramref name="learnerName"/>, their token
+    /// says <paramref name="tokenName"/> when given.
     /// </summary>
-    public async Task<SubmittedSession> SubmittedSessionAsync(string courseId, string? learnerName = null)
+    public async Task<SubmittedSession> SubmittedSessionAsync(string courseId, string? learnerName = null, string? tokenName = null)
     {
         var exam = await StandardExamAsync(courseId);
-        var learner = await RegisteredLearnerAsync(learnerName);
+        var learner = await RegisteredLearnerAsync(learnerName, tokenName);
         await VerifyAsync(learner, exam.ExamId);
         var session = await learner.StartAsync(exam.ExamId);
         var last = await SaveAnswersAsync(learner, session.SessionId,

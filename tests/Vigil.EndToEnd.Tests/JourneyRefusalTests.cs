@@ -5,7 +5,7 @@ using Vigil.Testing;
 
 namespace Vigil.EndToEnd.Tests;
 
-/// <summary>What the journey refuses through the gateway: an alias email, a start without an ID-document photo.</summary>
+/// <summary>What the journey refuses through the gateway: an alias email, a start without an ID-document photo or without a registered address.</summary>
 [Collection(StackCollection.Name)]
 public sealed class JourneyRefusalTests(EndToEndStack stack) : IDisposable
 {
@@ -42,6 +42,21 @@ public sealed class JourneyRefusalTests(EndToEndStack stack) : IDisposable
         var status = (await _journey.Identity(token).GetVerificationStatusAsync(new GetVerificationStatusRequest { ExamId = exam.ExamId })).Status;
         Assert.False(status.MayStartExam);
         Assert.Equal(VerificationStep.IdDocumentPhoto, status.NextStep);
+    }
+
+    [Fact]
+    public async Task A_learner_whose_alias_registration_was_refused_cannot_start_even_fully_verified()
+    {
+        var id = Journey.Id("learner");
+        var learner = new TestLearner(id, "Alias", TestTokens.Learner(id, "Alias"), _journey);
+        await RpcAssert.ThrowsAsync(StatusCode.InvalidArgument, () => learner.Identity().RegisterLearnerAsync(
+            new RegisterLearnerRequest { RequestId = Journey.RequestId(), Email = $"{id}+mooc@example.org", DisplayName = "Alias" }).ResponseAsync);
+        var exam = await _journey.StandardExamAsync();
+        await _journey.VerifyAsync(learner, exam.ExamId);
+
+        var ex = await RpcAssert.ThrowsAsync(StatusCode.FailedPrecondition, () =>
+            learner.Sessions().StartSessionAsync(new StartSessionRequest { RequestId = Journey.RequestId(), ExamId = exam.ExamId }).ResponseAsync);
+        Assert.Equal("EMAIL_NOT_REGISTERED", Assert.Single(RpcAssert.PreconditionViolations(ex)).Type);
     }
 
     public void Dispose() => _journey.Dispose();

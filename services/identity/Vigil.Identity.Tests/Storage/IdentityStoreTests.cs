@@ -81,6 +81,30 @@ public sealed class IdentityStoreTests(StoreRedis redis) : IClassFixture<StoreRe
     }
 
     [Fact]
+    public async Task A_photo_pinned_to_a_session_survives_the_retake_that_replaces_it_and_not_the_erasure()
+    {
+        var (storage, keys, store, learner) = New();
+        var v0 = (await store.LoadVerificationAsync(learner, "exam-1")).Version;
+        Assert.True(await store.TryCommitVerificationAsync(learner, "exam-1", v0, new VerificationRecord { IdPhotoId = "ph-id" }, Retention, Photo("ph-id", "IdDocument"), [], Reply("r1")));
+
+        // Pinned (a photo already gone is skipped and not counted), then replaced by a retake: kept, with its TTL and in the index.
+        Assert.Equal(1, await store.PinPhotosAsync(learner, ["ph-id", "ph-gone"], "ses-1"));
+        Assert.Equal("ses-1", (string?)await storage.Database.HashGetAsync(keys.Photo(learner, "ph-id"), "pinned_by"));
+        Assert.False(await storage.Database.KeyExistsAsync(keys.Photo(learner, "ph-gone")));
+        var v1 = (await store.LoadVerificationAsync(learner, "exam-1")).Version;
+        Assert.True(await store.TryCommitVerificationAsync(learner, "exam-1", v1, new VerificationRecord { IdPhotoId = "ph-retake" }, Retention, Photo("ph-retake", "IdDocument"), ["ph-id"], Reply("r2")));
+        Assert.NotNull(await store.GetPhotoAsync(learner, "ph-id"));
+        Assert.NotNull(await store.GetPhotoAsync(learner, "ph-retake"));
+        Assert.NotNull(await storage.Database.KeyTimeToLiveAsync(keys.Photo(learner, "ph-id")));
+        Assert.Contains(await IndexOf(storage, keys, learner), k => k.EndsWith(":photo:ph-id", StringComparison.Ordinal));
+        Assert.Equal(0, await store.PinPhotosAsync(learner, [], "ses-2"));
+
+        // Erasure still takes it.
+        await store.EraseAsync(learner);
+        Assert.Null(await store.GetPhotoAsync(learner, "ph-id"));
+    }
+
+    [Fact]
     public async Task An_idempotent_reply_is_kept_for_its_window_and_indexed()
     {
         var (storage, keys, store, learner) = New();

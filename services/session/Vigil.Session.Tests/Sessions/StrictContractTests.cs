@@ -30,10 +30,8 @@ public sealed class StrictContractTests(SessionFixture f)
     [Fact]
     public async Task An_unknown_audio_output_on_a_heartbeat_ends_the_stream_with_InvalidArgument_naming_the_field()
     {
-        var exam = await f.CreateExamAsync(SessionFixture.NewCourse());
-        var learner = await f.VerifiedLearnerAsync(exam.ExamId);
-        var session = await learner.StartAsync(exam.ExamId);
-        await using var stream = await learner.OpenStreamAsync(session.SessionId);
+        var (learner, session) = await StartedAsync();
+        await using var stream = await learner.OpenStreamAsync(session);
 
         await stream.SendHeartbeatAsync(audio: (AudioOutput)7);
         var ended = await stream.Ended.WaitAsync(ExamStreamClient.DefaultTimeout);
@@ -44,10 +42,8 @@ public sealed class StrictContractTests(SessionFixture f)
     [Fact]
     public async Task A_sequence_reused_for_another_question_is_refused_not_stored()
     {
-        var exam = await f.CreateExamAsync(SessionFixture.NewCourse());
-        var learner = await f.VerifiedLearnerAsync(exam.ExamId);
-        var session = await learner.StartAsync(exam.ExamId);
-        await using var stream = await learner.OpenStreamAsync(session.SessionId);
+        var (learner, session) = await StartedAsync();
+        await using var stream = await learner.OpenStreamAsync(session);
 
         await stream.SaveAsync(1, "q1", TestAnswers.Choice("b"));
         await stream.SaveAsync(2, "q2", TestAnswers.Text("Paris"));
@@ -58,7 +54,7 @@ public sealed class StrictContractTests(SessionFixture f)
         Assert.Equal(SaveOutcome.Duplicate, (await stream.SaveAsync(2, "q2", TestAnswers.Text("Paris"))).Outcome);
         Assert.Equal(SaveOutcome.Stored, (await stream.SaveAsync(3, "q3", TestAnswers.Number(42))).Outcome);
 
-        var read = await learner.Sessions().GetSessionAsync(new GetSessionRequest { SessionId = session.SessionId });
+        var read = await learner.Sessions().GetSessionAsync(new GetSessionRequest { SessionId = session });
         Assert.Equal([("q1", 1L), ("q2", 2L), ("q3", 3L)], read.SavedAnswers.Select(a => (a.QuestionId, a.Sequence)));
     }
 
@@ -70,29 +66,32 @@ public sealed class StrictContractTests(SessionFixture f)
     [InlineData(1_000_000L)]
     public async Task An_absurd_sequence_is_refused_and_changes_nothing(long sequence)
     {
-        var exam = await f.CreateExamAsync(SessionFixture.NewCourse());
-        var learner = await f.VerifiedLearnerAsync(exam.ExamId);
-        var session = await learner.StartAsync(exam.ExamId);
-        await using var stream = await learner.OpenStreamAsync(session.SessionId);
+        var (learner, session) = await StartedAsync();
+        await using var stream = await learner.OpenStreamAsync(session);
 
         var refused = await stream.SaveRejectedAsync(sequence, "q1", TestAnswers.Choice("b"));
         Assert.Equal(SaveRejection.InvalidSequence, refused.Reason);
         Assert.Equal(SaveOutcome.Stored, (await stream.SaveAsync(1, "q1", TestAnswers.Choice("a"))).Outcome);
-        var read = await learner.Sessions().GetSessionAsync(new GetSessionRequest { SessionId = session.SessionId });
+        var read = await learner.Sessions().GetSessionAsync(new GetSessionRequest { SessionId = session });
         Assert.Equal(1, read.Session.LastAckedSequence);
     }
 
     [Fact]
     public async Task A_second_OpenStream_on_an_open_stream_gets_InvalidArgument_not_silence()
     {
-        var exam = await f.CreateExamAsync(SessionFixture.NewCourse());
-        var learner = await f.VerifiedLearnerAsync(exam.ExamId);
-        var session = await learner.StartAsync(exam.ExamId);
-        await using var stream = await learner.OpenStreamAsync(session.SessionId);
+        var (learner, session) = await StartedAsync();
+        await using var stream = await learner.OpenStreamAsync(session);
 
-        await stream.SendAsync(new StreamExamRequest { Open = new OpenStream { SessionId = session.SessionId } });
+        await stream.SendAsync(new StreamExamRequest { Open = new OpenStream { SessionId = session } });
         var ex = await Assert.ThrowsAsync<RpcException>(() => stream.NextAsync());
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
         Assert.StartsWith("open:", ex.Status.Detail, StringComparison.Ordinal);
+    }
+
+    /// <summary>A verified learner's started session of a new standard exam.</summary>
+    private async Task<(TestLearner Learner, string SessionId)> StartedAsync()
+    {
+        var started = await f.Journey.StartedAsync(await f.CreateExamAsync(SessionFixture.NewCourse()));
+        return (started.Learner, started.SessionId);
     }
 }
