@@ -231,12 +231,19 @@ public sealed class Journey : IDisposable
             retryOn: ex => ex is RpcException { StatusCode: StatusCode.FailedPrecondition or StatusCode.Unavailable });
     }
 
-    /// <summary>Waits until the board of the course lists the session for review.</summary>
+    /// <summary>Waits until the board of the course lists the session for review (every page of the list read).</summary>
     public Task AwaitReviewableAsync(string boardToken, string courseId, string sessionId) =>
         Eventually.Async(async () =>
         {
-            var list = await Board(boardToken).ListSessionsForReviewAsync(new ListSessionsForReviewRequest { CourseId = courseId });
-            return list.Sessions.Any(s => s.Session.SessionId == sessionId);
+            var request = new ListSessionsForReviewRequest { CourseId = courseId, PageSize = 500 };
+            do
+            {
+                var page = await Board(boardToken).ListSessionsForReviewAsync(request);
+                if (page.Sessions.Any(s => s.Session.SessionId == sessionId)) return true;
+                request.PageToken = page.NextPageToken;
+            }
+            while (request.PageToken.Length > 0);
+            return false;
         }, $"session {sessionId} in the review list of {courseId}", interval: TimeSpan.FromMilliseconds(200));
 
     /// <summary>The learner's dashboard entry of a session, or null.</summary>
