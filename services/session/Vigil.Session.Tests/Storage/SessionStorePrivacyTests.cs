@@ -44,8 +44,9 @@ public sealed class SessionStorePrivacyTests(StoreRedis redis) : IClassFixture<S
         exam ??= NewExam();
         var sessionId = "ses-" + Guid.NewGuid().ToString("N");
         Assert.Equal(sessionId, await s.Store.ClaimAsync(exam.ExamId, learnerId, sessionId));
-        Assert.True(await s.Store.CreateAsync(new NewSession(sessionId, exam, learnerId, "Jane " + learnerId, T0, T0.AddMinutes(60), true, true, "start-1")));
-        await s.Store.SaveAsync(sessionId, "q1", 1, "d1", new Answer { Text = "secret answer of " + learnerId }, T0.AddMinutes(1));
+        Assert.True(await s.Store.CreateAsync(new NewSession(sessionId, exam, learnerId, "Jane " + learnerId, learnerId + "@example.org", T0, T0.AddMinutes(60),
+            new PinnedEvidence("ph-id-" + learnerId, new string('a', 64), T0), new PinnedEvidence("ph-face-" + learnerId, new string('b', 64), T0), "start-1")));
+        await s.Store.SaveAsync(sessionId, "q1", 1, "d1", new Answer { Text = "secret answer of " + learnerId }, T0.AddMinutes(1), maxAhead: 100);
         await s.Store.HeartbeatAsync(sessionId, T0.AddMinutes(2), headphones: true, false, false, false, false, TimeSpan.FromSeconds(30), updateDueIndex: false);
         if (!finish) return sessionId;
         var read = (await s.Store.GetAsync(sessionId))!;
@@ -243,7 +244,7 @@ public sealed class SessionStorePrivacyTests(StoreRedis redis) : IClassFixture<S
 
         private SessionData Copy(string sessionId, string learnerId) => new()
         {
-            SessionId = sessionId, ExamId = read.ExamId, CourseId = read.CourseId, LearnerId = learnerId, LearnerName = read.LearnerName, State = read.State,
+            SessionId = sessionId, ExamId = read.ExamId, CourseId = read.CourseId, LearnerId = learnerId, LearnerName = read.LearnerName, LearnerEmail = read.LearnerEmail, State = read.State,
             StartedAt = read.StartedAt, Deadline = read.Deadline, LastAcked = read.LastAcked, Rev = read.Rev, Exam = read.Exam,
             IdDocumentPhotoAccepted = read.IdDocumentPhotoAccepted, FacePhotoAccepted = read.FacePhotoAccepted, StartRequest = read.StartRequest,
             FinishRequest = read.FinishRequest, DecisionVersion = read.DecisionVersion,

@@ -61,6 +61,9 @@ internal sealed class SessionKeys(RedisKeyspace keyspace)
     public RedisKey ReviewSet(string courseId, ReviewFilter filter) =>
         keyspace.Record("course", courseId).Part("review:" + Vigil.Session.Review.ReviewFilters.KeyName(filter));
 
+    /// <summary>Hash: a course's indexed session ids → their review member (what a purge takes out of the review sets).</summary>
+    public RedisKey ReviewMembers(string courseId) => keyspace.Record("course", courseId).Part("review-members");
+
     /// <summary>Sorted set: session id → deadline (Unix ms), swept by every replica.</summary>
     public RedisKey Deadlines => keyspace.Global("deadlines");
 

@@ -212,7 +212,7 @@ internal sealed partial class SessionStore
             erased = k.Erased,
             decisionVersion = view.DecisionVersion,
         }))!;
-        return Text(r[0]) switch
+        var result = Text(r[0]) switch
         {
             "purged" => new PurgeResult(PurgeStatus.Purged, Number(r[1]), Number(r[2]), Number(r[3])),
             "purged-erased" => new PurgeResult(PurgeStatus.PurgedErased),
@@ -220,6 +220,13 @@ internal sealed partial class SessionStore
             "gone" => new PurgeResult(PurgeStatus.Gone),
             var other => throw Unexpected(PurgeSessionScript, other),
         };
+        // Gone for good: out of the board's review lists too, after the purge (a crash in between leaves an entry that
+        // readers find without a session and drop).
+        if (result.Status is PurgeStatus.Purged or PurgeStatus.PurgedErased && view.CourseId.Length > 0)
+        {
+            await UnindexForReviewAsync(view.CourseId, view.SessionId);
+        }
+        return result;
     }
 
     private static DateTimeOffset Ms(RedisValue v) =>

@@ -166,10 +166,11 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     private static readonly RedisScript ReleaseClaimScript = RedisScript.Load<SessionStore>("ReleaseClaim");
     private static readonly RedisScript RemoveDueEntryScript = RedisScript.Load<SessionStore>("RemoveDueEntry");
     private static readonly RedisScript ReviewIndexScript = RedisScript.LoadVariadic<SessionStore>("ReviewIndex");
+    private static readonly RedisScript ReviewUnindexScript = RedisScript.LoadVariadic<SessionStore>("ReviewUnindex");
 
     /// <summary>Every script of the store (tests run each branch of each).</summary>
     internal static IReadOnlyList<RedisScript> Scripts =>
-        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript, ReviewIndexScript];
+        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript, ReviewIndexScript, ReviewUnindexScript];
 
     private IDatabase Db => storage.Database;
 
@@ -477,8 +478,8 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
         var facts = new ReviewFacts(true, session.DecisionVersion, await CountIncidentsAsync(sessionId), session.Exception is not null);
         var add = ReviewFilters.All.Where(f => ReviewFilters.Holds(f, facts)).ToList();
         var remove = ReviewFilters.All.Where(f => !ReviewFilters.Monotonic(f) && !ReviewFilters.Holds(f, facts));
-        RedisKey[] sets = [.. add.Concat(remove).Select(f => keys.ReviewSet(session.CourseId, f))];
-        await storage.WriteAsync(sets[0], ReviewIndexScript, sets, [ReviewMember(finishedAt, sessionId), add.Count]);
+        RedisKey[] sets = [keys.ReviewMembers(session.CourseId), .. add.Concat(remove).Select(f => keys.ReviewSet(session.CourseId, f))];
+        await storage.WriteAsync(sets[0], ReviewIndexScript, sets, [ReviewMember(finishedAt, sessionId), add.Count, sessionId]);
     }
 
     /// <summary>
@@ -488,8 +489,15 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     public Task PreIndexForReviewAsync(SessionData session, ReviewFilter filter)
     {
         if (session.FinishedAt is not { } finishedAt) return Task.CompletedTask;
-        var set = keys.ReviewSet(session.CourseId, filter);
-        return storage.WriteAsync(set, (db, k) => db.SortedSetAddAsync(k, ReviewMember(finishedAt, session.SessionId), 0));
+        RedisKey[] sets = [keys.ReviewMembers(session.CourseId), keys.ReviewSet(session.CourseId, filter)];
+        return storage.WriteAsync(sets[0], ReviewIndexScript, sets, [ReviewMember(finishedAt, session.SessionId), 1, session.SessionId]);
+    }
+
+    /// <summary>Takes a purged session out of every review set of its course (readers would drop it one by one anyway).</summary>
+    public Task UnindexForReviewAsync(string courseId, string sessionId)
+    {
+        RedisKey[] sets = [keys.ReviewMembers(courseId), .. ReviewFilters.All.Select(f => keys.ReviewSet(courseId, f))];
+        return storage.WriteAsync(sets[0], ReviewUnindexScript, sets, [sessionId]);
     }
 
     /// <summary>Up to <paramref name="take"/> members of a course's review set after <paramref name="after"/> (from the start when null), in order.</summary>
