@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Vigil.Testing;
 
 namespace Vigil.EndToEnd.Tests;
 
@@ -12,7 +13,8 @@ public sealed class CliDemoTests(EndToEndStack stack)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "vigil.dll");
         Assert.True(File.Exists(cli), "vigil.dll is not next to the tests.");
-        var psi = new ProcessStartInfo("dotnet", [cli, "demo", "--json", "--gateway", stack.GatewayGrpc.ToString().TrimEnd('/'), "--dashboard-url", stack.GatewayPages.ToString().TrimEnd('/')])
+        var psi = new ProcessStartInfo("dotnet", [cli, "demo", "--json", "--gateway", stack.GatewayGrpc.ToString().TrimEnd('/'), "--dashboard-url", stack.GatewayPages.ToString().TrimEnd('/'),
+            "--issuer", TestTokens.Issuer, "--audience", TestTokens.Audience])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
