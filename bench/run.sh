@@ -17,7 +17,7 @@ if [ -z "${VIGIL_BENCH_NO_BUILD:-}" ]; then
   # The bench project builds the services and the gateway too (project references without their assemblies).
   dotnet build bench/Vigil.Bench -c Release -nologo -clp:ErrorsOnly -v:q || { echo "bench: build failed" >&2; exit 1; }
 fi
-case " $* " in *" --help "*) exec dotnet "$DLL" --help ;; esac
+case " $* " in *" --help "*) exec dotnet "$DLL" run --help ;; esac
 
 if [ -z "${VIGIL_REDIS:-}" ] || [ -z "${VIGIL_RABBITMQ:-}" ]; then
   # shellcheck source=../scripts/deps.sh

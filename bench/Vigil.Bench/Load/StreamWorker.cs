@@ -34,9 +34,9 @@ internal sealed class StreamWorker
 
     private StreamWorker(StreamSpec spec) => _spec = spec;
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(FileInfo specFile)
     {
-        var spec = SpecIo.ReadSpec(await File.ReadAllTextAsync(args[1]));
+        var spec = SpecIo.ReadSpec(await File.ReadAllTextAsync(specFile.FullName));
         var worker = new StreamWorker(spec);
         var result = new WorkerResult { Streams = spec.Streams.Count };
         var openWatch = Stopwatch.StartNew();

@@ -20,11 +20,9 @@ internal static class Runner
 
     private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(BenchOptions o, string command)
     {
-        if (args.Contains("--help") || args.Contains("-h")) { Console.WriteLine(BenchOptions.Help); return 0; }
-        var o = BenchOptions.Parse(args);
-        var report = new BenchReport { Command = "bench/run.sh " + string.Join(' ', args.Where(a => a != "run")) };
+        var report = new BenchReport { Command = command };
         var redis = Environment.GetEnvironmentVariable("VIGIL_REDIS");
         var rabbit = Environment.GetEnvironmentVariable("VIGIL_RABBITMQ");
         if (string.IsNullOrEmpty(redis) || string.IsNullOrEmpty(rabbit))

@@ -21,11 +21,8 @@ namespace Vigil.Bench.Photos;
 /// </summary>
 internal static class PhotoStages
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(double seconds, IReadOnlyList<(int W, int H)> sizes, bool corpus, string? write, string? exportDir)
     {
-        var seconds = double.Parse(Arg(args, "--seconds") ?? "3", CultureInfo.InvariantCulture);
-        var sizes = (Arg(args, "--sizes") ?? "800x600,2048x1536,4000x3000").Split(',')
-            .Select(s => s.Split('x')).Select(p => (W: int.Parse(p[0], CultureInfo.InvariantCulture), H: int.Parse(p[1], CultureInfo.InvariantCulture)));
         var options = new PhotoOptions
         {
             EncryptionKeys = [new PhotoKey { KeyId = "bench", Key = Convert.ToBase64String(new byte[32]) }],
@@ -39,14 +36,14 @@ internal static class PhotoStages
             photos.Add(($"id {w}x{h}", w == TestImages.Width && h == TestImages.Height ? TestImages.IdDocumentJpeg(1) : TestImages.IdDocumentJpeg(1, w, h)));
             if (w == TestImages.Width && h == TestImages.Height) photos.Add(($"face {w}x{h}", TestImages.FaceJpeg(1)));
         }
-        if (Arg(args, "--export") is { } exportDir)
+        if (exportDir is not null)
         {
             Export(exportDir);
             return 0;
         }
-        if (args.Contains("--corpus"))
+        if (corpus)
         {
-            await CorpusAsync(inspector, Arg(args, "--write"));
+            await CorpusAsync(inspector, write);
             return 0;
         }
         Console.WriteLine($"photo-stages: {Environment.ProcessorCount} processor(s), {seconds:0.#} s per photo and loop, one thread, .NET {Environment.Version}, SkiaSharp {typeof(SKBitmap).Assembly.GetName().Version}");
@@ -220,11 +217,5 @@ internal static class PhotoStages
         using var bitmap = SKBitmap.Decode(data);
         using var image = SKImage.FromBitmap(bitmap);
         using var encoded = image.Encode(SKEncodedImageFormat.Jpeg, 90);
-    }
-
-    private static string? Arg(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

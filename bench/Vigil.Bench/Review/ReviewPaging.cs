@@ -21,11 +21,8 @@ namespace Vigil.Bench.Review;
 /// </summary>
 internal static class ReviewPaging
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(int big, int small, int pageSize, bool workstationGc)
     {
-        var big = int.Parse(Arg(args, "--sessions") ?? "20000", CultureInfo.InvariantCulture);
-        var small = int.Parse(Arg(args, "--small") ?? "200", CultureInfo.InvariantCulture);
-        var pageSize = int.Parse(Arg(args, "--page-size") ?? "50", CultureInfo.InvariantCulture);
         var prefix = $"bench-review-{Guid.NewGuid():N}"[..21] + ":";
 
         using var redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
@@ -44,7 +41,7 @@ internal static class ReviewPaging
             Gateways = [],
             // --workstation-gc: the session process on the workstation GC, whose heap does not grow to server-GC budgets,
             // so that its resident memory shows what the paging keeps rather than how large the GC lets gen0 get.
-            SessionSettings = new Dictionary<string, string?> { ["Redis:KeyPrefix"] = prefix, ["DOTNET_gcServer"] = args.Contains("--workstation-gc") ? "0" : null },
+            SessionSettings = new Dictionary<string, string?> { ["Redis:KeyPrefix"] = prefix, ["DOTNET_gcServer"] = workstationGc ? "0" : null },
         });
         var pid = stack.Session.Pid;
         using var channel = TestChannel.ToProcess(stack.SessionAddress(0), null);
@@ -144,11 +141,5 @@ internal static class ReviewPaging
             }
         }
         await Task.WhenAll(pending);
-    }
-
-    private static string? Arg(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

@@ -16,10 +16,8 @@ namespace Vigil.Bench.Servers;
 /// </summary>
 internal static class EchoServer
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(int grpcPort, int httpPort)
     {
-        var grpcPort = int.Parse(Arg(args, "--grpc-port") ?? "5190", System.Globalization.CultureInfo.InvariantCulture);
-        var httpPort = int.Parse(Arg(args, "--http-port") ?? "5191", System.Globalization.CultureInfo.InvariantCulture);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
@@ -35,12 +33,6 @@ internal static class EchoServer
         app.MapGet("/health/ready", () => "ok");
         await app.RunAsync();
         return 0;
-    }
-
-    private static string? Arg(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }
 
