@@ -11,7 +11,10 @@ namespace Vigil.Testing;
 /// the stream, sends heartbeats and saves, and a pump reads every server message as it comes, keeping the
 /// acknowledgements (<see cref="Acks"/>), the warnings (<see cref="Warnings"/>), a <see cref="Reconnect"/> and how
 /// the stream ended (<see cref="Ended"/>: OK, a status, or the connection gone). Waits are for messages, never for
-/// a fixed time.
+/// a fixed time. A RetryLater from the server (its store failed for that one message; the stream stays open) is
+/// kept (<see cref="Retries"/>); <see cref="SaveAsync"/> and <see cref="HeartbeatAsync"/> send the message again
+/// after its retry_after with jitter (on <see cref="OpenAsync"/>'s clock), as the proctoring client does;
+/// <see cref="SaveOnceAsync"/> and <see cref="HeartbeatOnceAsync"/> return the first answer as it is.
 /// </summary>
 public sealed class ExamStreamClient : IAsyncDisposable
 {
@@ -23,6 +26,8 @@ public sealed class ExamStreamClient : IAsyncDisposable
     private readonly TaskCompletionSource<Status> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<long, SaveAck> _acks = new();
     private readonly List<Warning> _warnings = [];
+    private readonly List<RetryLater> _retries = [];
+    private TimeProvider _time = TimeProvider.System;
     private readonly SemaphoreSlim _write = new(1, 1);
     private readonly Task _pump;
     private Metadata _trailers = Metadata.Empty;
@@ -46,6 +51,15 @@ public sealed class ExamStreamClient : IAsyncDisposable
         get { lock (_warnings) return [.. _warnings]; }
     }
 
+    /// <summary>Every RetryLater received so far, in order.</summary>
+    public IReadOnlyList<RetryLater> Retries
+    {
+        get { lock (_retries) return [.. _retries]; }
+    }
+
+    /// <summary>How many times a save or heartbeat is sent again after a RetryLater before the client gives up.</summary>
+    public int MaxResends { get; set; } = 20;
+
     /// <summary>The Reconnect the server sent when it drained, if any.</summary>
     public Reconnect? Reconnect { get; private set; }
 
@@ -60,9 +74,11 @@ public sealed class ExamStreamClient : IAsyncDisposable
     /// <param name="sessionId">The session.</param>
     /// <param name="lastAcked">The last sequence the client knows acknowledged (0 for a first open).</param>
     /// <param name="timeout">How long StreamOpened may take.</param>
-    public static async Task<ExamStreamClient> OpenAsync(SessionService.SessionServiceClient client, string sessionId, long lastAcked = 0, TimeSpan? timeout = null)
+    /// <param name="time">The clock of the waits before a resend (the system's unless given).</param>
+    public static async Task<ExamStreamClient> OpenAsync(SessionService.SessionServiceClient client, string sessionId, long lastAcked = 0, TimeSpan? timeout = null,
+        TimeProvider? time = null)
     {
-        var stream = new ExamStreamClient(client.StreamExam());
+        var stream = new ExamStreamClient(client.StreamExam()) { _time = time ?? TimeProvider.System };
         try
         {
             await stream.WriteAsync(new StreamExamRequest { Open = new OpenStream { SessionId = sessionId, LastAckedSequence = lastAcked } });
@@ -79,12 +95,26 @@ public sealed class ExamStreamClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends a heartbeat and waits for its reply (warnings the server sends with it are in <see cref="Warnings"/> by then).</summary>
+    /// <summary>
+    /// Sends a heartbeat and waits for its reply (warnings the server sends with it are in <see cref="Warnings"/> by
+    /// then); on a RetryLater, sends a new one after the hint.
+    /// </summary>
     public async Task<HeartbeatReply> HeartbeatAsync(bool camera = true, bool microphone = true, bool screenShare = true, bool focused = true, AudioOutput audio = AudioOutput.Speakers, TimeSpan? timeout = null)
     {
+        for (var resend = 0; ; resend++)
+        {
+            var reply = await HeartbeatOnceAsync(camera, microphone, screenShare, focused, audio, timeout);
+            if (reply.MessageCase == StreamExamResponse.MessageOneofCase.HeartbeatReply) return reply.HeartbeatReply;
+            await WaitBeforeResendAsync(reply.Retry, resend);
+        }
+    }
+
+    /// <summary>Sends a heartbeat and returns the server's first answer to it: its HeartbeatReply or a RetryLater.</summary>
+    public async Task<StreamExamResponse> HeartbeatOnceAsync(bool camera = true, bool microphone = true, bool screenShare = true, bool focused = true, AudioOutput audio = AudioOutput.Speakers, TimeSpan? timeout = null)
+    {
         var sequence = await SendHeartbeatAsync(camera, microphone, screenShare, focused, audio);
-        var reply = await NextAsync(r => r.MessageCase == StreamExamResponse.MessageOneofCase.HeartbeatReply && r.HeartbeatReply.Sequence == sequence, timeout);
-        return reply.HeartbeatReply;
+        return await NextAsync(r => (r.MessageCase == StreamExamResponse.MessageOneofCase.HeartbeatReply && r.HeartbeatReply.Sequence == sequence)
+            || (r.MessageCase == StreamExamResponse.MessageOneofCase.Retry && r.Retry.Target == RetryTarget.Heartbeat && r.Retry.Sequence == sequence), timeout);
     }
 
     /// <summary>Sends a heartbeat without waiting for the reply (pipelined with saves); returns its sequence.</summary>
@@ -109,12 +139,31 @@ public sealed class ExamStreamClient : IAsyncDisposable
     public Task SendSaveAsync(long sequence, string questionId, Answer answer) =>
         WriteAsync(new StreamExamRequest { Save = new AnswerSave { Sequence = sequence, QuestionId = questionId, Answer = answer } });
 
-    /// <summary>Saves and waits for the acknowledgement; a refusal throws <see cref="SaveRejectedException"/>.</summary>
+    /// <summary>
+    /// Saves and waits for the acknowledgement, sending the same save again after each RetryLater (its hint, with
+    /// jitter); a refusal throws <see cref="SaveRejectedException"/>.
+    /// </summary>
     public async Task<SaveAck> SaveAsync(long sequence, string questionId, Answer answer, TimeSpan? timeout = null)
     {
-        var reply = await SaveAndReadAsync(sequence, questionId, answer, timeout);
-        return reply.MessageCase == StreamExamResponse.MessageOneofCase.SaveAck ? reply.SaveAck : throw new SaveRejectedException(reply.SaveRejected);
+        for (var resend = 0; ; resend++)
+        {
+            var reply = await SaveOnceAsync(sequence, questionId, answer, timeout);
+            switch (reply.MessageCase)
+            {
+                case StreamExamResponse.MessageOneofCase.SaveAck:
+                    return reply.SaveAck;
+                case StreamExamResponse.MessageOneofCase.SaveRejected:
+                    throw new SaveRejectedException(reply.SaveRejected);
+                default:
+                    await WaitBeforeResendAsync(reply.Retry, resend);
+                    break;
+            }
+        }
     }
+
+    /// <summary>Saves once and returns the server's first answer to it: SaveAck, SaveRejected or RetryLater.</summary>
+    public Task<StreamExamResponse> SaveOnceAsync(long sequence, string questionId, Answer answer, TimeSpan? timeout = null) =>
+        SaveAndReadAsync(sequence, questionId, answer, timeout);
 
     /// <summary>Saves a save that must be refused and returns the refusal; an acknowledgement fails the test.</summary>
     public async Task<SaveRejected> SaveRejectedAsync(long sequence, string questionId, Answer answer, TimeSpan? timeout = null)
@@ -122,14 +171,21 @@ public sealed class ExamStreamClient : IAsyncDisposable
         var reply = await SaveAndReadAsync(sequence, questionId, answer, timeout);
         return reply.MessageCase == StreamExamResponse.MessageOneofCase.SaveRejected
             ? reply.SaveRejected
-            : throw new InvalidOperationException($"Save {sequence} was acknowledged ({reply.SaveAck.Outcome}) where a refusal was expected.");
+            : throw new InvalidOperationException($"Save {sequence} was answered {reply.MessageCase} where a refusal was expected: {reply}");
     }
 
     private async Task<StreamExamResponse> SaveAndReadAsync(long sequence, string questionId, Answer answer, TimeSpan? timeout)
     {
         await SendSaveAsync(sequence, questionId, answer);
         return await NextAsync(r => (r.MessageCase == StreamExamResponse.MessageOneofCase.SaveAck && r.SaveAck.Sequence == sequence)
-            || (r.MessageCase == StreamExamResponse.MessageOneofCase.SaveRejected && r.SaveRejected.Sequence == sequence), timeout);
+            || (r.MessageCase == StreamExamResponse.MessageOneofCase.SaveRejected && r.SaveRejected.Sequence == sequence)
+            || (r.MessageCase == StreamExamResponse.MessageOneofCase.Retry && r.Retry.Target == RetryTarget.Save && r.Retry.Sequence == sequence), timeout);
+    }
+
+    private Task WaitBeforeResendAsync(RetryLater retry, int resends)
+    {
+        if (resends >= MaxResends) throw new TimeoutException($"Still told to retry after {resends} resends: {retry.Reason}");
+        return Task.Delay(RetryBackoff.Jitter(retry.RetryAfter?.ToTimeSpan() ?? RetryBackoff.Exponential(resends + 1)), _time);
     }
 
     /// <summary>
@@ -211,6 +267,9 @@ public sealed class ExamStreamClient : IAsyncDisposable
                         break;
                     case StreamExamResponse.MessageOneofCase.Reconnect:
                         Reconnect = m.Reconnect;
+                        break;
+                    case StreamExamResponse.MessageOneofCase.Retry:
+                        lock (_retries) _retries.Add(m.Retry);
                         break;
                 }
                 await _inbox.Writer.WriteAsync(m);

@@ -108,7 +108,9 @@ internal sealed class Journey(GatewayConnection connection, Output output)
 
     /// <summary>
     /// Opens the exam stream, sends a heartbeat, then each answer as a save with a heartbeat between saves,
-    /// and waits for every save's acknowledgement. Returns the highest acknowledged sequence.
+    /// and waits for every save's acknowledgement; a save the server answers with RetryLater (its store failed for
+    /// that one message, the stream stays open) is sent again, in order, after the hint. Returns the highest
+    /// acknowledged sequence.
     /// </summary>
     public async Task<long> RunAsync(string token, string sessionId, IReadOnlyList<(string QuestionId, Answer Answer)> answers, long firstSequence = 1, CancellationToken cancellationToken = default)
     {
@@ -122,6 +124,9 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         output.Ok($"exam stream open (state {Name(opened.State)}, last acknowledged save {opened.LastAckedSequence})");
         var lastAcked = opened.LastAckedSequence;
         var pending = new HashSet<long>();
+        var sent = new Dictionary<long, AnswerSave>();
+        var resend = new SortedSet<long>();
+        var resendAfter = TimeSpan.Zero;
         long heartbeat = 0;
         var sequence = Math.Max(firstSequence, lastAcked + 1);
         var reader = Task.Run(async () =>
@@ -153,6 +158,14 @@ internal sealed class Journey(GatewayConnection connection, Output output)
                     case StreamExamResponse.MessageOneofCase.Reconnect:
                         output.Line($"    ↻ the server asks to reconnect: {m.Reconnect.Reason}");
                         break;
+                    case StreamExamResponse.MessageOneofCase.Retry when m.Retry.Target == RetryTarget.Save:
+                        lock (pending)
+                        {
+                            resend.Add(m.Retry.Sequence);
+                            resendAfter = m.Retry.RetryAfter?.ToTimeSpan() ?? TimeSpan.FromMilliseconds(500);
+                        }
+                        output.Line($"    ↻ save {m.Retry.Sequence} not stored yet, sent again shortly: {m.Retry.Reason}");
+                        break;
                 }
                 acks.Add(m);
             }
@@ -172,15 +185,35 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         foreach (var (questionId, answer) in answers)
         {
             var seq = sequence++;
-            lock (pending) pending.Add(seq);
-            await call.RequestStream.WriteAsync(new StreamExamRequest { Save = new AnswerSave { Sequence = seq, QuestionId = questionId, Answer = answer } }, cancellationToken);
+            var save = new AnswerSave { Sequence = seq, QuestionId = questionId, Answer = answer };
+            lock (pending)
+            {
+                pending.Add(seq);
+                sent[seq] = save;
+            }
+            await call.RequestStream.WriteAsync(new StreamExamRequest { Save = save }, cancellationToken);
             await Beat();
         }
         var until = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < until)
         {
-            lock (pending) if (pending.Count == 0) break;
-            await Task.Delay(50, cancellationToken);
+            List<AnswerSave> again;
+            TimeSpan wait;
+            lock (pending)
+            {
+                if (pending.Count == 0) break;
+                again = [.. resend.Select(s => sent[s])];
+                resend.Clear();
+                wait = resendAfter;
+            }
+            if (again.Count == 0)
+            {
+                await Task.Delay(50, cancellationToken);
+                continue;
+            }
+            // With jitter, so that a crowd told to retry together does not come back together.
+            await Task.Delay(wait + wait * (Random.Shared.NextDouble() * 0.5), cancellationToken);
+            foreach (var save in again) await call.RequestStream.WriteAsync(new StreamExamRequest { Save = save }, cancellationToken);
         }
         await call.RequestStream.CompleteAsync();
         try

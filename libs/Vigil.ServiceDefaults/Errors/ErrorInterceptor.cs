@@ -11,8 +11,8 @@ namespace Vigil.ServiceDefaults.Errors;
 /// mapping); a store outage, failover or resharding (<see cref="RedisFailure.IsUnavailable"/>) is Unavailable
 /// with a retry hint (safe to retry); a cancelled call is Cancelled; anything else (a bug) Internal, logged with
 /// its exception (never with request payloads: they may hold answers or photos). One place for every call and
-/// stream: a stream that meets a store failure ends with that status, and the client resumes from its last
-/// acknowledgement.
+/// stream: a stream whose handler lets a store failure escape ends with that status, and the client resumes from its
+/// last acknowledgement (the session's exam stream answers a store failure per message instead and stays open).
 /// </summary>
 internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
 {

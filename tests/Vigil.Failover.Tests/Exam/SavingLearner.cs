@@ -9,7 +9,9 @@ namespace Vigil.Failover.Tests.Exam;
 /// A learner's proctoring client saving without pause through a failover, as a real client does: its own connection
 /// (a learner is a machine of its own), one exam stream, a heartbeat every few saves, each save waited for; when the
 /// stream ends or cannot open it keeps the status, waits as the server's <c>RetryInfo</c> says (without one: 200 ms,
-/// doubling up to 3.2 s), reopens from its last acknowledged sequence and resends what was not acknowledged. Save <c>s</c> answers question <c>n{s-1}</c> with the number <c>s</c>: every
+/// doubling up to 3.2 s), with jitter (<see cref="RetryBackoff"/>), reopens from its last acknowledged sequence and
+/// resends what was not acknowledged; a RetryLater on the open stream (the store failed for that one save, the stream
+/// stays open) resends that save after its hint, with jitter, counted as an attempt and in <see cref="RetriesLater"/>. Save <c>s</c> answers question <c>n{s-1}</c> with the number <c>s</c>: every
 /// save is a question of its own, so a later save never hides a lost one, and a resend is the same save again.
 /// </summary>
 internal sealed class SavingLearner(StartedLearner started, Uri front, int questions) : IDisposable
@@ -21,6 +23,7 @@ internal sealed class SavingLearner(StartedLearner started, Uri front, int quest
     private readonly List<(StatusCode Code, bool RetryInfo, string Detail)> _endings = [];
     private readonly List<string> _refusals = [];
     private long _attempts;
+    private long _retriesLater;
 
     public StartedLearner Started => started;
 
@@ -45,6 +48,9 @@ internal sealed class SavingLearner(StartedLearner started, Uri front, int quest
     /// <summary>Saves sent (resends included).</summary>
     public long Attempts => Interlocked.Read(ref _attempts);
 
+    /// <summary>Saves the server answered with RetryLater on an open stream (each resent).</summary>
+    public long RetriesLater => Interlocked.Read(ref _retriesLater);
+
     /// <summary>The last sequence the client knows acknowledged.</summary>
     public long LastAcked
     {
@@ -61,20 +67,20 @@ internal sealed class SavingLearner(StartedLearner started, Uri front, int quest
     /// <summary>Saves until <paramref name="stop"/> or every question is saved.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
-        var backoff = TimeSpan.FromMilliseconds(200);
+        var attempt = 0;
         while (!stop.IsCancellationRequested && !Done)
         {
-            var retryAfter = backoff;
+            var retryAfter = RetryBackoff.Jitter(RetryBackoff.Exponential(++attempt));
             ExamStreamClient? stream = null;
             try
             {
                 stream = await ExamStreamClient.OpenAsync(new SessionService.SessionServiceClient(_channel), started.SessionId, LastAcked);
-                backoff = TimeSpan.FromMilliseconds(200);
+                attempt = 0;
                 for (var next = LastAcked + 1; next <= questions && !stop.IsCancellationRequested; next++)
                 {
                     if (next % 5 == 0) await stream.SendHeartbeatAsync();
-                    Interlocked.Increment(ref _attempts);
-                    var ack = await stream.SaveAsync(next, QuestionOf(next), AnswerOf(next), TimeSpan.FromSeconds(20));
+                    var ack = await SaveUntilAnsweredAsync(stream, next, stop);
+                    if (ack is null) break;
                     lock (_gate) _acked.Add(ack);
                     await Task.Delay(Pace, CancellationToken.None);
                 }
@@ -82,8 +88,7 @@ internal sealed class SavingLearner(StartedLearner started, Uri front, int quest
             catch (RpcException ex)
             {
                 var retry = ex.GetRpcStatus()?.GetDetail<RetryInfo>();
-                if (retry is not null) retryAfter = retry.RetryDelay.ToTimeSpan();
-                else backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 3200));
+                retryAfter = RetryBackoff.After(ex, Math.Max(attempt, 1));
                 var detail = ex.Status.DebugException is { } debug ? $"{ex.Status.Detail} [{debug.GetType().Name}: {debug.Message}]" : ex.Status.Detail;
                 lock (_gate) _endings.Add((ex.StatusCode, retry is not null, detail));
             }
@@ -102,6 +107,26 @@ internal sealed class SavingLearner(StartedLearner started, Uri front, int quest
             }
             if (!stop.IsCancellationRequested && !Done) await Task.Delay(retryAfter, CancellationToken.None);
         }
+    }
+
+    /// <summary>One save, sent again after each RetryLater (the stream stays open) until acknowledged; null when stopped.</summary>
+    private async Task<SaveAck?> SaveUntilAnsweredAsync(ExamStreamClient stream, long sequence, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref _attempts);
+            var reply = await stream.SaveOnceAsync(sequence, QuestionOf(sequence), AnswerOf(sequence), TimeSpan.FromSeconds(20));
+            switch (reply.MessageCase)
+            {
+                case StreamExamResponse.MessageOneofCase.SaveAck:
+                    return reply.SaveAck;
+                case StreamExamResponse.MessageOneofCase.SaveRejected:
+                    throw new SaveRejectedException(reply.SaveRejected);
+            }
+            Interlocked.Increment(ref _retriesLater);
+            await Task.Delay(RetryBackoff.Jitter(reply.Retry.RetryAfter?.ToTimeSpan() ?? RetryBackoff.Exponential(1)), CancellationToken.None);
+        }
+        return null;
     }
 
     /// <summary>

@@ -48,6 +48,7 @@ internal static class SessionServiceExtensions
         builder.Services.AddSingleton<SessionAccess>();
         builder.Services.AddSingleton<OutboxStore>();
         builder.Services.AddSingleton<SessionFinisher>();
+        builder.Services.AddSingleton<ExamLoad>();
         builder.Services.AddSingleton<ExamStream>();
         builder.Services.AddSingleton<IdentityGateway>();
         builder.Services.AddHostedService<SessionSweeper>();

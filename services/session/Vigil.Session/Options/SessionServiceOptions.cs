@@ -55,4 +55,30 @@ internal sealed class SessionServiceOptions
     /// </summary>
     [Range(1, 1_000_000_000)]
     public long MaxSequenceAhead { get; set; } = 100_000;
+
+    /// <summary>
+    /// How many exam streams one replica holds open at most: past it, a new stream is refused at once with
+    /// UNAVAILABLE and a retry hint (<see cref="OverloadRetryAfter"/>) while the open ones keep being served.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxOpenStreams { get; set; } = 30_000;
+
+    /// <summary>
+    /// The store-call budget of the exam streams of one replica: how many of their Redis calls may be in flight at
+    /// once before the replica counts as overloaded. Overloaded, it refuses new streams (as past
+    /// <see cref="MaxOpenStreams"/>) and widens the heartbeat pace; the open streams go on.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int StoreCallBudget { get; set; } = 1_000;
+
+    /// <summary>The retry hint of a new stream refused because this replica is overloaded (clients add jitter).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan OverloadRetryAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The retry hint of one stream message whose store call timed out or failed in a way that passes (a failover, a
+    /// resharding, replicas not confirming): the message is answered with RetryLater and the stream stays open.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan StoreRetryAfter { get; set; } = TimeSpan.FromMilliseconds(500);
 }

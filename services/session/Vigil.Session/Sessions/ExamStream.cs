@@ -5,6 +5,7 @@ using Vigil.Contracts.Session.V1;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
 using Vigil.ServiceDefaults.Health;
+using Vigil.ServiceDefaults.Redis;
 using Vigil.Session.Answers;
 using Vigil.Session.Options;
 using Vigil.Session.Storage;
@@ -15,16 +16,43 @@ namespace Vigil.Session.Sessions;
 /// The exam stream: OpenStream first, then heartbeats and saves in order. A save is acknowledged only after the
 /// save script's reply (Redis has it on disk). When this replica drains, the client is told to reconnect.
 /// The caller is checked once, at the start: a token expiring mid-stream does not cut an open stream.
+/// The exam day degrades, never drops: a store call that times out or fails in a way that passes answers THAT
+/// message with RetryLater and the stream goes on (a stream ends only when the learner leaves, the session ends or
+/// the replica drains); an overloaded replica refuses new streams early with a retry hint (<see cref="ExamLoad"/>).
 /// </summary>
 internal sealed partial class ExamStream(
     SessionStore store,
     SessionAccess access,
     DrainState drain,
+    ExamLoad load,
     TimeProvider time,
     IOptions<SessionServiceOptions> options,
     ILogger<ExamStream> logger)
 {
+    /// <summary>The trailer gRPC clients read as the server's retry pushback (gRFC A6), beside the status's RetryInfo.</summary>
+    internal const string PushbackTrailer = "grpc-retry-pushback-ms";
+
     public async Task RunAsync(IAsyncStreamReader<StreamExamRequest> requests, IServerStreamWriter<StreamExamResponse> responses, ServerCallContext context)
+    {
+        if (!load.TryOpenStream())
+        {
+            // Refused before anything is read or stored: the cheapest answer an overloaded replica can give.
+            var retryAfter = options.Value.OverloadRetryAfter;
+            context.ResponseTrailers.Add(PushbackTrailer, ((long)retryAfter.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            LogRefused(logger, load.OpenStreams, load.StoreCallsInFlight);
+            throw new ServiceUnavailableException("This server is overloaded: the exam stream was not opened, nothing changed. Retry after the hint, with jitter.", retryAfter);
+        }
+        try
+        {
+            await RunOpenAsync(requests, responses, context);
+        }
+        finally
+        {
+            load.StreamClosed();
+        }
+    }
+
+    private async Task RunOpenAsync(IAsyncStreamReader<StreamExamRequest> requests, IServerStreamWriter<StreamExamResponse> responses, ServerCallContext context)
     {
         var caller = Caller.From(context);
         using var readCancel = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, drain.StreamsMustMove);
@@ -96,8 +124,18 @@ internal sealed partial class ExamStream(
         // command per heartbeat instead of two.
         var dueMs = (now + gap).ToUnixTimeMilliseconds();
         var updateDueIndex = s.IndexedDueMs is not { } indexed || dueMs - indexed >= gap.TotalMilliseconds / 2;
-        var reply = await store.HeartbeatAsync(s.Session.SessionId, now, headphones, !hb.CameraOn, !hb.ScreenShareOn, !hb.Focused, !hb.MicrophoneOn,
-            gap, updateDueIndex);
+        HeartbeatResult reply;
+        try
+        {
+            using var call = load.EnterStoreCall();
+            reply = await store.HeartbeatAsync(s.Session.SessionId, now, headphones, !hb.CameraOn, !hb.ScreenShareOn, !hb.Focused, !hb.MicrophoneOn,
+                gap, updateDueIndex);
+        }
+        catch (Exception ex) when (RedisFailure.IsUnavailable(ex))
+        {
+            await RetryLaterAsync(responses, s, RetryTarget.Heartbeat, hb.Sequence, string.Empty, ex);
+            return;
+        }
         if (updateDueIndex && reply.Recorded) s.IndexedDueMs = dueMs;
         if (reply.Recorded) s.Deadline = reply.Deadline;
         var timeLeft = s.Deadline - now;
@@ -151,10 +189,30 @@ internal sealed partial class ExamStream(
             await Reject(responses, save, reason, problem);
             return;
         }
+        if (s.AwaitingResend is { } pending && save.Sequence > pending)
+        {
+            // Save n waits for its resend: a later one stored first would make n's sequence look reused. Kept in order.
+            await RetryLaterAsync(responses, s, RetryTarget.Save, save.Sequence, save.QuestionId, null,
+                $"Save {pending} was not stored yet and must be resent first; resend this save after it.");
+            return;
+        }
 
         var now = time.GetUtcNow();
         var digest = AnswerRules.Digest(save.Answer!);
-        var result = await store.SaveAsync(s.Session.SessionId, save.QuestionId, save.Sequence, digest, save.Answer!, now, options.Value.MaxSequenceAhead);
+        SaveResult result;
+        try
+        {
+            using var call = load.EnterStoreCall();
+            result = await store.SaveAsync(s.Session.SessionId, save.QuestionId, save.Sequence, digest, save.Answer!, now, options.Value.MaxSequenceAhead);
+        }
+        catch (Exception ex) when (RedisFailure.IsUnavailable(ex))
+        {
+            // Not acknowledged: the save may or may not have reached Redis (a resend is idempotent either way).
+            if (s.AwaitingResend is null || save.Sequence < s.AwaitingResend) s.AwaitingResend = save.Sequence;
+            await RetryLaterAsync(responses, s, RetryTarget.Save, save.Sequence, save.QuestionId, ex);
+            return;
+        }
+        if (s.AwaitingResend == save.Sequence) s.AwaitingResend = null;
         switch (result.Status)
         {
             case SaveStatus.Stored:
@@ -199,6 +257,31 @@ internal sealed partial class ExamStream(
         }
     }
 
+    /// <summary>
+    /// Answers one message with RetryLater: its store call failed in a way that passes (<paramref name="failure"/>), or
+    /// it waits behind a save to be resent (<paramref name="reason"/>). Nothing of it was acknowledged; the stream goes on.
+    /// </summary>
+    private Task RetryLaterAsync(IServerStreamWriter<StreamExamResponse> responses, StreamContext s, RetryTarget target, long sequence, string questionId,
+        Exception? failure, string? reason = null)
+    {
+        var kind = target == RetryTarget.Save ? "save" : "heartbeat";
+        load.Retried(kind);
+        if (failure is not null) LogStoreRetry(logger, kind, s.Session.SessionId, sequence, failure.GetType().Name);
+        return responses.WriteAsync(new StreamExamResponse
+        {
+            Retry = new RetryLater
+            {
+                Target = target,
+                Sequence = sequence,
+                QuestionId = questionId,
+                RetryAfter = Duration.FromTimeSpan(options.Value.StoreRetryAfter),
+                Reason = reason ?? (failure is StoreNotAcknowledgedException
+                    ? "The store did not confirm this in time: it is not acknowledged. Send it again."
+                    : "The store did not answer in time (it may be failing over or overloaded): this is not acknowledged. Send it again."),
+            },
+        });
+    }
+
     /// <summary>The largest sequence accepted: 2^53 - 1, exact in every JSON and Lua number.</summary>
     internal const long MaxSequence = (1L << 53) - 1;
 
@@ -214,7 +297,18 @@ internal sealed partial class ExamStream(
         if (s.WarnedUnvalidated) return;
         var warnAt = s.Deadline - (s.Session.Exam.WarnBeforeDeadline?.ToTimeSpan() ?? TimeSpan.FromMinutes(5));
         if (now < warnAt || now >= s.Deadline) return;
-        if (!s.HasAnswers) s.HasAnswers = await store.CountAnswersAsync(s.Session.SessionId) > 0;
+        if (!s.HasAnswers)
+        {
+            try
+            {
+                using var call = load.EnterStoreCall();
+                s.HasAnswers = await store.CountAnswersAsync(s.Session.SessionId) > 0;
+            }
+            catch (Exception ex) when (RedisFailure.IsUnavailable(ex))
+            {
+                return; // a warning only: the next heartbeat or save asks again
+            }
+        }
         if (!s.HasAnswers) return;
         s.WarnedUnvalidated = true;
         await responses.WriteAsync(new StreamExamResponse
@@ -243,7 +337,15 @@ internal sealed partial class ExamStream(
         public bool WarnedUnvalidated { get; set; }
         /// <summary>The due time (ms) this stream last wrote to the heartbeat-due index; null before its first heartbeat.</summary>
         public long? IndexedDueMs { get; set; }
+        /// <summary>The lowest save answered with RetryLater after a store failure and not resent yet: later saves wait for it.</summary>
+        public long? AwaitingResend { get; set; }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Exam stream refused: this replica is overloaded ({OpenStreams} streams open, {InFlight} store calls in flight)")]
+    private static partial void LogRefused(ILogger logger, int openStreams, int inFlight);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The store failed for a {Kind} of session {SessionId} (sequence {Sequence}, {Failure}): answered RetryLater, the stream goes on")]
+    private static partial void LogStoreRetry(ILogger logger, string kind, string sessionId, long sequence, string failure);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Exam stream opened for session {SessionId} at acknowledged sequence {LastAcked}")]
     private static partial void LogOpened(ILogger logger, string sessionId, long lastAcked);
