@@ -82,4 +82,28 @@ public sealed class ExamLoadTests(SessionFixture f)
         await using var admitted = await second.OpenStreamAsync(secondSession.SessionId, via: replica);
         Assert.Equal(SaveOutcome.Stored, (await admitted.SaveAsync(1, "q1", TestAnswers.Choice("a"))).Outcome);
     }
+
+    [Fact]
+    public async Task The_heartbeat_reply_sets_the_pace_the_exam_interval_when_idle_and_wider_under_load()
+    {
+        var exam = await f.CreateExamAsync(SessionFixture.NewCourse(), e =>
+        {
+            e.HeartbeatInterval = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(4));
+            e.ConnectionLostAfter = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(40));
+        });
+        var learner = await f.VerifiedLearnerAsync(exam.ExamId);
+        var session = await learner.StartAsync(exam.ExamId);
+        await using (var idle = await learner.OpenStreamAsync(session.SessionId))
+        {
+            Assert.Equal(TimeSpan.FromSeconds(4), (await idle.HeartbeatAsync()).NextHeartbeatAfter.ToTimeSpan());
+        }
+
+        // A replica whose one open stream is its whole limit: pressure 1, the widest pace (half the 40 s gap), and saves
+        // are answered as ever.
+        await using var replica = f.Replica();
+        replica.With("Session:MaxOpenStreams", "1");
+        await using var loaded = await learner.OpenStreamAsync(session.SessionId, via: replica);
+        Assert.Equal(TimeSpan.FromSeconds(20), (await loaded.HeartbeatAsync()).NextHeartbeatAfter.ToTimeSpan());
+        Assert.Equal(SaveOutcome.Stored, (await loaded.SaveAsync(1, "q1", TestAnswers.Choice("b"))).Outcome);
+    }
 }

@@ -81,4 +81,18 @@ internal sealed class SessionServiceOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan StoreRetryAfter { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// The load (<see cref="Sessions.ExamLoad.Pressure"/>: 1 at the store-call budget or the open-stream limit) above
+    /// which the heartbeat pace widens past the exam's interval (<see cref="Sessions.HeartbeatPace"/>).
+    /// </summary>
+    [Range(0.0, 0.99)]
+    public double HeartbeatPaceWidenFrom { get; set; } = 0.5;
+
+    /// <summary>
+    /// The widest heartbeat pace, as a fraction of the exam's gap (<c>connection_lost_after</c>): at 0.5 a learner who
+    /// follows the pace may be late by half the gap and is still not counted disconnected.
+    /// </summary>
+    [Range(0.05, 0.9)]
+    public double HeartbeatPaceMaxGapFraction { get; set; } = 0.5;
 }

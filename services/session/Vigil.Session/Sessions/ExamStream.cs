@@ -147,6 +147,9 @@ internal sealed partial class ExamStream(
                 Sequence = hb.Sequence,
                 ServerTime = Timestamp.FromDateTimeOffset(now),
                 TimeLeft = Duration.FromTimeSpan(timeLeft),
+                NextHeartbeatAfter = Duration.FromTimeSpan(HeartbeatPace.Next(
+                    s.Session.Exam.HeartbeatInterval?.ToTimeSpan() ?? Exams.ExamValidator.DefaultHeartbeatInterval, gap, load.Pressure,
+                    options.Value.HeartbeatPaceWidenFrom, options.Value.HeartbeatPaceMaxGapFraction)),
             },
         });
         if (!reply.Recorded) return;
