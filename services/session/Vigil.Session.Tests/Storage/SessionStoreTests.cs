@@ -191,6 +191,38 @@ public sealed partial class SessionStoreTests(StoreRedis redis) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_heartbeat_with_slack_delays_the_gap_check_and_the_flush_at_the_stream_end_records_the_true_last_heartbeat()
+    {
+        var s = New();
+        var id = await StartAsync(s);
+        var slack = TimeSpan.FromSeconds(15);
+
+        // Written at T0+10 with 15 s of unwritten heartbeats possible after it: lost only past 10 + 30 + 15 s.
+        Assert.True((await s.Store.HeartbeatAsync(id, T0.AddSeconds(10), false, false, false, false, false, TimeSpan.FromSeconds(30), true, slack)).Recorded);
+        Assert.Equal(new GapCheck(GapStatus.Later, T0.AddSeconds(55)), await s.Store.CheckHeartbeatGapAsync(id, T0.AddSeconds(41), "lost"));
+        var running = await s.Store.ReadForHeartbeatAsync(id);
+        Assert.Equal((true, T0.AddMinutes(60)), (running.Recorded, running.Deadline));
+
+        // The stream ends having seen one more at T0+20 (unwritten): recorded with no slack, lost at 20 + 30 s exactly.
+        Assert.True(await s.Store.FlushHeartbeatAsync(id, T0.AddSeconds(20)));
+        Assert.Equal(T0.AddSeconds(20), (await s.Store.GetAsync(id))!.LastHeartbeat);
+        Assert.Equal(new GapCheck(GapStatus.Later, T0.AddSeconds(50)), await s.Store.CheckHeartbeatGapAsync(id, T0.AddSeconds(49.999), "lost"));
+        // An older stream ending later changes nothing.
+        Assert.False(await s.Store.FlushHeartbeatAsync(id, T0.AddSeconds(12)));
+        Assert.Equal(new GapCheck(GapStatus.Opened), await s.Store.CheckHeartbeatGapAsync(id, T0.AddSeconds(50), "lost"));
+        var lost = (await s.Store.GetIncidentsAsync(id)).Single(i => i.Kind == IncidentKind.ConnectionLost);
+        Assert.Equal(T0.AddSeconds(20), lost.StartedAt.ToDateTimeOffset());
+
+        // A finished session: the flush writes nothing, the read says not running.
+        var session = (await s.Store.GetAsync(id))!;
+        await s.Store.FinishAsync(id, Ending(FinishMode.FinalCheck, session, T0.AddMinutes(1), SessionState.Submitted, 0));
+        Assert.False(await s.Store.FlushHeartbeatAsync(id, T0.AddMinutes(2)));
+        Assert.False((await s.Store.ReadForHeartbeatAsync(id)).Recorded);
+        Assert.False((await s.Store.ReadForHeartbeatAsync("ses-none-" + Guid.NewGuid().ToString("N"))).Recorded);
+        Assert.False(await s.Store.FlushHeartbeatAsync("ses-none-" + Guid.NewGuid().ToString("N"), T0));
+    }
+
+    [Fact]
     public async Task The_final_check_refuses_a_wrong_sequence_a_changed_answer_and_the_deadline_then_finishes_once()
     {
         var s = New();

@@ -95,4 +95,13 @@ internal sealed class SessionServiceOptions
     /// </summary>
     [Range(0.05, 0.9)]
     public double HeartbeatPaceMaxGapFraction { get; set; } = 0.5;
+
+    /// <summary>
+    /// How often a stream writes a heartbeat that changes no signal, as a fraction of the exam's gap
+    /// (<c>connection_lost_after</c>): the others stay in memory (<see cref="Sessions.HeartbeatWrites"/>). A silent learner
+    /// whose stream stays open is counted disconnected at most this fraction of the gap late; once the stream ends, at
+    /// the gap. 0 writes every heartbeat.
+    /// </summary>
+    [Range(0.0, 0.9)]
+    public double HeartbeatWriteFraction { get; set; } = 0.5;
 }

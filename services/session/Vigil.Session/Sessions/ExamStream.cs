@@ -56,6 +56,7 @@ internal sealed partial class ExamStream(
     {
         var caller = Caller.From(context);
         using var readCancel = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, drain.StreamsMustMove);
+        StreamContext? state = null;
         try
         {
             if (!await requests.MoveNext(readCancel.Token)) return;
@@ -77,7 +78,7 @@ internal sealed partial class ExamStream(
                 },
             });
             LogOpened(logger, session.SessionId, session.LastAcked);
-            var state = new StreamContext(session);
+            state = new StreamContext(session);
             while (await requests.MoveNext(readCancel.Token))
             {
                 var message = requests.Current;
@@ -109,6 +110,28 @@ internal sealed partial class ExamStream(
                 },
             });
         }
+        finally
+        {
+            if (state is not null) await FlushHeartbeatAsync(state);
+        }
+    }
+
+    /// <summary>
+    /// The stream ends: its last heartbeat, perhaps kept in memory only, is written with no slack, so that the gap check
+    /// of any replica counts from it. A store failure here only makes the gap check wait its slack.
+    /// </summary>
+    private async Task FlushHeartbeatAsync(StreamContext s)
+    {
+        if (s.WrittenAt is null || s.LastSeen is not { } seen) return;
+        try
+        {
+            using var call = load.EnterStoreCall();
+            await store.FlushHeartbeatAsync(s.Session.SessionId, seen);
+        }
+        catch (Exception ex) when (RedisFailure.IsUnavailable(ex))
+        {
+            LogFlushFailed(logger, s.Session.SessionId, ex.GetType().Name);
+        }
     }
 
     private async Task OnHeartbeatAsync(StreamContext s, Heartbeat hb, IServerStreamWriter<StreamExamResponse> responses)
@@ -117,26 +140,41 @@ internal sealed partial class ExamStream(
         var rules = s.Session.Exam.Rules ?? new ExamRules();
         var headphones = hb.AudioOutput == AudioOutput.Headphones && !rules.HeadphonesAllowed;
         var gap = s.Session.Exam.ConnectionLostAfter.ToTimeSpan();
+        // A heartbeat that changes no signal stays in memory until the last written one is a fraction of the gap old
+        // (HeartbeatWrites): the written one tells the gap check how long unwritten ones may follow it.
+        var signals = HeartbeatWrites.Signals(headphones, !hb.CameraOn, !hb.ScreenShareOn, !hb.Focused, !hb.MicrophoneOn);
+        var writeEvery = gap * options.Value.HeartbeatWriteFraction;
+        var write = HeartbeatWrites.MustWrite(now, s.WrittenAt, s.WrittenSignals, signals, writeEvery);
+        s.LastSeen = now;
         // The heartbeat-due index needs an entry no later than the last heartbeat + gap, not one per heartbeat: the
         // sweeper finds an entry that comes due while heartbeats still flow "later" and moves it itself. So the
         // stream moves it on its first heartbeat and then once per half gap (a heartbeat after a gap long enough
-        // for a connection-lost incident, which removed the entry, is always past that half gap): one Redis
-        // command per heartbeat instead of two.
+        // for a connection-lost incident, which removed the entry, is always past that half gap and written): one
+        // Redis command per written heartbeat instead of two.
         var dueMs = (now + gap).ToUnixTimeMilliseconds();
-        var updateDueIndex = s.IndexedDueMs is not { } indexed || dueMs - indexed >= gap.TotalMilliseconds / 2;
+        var updateDueIndex = write && (s.IndexedDueMs is not { } indexed || dueMs - indexed >= gap.TotalMilliseconds / 2);
         HeartbeatResult reply;
         try
         {
             using var call = load.EnterStoreCall();
-            reply = await store.HeartbeatAsync(s.Session.SessionId, now, headphones, !hb.CameraOn, !hb.ScreenShareOn, !hb.Focused, !hb.MicrophoneOn,
-                gap, updateDueIndex);
+            reply = write
+                ? await store.HeartbeatAsync(s.Session.SessionId, now, headphones, !hb.CameraOn, !hb.ScreenShareOn, !hb.Focused, !hb.MicrophoneOn,
+                    gap, updateDueIndex, writeEvery)
+                : await store.ReadForHeartbeatAsync(s.Session.SessionId);
         }
         catch (Exception ex) when (RedisFailure.IsUnavailable(ex))
         {
             await RetryLaterAsync(responses, s, RetryTarget.Heartbeat, hb.Sequence, string.Empty, ex);
             return;
         }
-        if (updateDueIndex && reply.Recorded) s.IndexedDueMs = dueMs;
+        if (write && reply.Recorded)
+        {
+            s.WrittenAt = now;
+            s.WrittenSignals = signals;
+            if (updateDueIndex) s.IndexedDueMs = dueMs;
+        }
+        // A session found not running: every later heartbeat asks the store again.
+        if (!reply.Recorded) s.WrittenAt = null;
         if (reply.Recorded) s.Deadline = reply.Deadline;
         var timeLeft = s.Deadline - now;
         if (timeLeft < TimeSpan.Zero || !reply.Recorded) timeLeft = TimeSpan.Zero;
@@ -340,6 +378,12 @@ internal sealed partial class ExamStream(
         public bool WarnedUnvalidated { get; set; }
         /// <summary>The due time (ms) this stream last wrote to the heartbeat-due index; null before its first heartbeat.</summary>
         public long? IndexedDueMs { get; set; }
+        /// <summary>When this stream last wrote a heartbeat (null: not yet, or the session was found not running).</summary>
+        public DateTimeOffset? WrittenAt { get; set; }
+        /// <summary>The rule signals of that heartbeat (<see cref="HeartbeatWrites.Signals"/>).</summary>
+        public int WrittenSignals { get; set; }
+        /// <summary>When this stream last saw a heartbeat, written or not.</summary>
+        public DateTimeOffset? LastSeen { get; set; }
         /// <summary>The lowest save answered with RetryLater after a store failure and not resent yet: later saves wait for it.</summary>
         public long? AwaitingResend { get; set; }
     }
@@ -349,6 +393,9 @@ internal sealed partial class ExamStream(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The store failed for a {Kind} of session {SessionId} (sequence {Sequence}, {Failure}): answered RetryLater, the stream goes on")]
     private static partial void LogStoreRetry(ILogger logger, string kind, string sessionId, long sequence, string failure);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The last heartbeat of session {SessionId} could not be written at the end of its stream ({Failure}): its gap check waits the slack")]
+    private static partial void LogFlushFailed(ILogger logger, string sessionId, string failure);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Exam stream opened for session {SessionId} at acknowledged sequence {LastAcked}")]
     private static partial void LogOpened(ILogger logger, string sessionId, long lastAcked);

@@ -1,13 +1,15 @@
 -- A heartbeat: records its time, closes an open connection-lost incident, and opens or closes the rule
 -- incidents (kinds 2..6: headphones, camera off, screen share stopped, focus lost, microphone off; a flag is
--- '1' when breached). Replies {'ok', deadline ms, kinds opened now...} or {'closed', state} | {'missing'}.
+-- '1' when breached). @slackMs: how long after it the stream may see heartbeats it does not write (the gap check adds
+-- it to the gap; 0 when every heartbeat is written). Replies {'ok', deadline ms, kinds opened now...} or
+-- {'closed', state} | {'missing'}.
 -- include: states.lua
 -- include: incidents.lua
 local f = redis.call('HMGET', @session, 'state', 'deadline')
 if not f[1] then return {'missing'} end
 if f[1] ~= IN_PROGRESS then return {'closed', f[1]} end
 local now = @now
-redis.call('HSET', @session, 'last_hb', now)
+redis.call('HSET', @session, 'last_hb', now, 'hb_slack_ms', @slackMs)
 -- The open incidents in one read (usually none): only those are closed, only missing ones opened.
 local open = {}
 local flat = redis.call('HGETALL', @openIncidents)

@@ -160,6 +160,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     private static readonly RedisScript SaveScript = RedisScript.Load<SessionStore>("Save");
     private static readonly RedisScript HeartbeatScript = RedisScript.Load<SessionStore>("Heartbeat");
     private static readonly RedisScript HeartbeatGapScript = RedisScript.Load<SessionStore>("HeartbeatGap");
+    private static readonly RedisScript HeartbeatFlushScript = RedisScript.Load<SessionStore>("HeartbeatFlush");
     private static readonly RedisScript FinishScript = RedisScript.Load<SessionStore>("Finish");
     private static readonly RedisScript DecideScript = RedisScript.Load<SessionStore>("Decide");
     private static readonly RedisScript ExtendDeadlineScript = RedisScript.Load<SessionStore>("ExtendDeadline");
@@ -170,7 +171,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
 
     /// <summary>Every script of the store (tests run each branch of each).</summary>
     internal static IReadOnlyList<RedisScript> Scripts =>
-        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript, ReviewIndexScript, ReviewUnindexScript];
+        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, HeartbeatFlushScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript, ReviewIndexScript, ReviewUnindexScript];
 
     private IDatabase Db => storage.Database;
 
@@ -317,7 +318,12 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     /// Records a heartbeat with the rule signals it breaches. With <paramref name="updateDueIndex"/>, also moves the
     /// session's entry in the heartbeat-due index (watched by every replica's sweeper) to now + <paramref name="gap"/>.
     /// </summary>
-    public async Task<HeartbeatResult> HeartbeatAsync(string sessionId, DateTimeOffset now, bool headphones, bool cameraOff, bool screenShareOff, bool focusLost, bool micOff, TimeSpan gap, bool updateDueIndex)
+    /// <remarks>
+    /// <paramref name="unwrittenFor"/>: how long after this heartbeat the stream may see heartbeats it does not write
+    /// (the gap check waits that much longer; <see cref="FlushHeartbeatAsync"/> clears it when the stream ends).
+    /// </remarks>
+    public async Task<HeartbeatResult> HeartbeatAsync(string sessionId, DateTimeOffset now, bool headphones, bool cameraOff, bool screenShareOff, bool focusLost, bool micOff, TimeSpan gap, bool updateDueIndex,
+        TimeSpan unwrittenFor = default)
     {
         var k = keys.Session(sessionId);
         var script = storage.WriteAsync(k.Hash, HeartbeatScript, new
@@ -331,6 +337,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
             screenShareOff = Flag(screenShareOff),
             focusLost = Flag(focusLost),
             microphoneOff = Flag(micOff),
+            slackMs = (long)unwrittenFor.TotalMilliseconds,
         });
         // The connection counts as lost at now + gap. Sent with the script (one round trip, one fsync) rather than
         // after it; GT keeps a late heartbeat from moving it back. For a session that turns out closed, the sweeper
@@ -348,6 +355,29 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
         };
 
         static string Flag(bool b) => b ? "1" : "0";
+    }
+
+    /// <summary>
+    /// What a heartbeat kept in memory answers with: whether the session still runs, and its deadline (extra time moves
+    /// it). A read: nothing is written.
+    /// </summary>
+    public async Task<HeartbeatResult> ReadForHeartbeatAsync(string sessionId)
+    {
+        var f = await Db.HashGetAsync(keys.Session(sessionId).Hash, [(RedisValue)"state", "deadline"]);
+        var running = f[0].ToString() == ((int)SessionState.InProgress).ToString(CultureInfo.InvariantCulture);
+        return running && long.TryParse(f[1].ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var deadline)
+            ? new HeartbeatResult(true, DateTimeOffset.FromUnixTimeMilliseconds(deadline), [])
+            : new HeartbeatResult(false, default, []);
+    }
+
+    /// <summary>
+    /// The end of a stream that kept heartbeats in memory: records its last heartbeat <paramref name="lastSeen"/> with no
+    /// slack, unless the session ended or a later heartbeat is recorded; true when written.
+    /// </summary>
+    public async Task<bool> FlushHeartbeatAsync(string sessionId, DateTimeOffset lastSeen)
+    {
+        var session = keys.Session(sessionId).Hash;
+        return (long)await storage.WriteAsync(session, HeartbeatFlushScript, new { session, lastSeen = lastSeen.ToUnixTimeMilliseconds() }) == 1;
     }
 
     // ---- the end of a session ----
