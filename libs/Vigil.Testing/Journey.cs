@@ -324,6 +324,13 @@ public sealed record TestLearner(string Id, string Name, string Token, Journey J
     /// <summary>Opens the exam stream of a session.</summary>
     public Task<ExamStreamClient> OpenStreamAsync(string sessionId, long lastAcked = 0, IGrpcEndpoint? via = null) =>
         ExamStreamClient.OpenAsync(Sessions(via), sessionId, lastAcked);
+
+    /// <summary>Reports a technical problem with one of the learner's sessions (SessionService/ReportProblem); returns the recorded report.</summary>
+    public async Task<ProblemReport> ReportProblemAsync(string sessionId, string description, string? requestId = null, IGrpcEndpoint? via = null) =>
+        (await Sessions(via).ReportProblemAsync(new ReportProblemRequest
+        {
+            RequestId = requestId ?? Journey.RequestId(), SessionId = sessionId, Description = description,
+        })).Report;
 }
 
 /// <summary>A learner with a started session of an exam.</summary>

@@ -29,6 +29,7 @@ public sealed class RpcContractTests
         { "vigil.session.v1.SessionService", "SubmitFinalCheck", "SubmitFinalCheckRequest", "SubmitFinalCheckResponse", false, false },
         { "vigil.session.v1.SessionService", "GetReceipt", "GetReceiptRequest", "GetReceiptResponse", false, false },
         { "vigil.session.v1.SessionService", "ListMySessions", "ListMySessionsRequest", "ListMySessionsResponse", false, false },
+        { "vigil.session.v1.SessionService", "ReportProblem", "ReportProblemRequest", "ReportProblemResponse", false, false },
         { "vigil.session.v1.ExamBoardService", "ListSessionsForReview", "ListSessionsForReviewRequest", "ListSessionsForReviewResponse", false, false },
         { "vigil.session.v1.ExamBoardService", "GetSessionRecord", "GetSessionRecordRequest", "GetSessionRecordResponse", false, false },
         { "vigil.session.v1.ExamBoardService", "GetReviewPhoto", "GetReviewPhotoRequest", "GetReviewPhotoResponse", false, false },

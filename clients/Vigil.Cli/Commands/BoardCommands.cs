@@ -4,7 +4,7 @@ using Vigil.Contracts.Session.V1;
 
 namespace Vigil.Cli.Commands;
 
-/// <summary><c>vigil board list|review|decide</c>: the exam board's review.</summary>
+/// <summary><c>vigil board list|review|decide|accept-saved</c>: the exam board's review.</summary>
 internal static class BoardCommands
 {
     /// <summary>The outcomes on the command line.</summary>
@@ -23,6 +23,7 @@ internal static class BoardCommands
         ["decided"] = ReviewFilter.Decided,
         ["incidents"] = ReviewFilter.WithIncidents,
         ["exception"] = ReviewFilter.WithException,
+        ["problem"] = ReviewFilter.WithProblemReport,
     };
 
     /// <summary>The refusal reasons on the command line: the proto's names, lower case, with dashes.</summary>
@@ -82,6 +83,19 @@ internal static class BoardCommands
             return 0;
         });
         board.Subcommands.Add(decide);
+
+        var acceptSession = OptionKinds.Session();
+        var report = OptionKinds.Required("--report", "ID", "The learner's problem report this exception answers (its incident id)");
+        var why = OptionKinds.Required("--reason", "TEXT", "The documented technical failure");
+        var reference = OptionKinds.Required("--reference", "REF", "Its reference (ticket, incident id)");
+        var accept = new Command("accept-saved", "Accept the last saved answers of an expired session by exception, citing the learner's problem report")
+            { acceptSession, report, why, reference };
+        cli.OnGateway(accept, async (call, _) =>
+        {
+            call.Output.Emit(await call.Journey.AcceptSavedAsync(call.RequireToken(), call.Get(acceptSession), call.Get(report)!, call.Get(why)!, call.Get(reference)!));
+            return 0;
+        });
+        board.Subcommands.Add(accept);
         return board;
     }
 

@@ -91,6 +91,16 @@ internal static class ExamCommands
             return 0;
         });
         session.Subcommands.Add(mine);
+
+        var problemSession = OptionKinds.Session();
+        var description = OptionKinds.Required("--description", "TEXT", "What went wrong (during the exam or within the window after it)");
+        var problem = new Command("report-problem", "Report a technical problem with your session to the course team and the exam board") { problemSession, description };
+        cli.OnGateway(problem, async (call, _) =>
+        {
+            call.Output.Emit(await call.Journey.ReportProblemAsync(call.RequireToken(), call.Get(problemSession), call.Get(description)!));
+            return 0;
+        });
+        session.Subcommands.Add(problem);
         return session;
     }
 

@@ -322,6 +322,27 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         return decision;
     }
 
+    public async Task<ProblemReport> ReportProblemAsync(string token, string sessionId, string description)
+    {
+        var report = (await _sessions.ReportProblemAsync(new ReportProblemRequest
+        {
+            RequestId = NewRequestId(), SessionId = sessionId, Description = description,
+        }, GatewayConnection.With(token))).Report;
+        output.Ok($"problem report {report.ReportId} recorded on session {report.SessionId}{(report.AfterEnd ? " (after its end)" : string.Empty)}");
+        return report;
+    }
+
+    public async Task<AcceptSavedAnswersResponse> AcceptSavedAsync(string token, string sessionId, string problemReportId, string reason, string reference)
+    {
+        var response = await _board.AcceptSavedAnswersAsync(new AcceptSavedAnswersRequest
+        {
+            RequestId = NewRequestId(), SessionId = sessionId, ProblemReportId = problemReportId, Reason = reason, FailureReference = reference,
+        }, GatewayConnection.With(token));
+        output.Ok($"saved answers of {sessionId} accepted by exception (answering problem report {response.Exception.ProblemReportId})");
+        PrintReceipt(response.Receipt);
+        return response;
+    }
+
     public async Task<GetDashboardResponse> DashboardAsync(string token)
     {
         var response = await _dashboard.GetDashboardAsync(new GetDashboardRequest(), GatewayConnection.With(token));

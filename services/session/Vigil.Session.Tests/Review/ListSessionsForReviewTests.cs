@@ -66,12 +66,15 @@ public sealed class ListSessionsForReviewTests(SessionFixture f)
         f.Advance(exam.TimeLimit.ToTimeSpan() + SessionFixture.SweepInterval);
         await f.WaitForStateAsync(expired.Learner, expired.SessionId, s => s == SessionState.ExpiredUnsubmitted);
         var board = f.Board(course);
+        var report = await expired.Learner.ReportProblemAsync(expired.SessionId, "The exam page stopped responding.");
         await board.AcceptSavedAnswersAsync(new AcceptSavedAnswersRequest
         {
-            RequestId = Journey.RequestId(), SessionId = expired.SessionId, Reason = "Outage", FailureReference = "INC-1",
+            RequestId = Journey.RequestId(), SessionId = expired.SessionId, Reason = "Outage", FailureReference = "INC-1", ProblemReportId = report.ReportId,
         });
 
-        Assert.Equal([withIncident.SessionId], await PageAsync(board, course, ReviewFilter.WithIncidents));
+        // The problem report is an incident too (on the timeline): the expired session is in both lists.
+        Assert.Equal([withIncident.SessionId, expired.SessionId], await PageAsync(board, course, ReviewFilter.WithIncidents));
+        Assert.Equal([expired.SessionId], await PageAsync(board, course, ReviewFilter.WithProblemReport));
         Assert.Equal([expired.SessionId], await PageAsync(board, course, ReviewFilter.WithException));
         Assert.Empty(await PageAsync(board, course, ReviewFilter.Decided));
         Assert.Equal(3, (await PageAsync(board, course, ReviewFilter.AwaitingDecision)).Count);

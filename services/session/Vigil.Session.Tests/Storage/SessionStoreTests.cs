@@ -58,15 +58,18 @@ public sealed partial class SessionStoreTests(StoreRedis redis) : IClassFixture<
     };
 
     [Fact]
-    public void The_scripts_state_numbers_are_the_contracts()
+    public void The_scripts_state_and_incident_kind_numbers_are_the_contracts()
     {
         var text = string.Join('\n', SessionStore.Scripts.Select(s => s.Text));
         var constants = StateConstant().Matches(text).Select(m => (Name: m.Groups["name"].Value, Value: int.Parse(m.Groups["value"].Value))).Distinct().ToList();
         Assert.NotEmpty(constants);
         foreach (var (name, value) in constants)
         {
-            var member = string.Concat(name.Split('_').Select(w => w[0] + w[1..].ToLowerInvariant()));
-            Assert.Equal(System.Enum.Parse<SessionState>(member), (SessionState)value);
+            // KIND_* are incident kinds (incidents.lua), the rest session states (states.lua).
+            var kind = name.StartsWith("KIND_", StringComparison.Ordinal);
+            var member = string.Concat((kind ? name[5..] : name).Split('_').Select(w => w[0] + w[1..].ToLowerInvariant()));
+            if (kind) Assert.Equal(System.Enum.Parse<IncidentKind>(member), (IncidentKind)value);
+            else Assert.Equal(System.Enum.Parse<SessionState>(member), (SessionState)value);
         }
     }
 

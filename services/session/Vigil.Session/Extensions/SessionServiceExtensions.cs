@@ -50,6 +50,7 @@ internal static class SessionServiceExtensions
         builder.Services.AddSingleton<SessionFinisher>();
         builder.Services.AddSingleton<ExamLoad>();
         builder.Services.AddSingleton<ExamStream>();
+        builder.Services.AddSingleton<ProblemReports>();
         builder.Services.AddSingleton<IdentityGateway>();
         builder.Services.AddHostedService<SessionSweeper>();
         builder.Services.AddHostedService<OutboxRelay>();

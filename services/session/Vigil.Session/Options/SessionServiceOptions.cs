@@ -104,4 +104,15 @@ internal sealed class SessionServiceOptions
     /// </summary>
     [Range(0.0, 0.9)]
     public double HeartbeatWriteFraction { get; set; } = 0.5;
+
+    /// <summary>
+    /// How long after a session's end its learner may still report a technical problem (ReportProblem); during the
+    /// exam a report is always accepted.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
+    public TimeSpan ProblemReportWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The longest problem description accepted, in characters.</summary>
+    [Range(1, 20_000)]
+    public int MaxProblemDescriptionLength { get; set; } = 2000;
 }

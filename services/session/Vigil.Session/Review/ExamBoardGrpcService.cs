@@ -80,7 +80,7 @@ internal sealed partial class ExamBoardGrpcService(
             // the change that makes its rule hold) or behind it (a session decided since, or purged).
             var facts = s is null || s.CourseId != request.CourseId
                 ? null
-                : new ReviewFacts(s.IsFinished, s.DecisionVersion, incidents[i], s.Exception is not null);
+                : new ReviewFacts(s.IsFinished, s.DecisionVersion, incidents[i], s.Exception is not null, s.ProblemReports);
             if (facts is null || !ReviewFilters.Holds(filter, facts))
             {
                 if ((facts is null && erased[i] is null) || (facts is not null && !ReviewFilters.Monotonic(filter) && facts.Finished))
@@ -98,6 +98,7 @@ internal sealed partial class ExamBoardGrpcService(
                 MaxScore = AnswerRules.MaxScore(s.Exam),
                 IncidentCount = (int)incidents[i],
                 LatestDecision = decisions.LastOrDefault(),
+                ProblemReportCount = (int)s.ProblemReports,
             });
         }
         return response;
@@ -157,6 +158,7 @@ internal sealed partial class ExamBoardGrpcService(
         IncidentKind.ScreenShareStopped => "Screen sharing was reported stopped.",
         IncidentKind.FocusLost => "The exam window was reported without the focus.",
         IncidentKind.MicrophoneOff => "The microphone was reported off.",
+        IncidentKind.ProblemReported => "The learner reported a technical problem.",
         _ => string.Empty,
     };
 
@@ -271,11 +273,25 @@ internal sealed partial class ExamBoardGrpcService(
         if (string.IsNullOrWhiteSpace(request.FailureReference)) violations.Add(("failure_reference", "Give the reference of the documented failure (ticket, incident id)."));
         if (violations.Count > 0) throw new InvalidRequestException(violations);
         var session = await access.ForBoardAsync(caller, request.SessionId);
+        // The exception answers a problem the learner reported (ReportProblem). Callers written before reports existed
+        // send no problem_report_id: they are refused, naming the field, rather than granted an exception nobody reported.
+        if (string.IsNullOrWhiteSpace(request.ProblemReportId))
+        {
+            throw new PreconditionFailedException("PROBLEM_REPORT_REQUIRED", "problem_report_id",
+                "problem_report_id is required: cite the learner's problem report (ReportProblem) that this exception answers. "
+                + "The learner reports the problem during the exam or within the reporting window after it.");
+        }
         if (session.State == SessionState.SubmittedByException) return Accepted(session);
         if (session.State != SessionState.ExpiredUnsubmitted)
         {
             throw new PreconditionFailedException("NOT_EXPIRED_UNSUBMITTED", "sessions/" + session.SessionId,
                 $"Only an expired session whose answers were not submitted can be accepted by exception; this one is {session.State}.");
+        }
+        if (await sessions.GetProblemReportAsync(session.SessionId, request.ProblemReportId) is null)
+        {
+            throw new PreconditionFailedException("PROBLEM_REPORT_NOT_FOUND", "problem_report_id",
+                $"problem_report_id '{request.ProblemReportId}' is not a problem report of session {session.SessionId}: cite one of the "
+                + "PROBLEM_REPORTED incidents of its record.");
         }
         var exception = new SubmissionException
         {
@@ -283,6 +299,7 @@ internal sealed partial class ExamBoardGrpcService(
             FailureReference = request.FailureReference,
             GrantedBy = caller.Subject,
             GrantedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+            ProblemReportId = request.ProblemReportId,
         };
         // In the "with an exception" list before the exception is granted (readers skip it until then).
         await sessions.PreIndexForReviewAsync(session, ReviewFilter.WithException);

@@ -3,7 +3,7 @@ using Vigil.Contracts.Session.V1;
 namespace Vigil.Session.Review;
 
 /// <summary>What the review index knows of a finished session: read from its record (and its incident count) alone.</summary>
-internal sealed record ReviewFacts(bool Finished, long DecisionVersion, long Incidents, bool Exception);
+internal sealed record ReviewFacts(bool Finished, long DecisionVersion, long Incidents, bool Exception, long ProblemReports = 0);
 
 /// <summary>
 /// The review list's filters as a rule table (pure): which of a course's review sets a finished session belongs to.
@@ -19,7 +19,7 @@ internal static class ReviewFilters
 {
     /// <summary>Every filter the index keeps, "all" first.</summary>
     public static readonly IReadOnlyList<ReviewFilter> All =
-        [ReviewFilter.Unspecified, ReviewFilter.AwaitingDecision, ReviewFilter.Decided, ReviewFilter.WithIncidents, ReviewFilter.WithException];
+        [ReviewFilter.Unspecified, ReviewFilter.AwaitingDecision, ReviewFilter.Decided, ReviewFilter.WithIncidents, ReviewFilter.WithException, ReviewFilter.WithProblemReport];
 
     /// <summary>Whether a finished session belongs in a filter's list.</summary>
     public static bool Holds(ReviewFilter filter, ReviewFacts f) => f.Finished && filter switch
@@ -29,10 +29,11 @@ internal static class ReviewFilters
         ReviewFilter.Decided => f.DecisionVersion > 0,
         ReviewFilter.WithIncidents => f.Incidents > 0,
         ReviewFilter.WithException => f.Exception,
+        ReviewFilter.WithProblemReport => f.ProblemReports > 0,
         _ => false,
     };
 
-    /// <summary>Whether a filter's rule, once true for a session, stays true (decisions, incidents and exceptions are never removed).</summary>
+    /// <summary>Whether a filter's rule, once true for a session, stays true (decisions, incidents, exceptions and problem reports are never removed).</summary>
     public static bool Monotonic(ReviewFilter filter) => filter != ReviewFilter.AwaitingDecision;
 
     /// <summary>The filter's name in its key.</summary>
@@ -43,6 +44,7 @@ internal static class ReviewFilters
         ReviewFilter.Decided => "decided",
         ReviewFilter.WithIncidents => "incidents",
         ReviewFilter.WithException => "exception",
+        ReviewFilter.WithProblemReport => "problem",
         _ => throw new ArgumentOutOfRangeException(nameof(filter), filter, "Not a review filter."),
     };
 }

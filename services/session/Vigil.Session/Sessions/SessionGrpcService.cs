@@ -18,6 +18,7 @@ internal sealed partial class SessionGrpcService(
     SessionAccess access,
     IdentityGateway identity,
     ExamStream stream,
+    ProblemReports problems,
     TimeProvider time,
     ILogger<SessionGrpcService> logger) : SessionService.SessionServiceBase
 {
@@ -256,6 +257,9 @@ internal sealed partial class SessionGrpcService(
         }
         return response;
     }
+
+    public override Task<ReportProblemResponse> ReportProblem(ReportProblemRequest request, ServerCallContext context) =>
+        problems.ReportAsync(Caller.From(context), request);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} started for exam {ExamId}")]
     private static partial void LogStarted(ILogger logger, string sessionId, string examId);

@@ -40,6 +40,8 @@ internal sealed class SessionData
     public Receipt? Receipt { get; init; }
     public SubmissionException? Exception { get; init; }
     public long DecisionVersion { get; init; }
+    /// <summary>How many technical problems the learner reported (ReportProblem).</summary>
+    public long ProblemReports { get; init; }
     public DateTimeOffset? LastHeartbeat { get; init; }
 
     /// <summary>Whether the session is finished (a finished state never goes back).</summary>
@@ -81,6 +83,7 @@ internal sealed class SessionData
             Receipt = Get("receipt").IsNullOrEmpty ? null : Receipt.Parser.ParseFrom((byte[])Get("receipt")!),
             Exception = Get("exception").IsNullOrEmpty ? null : SubmissionException.Parser.ParseFrom((byte[])Get("exception")!),
             DecisionVersion = Get("decision_version").IsNullOrEmpty ? 0 : (long)Get("decision_version"),
+            ProblemReports = Get("problem_reports").IsNullOrEmpty ? 0 : (long)Get("problem_reports"),
             LastHeartbeat = OptMs(Get("last_hb")),
         };
     }

@@ -171,7 +171,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
 
     /// <summary>Every script of the store (tests run each branch of each).</summary>
     internal static IReadOnlyList<RedisScript> Scripts =>
-        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, HeartbeatFlushScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript, ReviewIndexScript, ReviewUnindexScript];
+        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, HeartbeatFlushScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript, ReviewIndexScript, ReviewUnindexScript, ReportProblemScript];
 
     private IDatabase Db => storage.Database;
 
@@ -505,7 +505,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     {
         var session = await GetAsync(sessionId);
         if (session is null || !session.IsFinished || session.FinishedAt is not { } finishedAt) return;
-        var facts = new ReviewFacts(true, session.DecisionVersion, await CountIncidentsAsync(sessionId), session.Exception is not null);
+        var facts = new ReviewFacts(true, session.DecisionVersion, await CountIncidentsAsync(sessionId), session.Exception is not null, session.ProblemReports);
         var add = ReviewFilters.All.Where(f => ReviewFilters.Holds(f, facts)).ToList();
         var remove = ReviewFilters.All.Where(f => !ReviewFilters.Monotonic(f) && !ReviewFilters.Holds(f, facts));
         RedisKey[] sets = [keys.ReviewMembers(session.CourseId), .. add.Concat(remove).Select(f => keys.ReviewSet(session.CourseId, f))];
@@ -513,14 +513,14 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     }
 
     /// <summary>
-    /// Adds a finished session to one review set before the change that makes its rule hold (a decision, an exception):
-    /// a crash after that change cannot leave it out; readers skip the entry while the rule does not hold yet.
+    /// Adds a finished session to review sets before the change that makes their rule hold (a decision, an exception, a
+    /// problem report): a crash after that change cannot leave it out; readers skip the entry while the rule does not hold yet.
     /// </summary>
-    public Task PreIndexForReviewAsync(SessionData session, ReviewFilter filter)
+    public Task PreIndexForReviewAsync(SessionData session, params ReviewFilter[] filters)
     {
         if (session.FinishedAt is not { } finishedAt) return Task.CompletedTask;
-        RedisKey[] sets = [keys.ReviewMembers(session.CourseId), keys.ReviewSet(session.CourseId, filter)];
-        return storage.WriteAsync(sets[0], ReviewIndexScript, sets, [ReviewMember(finishedAt, session.SessionId), 1, session.SessionId]);
+        RedisKey[] sets = [keys.ReviewMembers(session.CourseId), .. filters.Select(f => keys.ReviewSet(session.CourseId, f))];
+        return storage.WriteAsync(sets[0], ReviewIndexScript, sets, [ReviewMember(finishedAt, session.SessionId), filters.Length, session.SessionId]);
     }
 
     /// <summary>Takes a purged session out of every review set of its course (readers would drop it one by one anyway).</summary>

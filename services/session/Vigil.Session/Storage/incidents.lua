@@ -15,3 +15,5 @@ local function open_incident(session, incidents, open_incidents, kind, start, de
   redis.call('HSET', incidents, id, kind .. '|' .. start .. '||' .. details)
   redis.call('HSET', open_incidents, kind, id)
 end
+-- The incident kind of a learner's problem report (IncidentKind.PROBLEM_REPORTED): never open, never closed.
+local KIND_PROBLEM_REPORTED = '7'
