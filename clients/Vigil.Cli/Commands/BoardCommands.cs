@@ -4,7 +4,7 @@ using Vigil.Contracts.Session.V1;
 
 namespace Vigil.Cli.Commands;
 
-/// <summary><c>vigil board list|review|decide|accept-saved</c>: the exam board's review.</summary>
+/// <summary><c>vigil board list|review|decide|accept-saved|second-look|history</c>: the exam board's review.</summary>
 internal static class BoardCommands
 {
     /// <summary>The outcomes on the command line.</summary>
@@ -24,6 +24,7 @@ internal static class BoardCommands
         ["incidents"] = ReviewFilter.WithIncidents,
         ["exception"] = ReviewFilter.WithException,
         ["problem"] = ReviewFilter.WithProblemReport,
+        ["second-look"] = ReviewFilter.SecondLook,
     };
 
     /// <summary>The refusal reasons on the command line: the proto's names, lower case, with dashes.</summary>
@@ -96,6 +97,25 @@ internal static class BoardCommands
             return 0;
         });
         board.Subcommands.Add(accept);
+
+        var lookSession = OptionKinds.Session();
+        var lookNotes = new Option<string>("--notes") { HelpName = "TEXT", Description = "Why a second look (for the board)", DefaultValueFactory = _ => string.Empty };
+        var look = new Command("second-look", "Mark a finished session for a second review instead of deciding; another member's decision closes it") { lookSession, lookNotes };
+        cli.OnGateway(look, async (call, _) =>
+        {
+            call.Output.Emit(await call.Journey.SecondLookAsync(call.RequireToken(), call.Get(lookSession), call.Get(lookNotes)!));
+            return 0;
+        });
+        board.Subcommands.Add(look);
+
+        var historySession = OptionKinds.Session();
+        var history = new Command("history", "Every version of the board's decisions on a session (who, when, why) and its second looks") { historySession };
+        cli.OnGateway(history, async (call, _) =>
+        {
+            call.Output.Emit(await call.Journey.DecisionHistoryAsync(call.RequireToken(), call.Get(historySession)));
+            return 0;
+        });
+        board.Subcommands.Add(history);
         return board;
     }
 

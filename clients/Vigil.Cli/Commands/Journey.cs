@@ -322,6 +322,32 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         return decision;
     }
 
+    public async Task<SecondLook> SecondLookAsync(string token, string sessionId, string notes)
+    {
+        var look = (await _board.RequestSecondLookAsync(new RequestSecondLookRequest
+        {
+            RequestId = NewRequestId(), SessionId = sessionId, Notes = notes,
+        }, GatewayConnection.With(token))).SecondLook;
+        output.Ok($"second look asked on {sessionId} by {look.RequestedBy}: a decision by another board member closes it");
+        return look;
+    }
+
+    public async Task<GetDecisionHistoryResponse> DecisionHistoryAsync(string token, string sessionId)
+    {
+        var history = await _board.GetDecisionHistoryAsync(new GetDecisionHistoryRequest { SessionId = sessionId }, GatewayConnection.With(token));
+        output.Line($"    {history.Decisions.Count} decision(s), {history.SecondLooks.Count} second look(s) on {sessionId}:");
+        foreach (var d in history.Decisions)
+        {
+            output.Line($"      v{d.Version}  {Name(d.Outcome)}{(d.Reason != RefusalReason.Unspecified ? " (" + Name(d.Reason) + ")" : string.Empty)}  by {d.DecidedBy}  {d.DecidedAt?.ToDateTimeOffset():u}  {d.Notes}");
+        }
+        foreach (var l in history.SecondLooks)
+        {
+            output.Line($"      second look by {l.RequestedBy}  {l.RequestedAt?.ToDateTimeOffset():u}  {l.Notes}  "
+                + (l.ClosedAt is null ? "OPEN" : $"closed by {l.ClosedBy} with v{l.ClosedByVersion}"));
+        }
+        return history;
+    }
+
     public async Task<ProblemReport> ReportProblemAsync(string token, string sessionId, string description)
     {
         var report = (await _sessions.ReportProblemAsync(new ReportProblemRequest

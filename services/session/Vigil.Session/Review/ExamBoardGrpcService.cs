@@ -80,16 +80,17 @@ internal sealed partial class ExamBoardGrpcService(
             // the change that makes its rule hold) or behind it (a session decided since, or purged).
             var facts = s is null || s.CourseId != request.CourseId
                 ? null
-                : new ReviewFacts(s.IsFinished, s.DecisionVersion, incidents[i], s.Exception is not null, s.ProblemReports);
+                : SessionStore.Facts(s, incidents[i]);
             if (facts is null || !ReviewFilters.Holds(filter, facts))
             {
-                if ((facts is null && erased[i] is null) || (facts is not null && !ReviewFilters.Monotonic(filter) && facts.Finished))
+                if ((facts is null && erased[i] is null) || (facts is not null && !ReviewFilters.Monotonic(filter) && !ReviewFilters.CanHoldAgain(filter) && facts.Finished))
                 {
                     await sessions.DropFromReviewSetAsync(request.CourseId, filter, page[i]);
                 }
                 continue;
             }
             var decisions = s!.DecisionVersion > 0 ? await sessions.GetDecisionsAsync(s.SessionId) : [];
+            var secondLook = s.SecondLookBy is not null ? (await sessions.GetSecondLooksAsync(s.SessionId)).LastOrDefault() : null;
             response.Sessions.Add(new ReviewSummary
             {
                 Session = s.ToProto(),
@@ -99,6 +100,7 @@ internal sealed partial class ExamBoardGrpcService(
                 IncidentCount = (int)incidents[i],
                 LatestDecision = decisions.LastOrDefault(),
                 ProblemReportCount = (int)s.ProblemReports,
+                SecondLook = secondLook,
             });
         }
         return response;
@@ -148,6 +150,7 @@ internal sealed partial class ExamBoardGrpcService(
             record.Incidents.Add(incident);
         }
         record.Decisions.AddRange(await sessions.GetDecisionsAsync(session.SessionId));
+        record.SecondLooks.AddRange(await sessions.GetSecondLooksAsync(session.SessionId));
         return new GetSessionRecordResponse { Record = record };
     }
 
@@ -203,7 +206,7 @@ internal sealed partial class ExamBoardGrpcService(
         var session = await access.ForBoardAsync(caller, request.SessionId);
         var requestKey = "decision:" + caller.Subject + ":" + request.RequestId;
 
-        for (var attempt = 0; attempt < 2; attempt++)
+        for (var attempt = 0; attempt < 3; attempt++)
         {
             if (!session.IsFinished)
             {
@@ -240,10 +243,19 @@ internal sealed partial class ExamBoardGrpcService(
                 DecidedBy = caller.Subject,
                 DecidedAt = now,
             };
+            // An open second look, as read: the decision of another member closes it in the same script.
+            var looks = session.SecondLookBy is not null ? await sessions.GetSecondLooksAsync(session.SessionId) : [];
+            var closing = looks.Count > 0 && looks[^1].ClosedAt is null ? looks[^1].Clone() : null;
+            if (closing is not null)
+            {
+                closing.ClosedBy = caller.Subject;
+                closing.ClosedAt = decision.DecidedAt;
+                closing.ClosedByVersion = decision.Version;
+            }
             // In the "decided" list before the decision (readers skip it until the decision is there), out of "awaiting"
-            // after it: a crash at any point leaves both lists right as readers see them.
+            // (and "second look") after it: a crash at any point leaves the lists right as readers see them.
             await sessions.PreIndexForReviewAsync(session, ReviewFilter.Decided);
-            var reply = await sessions.DecideAsync(session.SessionId, requestKey, request.ExpectedVersion, decision, evt, now);
+            var reply = await sessions.DecideAsync(session.SessionId, requestKey, request.ExpectedVersion, decision, evt, now, looks.Count, closing);
             switch (reply.Status)
             {
                 case DecisionStatus.Recorded:
@@ -255,8 +267,12 @@ internal sealed partial class ExamBoardGrpcService(
                 case DecisionStatus.VersionMismatch:
                     throw new ConcurrentChangeException($"The latest decision is version {reply.Version}, not {request.ExpectedVersion}: read the record again, then decide.");
                 case DecisionStatus.InProgress:
+                case DecisionStatus.SecondLookChanged:
                     session = await sessions.GetAsync(session.SessionId) ?? session;
                     continue;
+                case DecisionStatus.SameMember:
+                    throw new PreconditionFailedException("SECOND_LOOK_NEEDS_ANOTHER_MEMBER", "sessions/" + session.SessionId,
+                        "You asked for a second look at this session: a decision by another member of the board closes it.");
                 default:
                     throw new ResourceNotFoundException("session", session.SessionId);
             }
@@ -313,6 +329,61 @@ internal sealed partial class ExamBoardGrpcService(
             "Only an expired session whose answers were not submitted can be accepted by exception.");
     }
 
+    public override async Task<RequestSecondLookResponse> RequestSecondLook(RequestSecondLookRequest request, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        var violations = new List<(string, string)>();
+        if (string.IsNullOrWhiteSpace(request.RequestId)) violations.Add(("request_id", "An idempotency key is required."));
+        if (request.Notes.Length > 4000) violations.Add(("notes", "The notes are at most 4000 characters."));
+        if (violations.Count > 0) throw new InvalidRequestException(violations);
+        var session = await access.ForBoardAsync(caller, request.SessionId);
+        if (!session.IsFinished)
+        {
+            throw new PreconditionFailedException("SESSION_IN_PROGRESS", "sessions/" + session.SessionId, "The session is still in progress: ask for a second look once it has ended.");
+        }
+        var entry = new SecondLook
+        {
+            RequestedBy = caller.Subject,
+            RequestedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+            Notes = request.Notes,
+            RequestedAtVersion = session.DecisionVersion,
+        };
+        // In the "second look" list before the script (readers skip it until the second look is open).
+        await sessions.PreIndexForReviewAsync(session, ReviewFilter.SecondLook);
+        var reply = await sessions.RequestSecondLookAsync(session.SessionId, "second-look:" + caller.Subject + ":" + request.RequestId, entry);
+        switch (reply.Status)
+        {
+            case SecondLookStatus.Recorded:
+                await sessions.IndexForReviewAsync(session.SessionId);
+                LogSecondLook(logger, session.SessionId, caller.Subject);
+                return new RequestSecondLookResponse { SecondLook = entry };
+            case SecondLookStatus.Duplicate:
+                var looks = await sessions.GetSecondLooksAsync(session.SessionId);
+                return new RequestSecondLookResponse { SecondLook = looks[(int)reply.Position - 1] };
+            case SecondLookStatus.AlreadyOpen:
+                throw new PreconditionFailedException("SECOND_LOOK_OPEN", "sessions/" + session.SessionId,
+                    $"A second look asked by {reply.OpenBy} is open: a decision by another member closes it before another can be asked.");
+            case SecondLookStatus.InProgress:
+                throw new PreconditionFailedException("SESSION_IN_PROGRESS", "sessions/" + session.SessionId, "The session is still in progress: ask for a second look once it has ended.");
+            default:
+                throw new ResourceNotFoundException("session", session.SessionId);
+        }
+    }
+
+    public override async Task<GetDecisionHistoryResponse> GetDecisionHistory(GetDecisionHistoryRequest request, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        if (await access.ErasedForBoardAsync(caller, request.SessionId) is { } erased)
+        {
+            return new GetDecisionHistoryResponse { Decisions = { erased.Record.Decisions }, ErasedAt = erased.Record.ErasedAt };
+        }
+        var session = await access.ForBoardAsync(caller, request.SessionId);
+        var response = new GetDecisionHistoryResponse();
+        response.Decisions.AddRange(await sessions.GetDecisionsAsync(session.SessionId));
+        response.SecondLooks.AddRange(await sessions.GetSecondLooksAsync(session.SessionId));
+        return response;
+    }
+
     private static AcceptSavedAnswersResponse Accepted(SessionData s) =>
         new() { Session = s.ToProto(), Receipt = s.Receipt, Exception = s.Exception };
 
@@ -346,6 +417,9 @@ internal sealed partial class ExamBoardGrpcService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The {Kind} photo identity returned for session {SessionId} does not match the digest pinned at its start")]
     private static partial void LogEvidenceMismatch(ILogger logger, string sessionId, ReviewPhotoKind kind);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Second look asked on session {SessionId} by {RequestedBy}")]
+    private static partial void LogSecondLook(ILogger logger, string sessionId, string requestedBy);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Saved answers of session {SessionId} accepted by exception, granted by {GrantedBy}")]
     private static partial void LogException(ILogger logger, string sessionId, string grantedBy);

@@ -3,7 +3,7 @@ using Vigil.Contracts.Session.V1;
 namespace Vigil.Session.Review;
 
 /// <summary>What the review index knows of a finished session: read from its record (and its incident count) alone.</summary>
-internal sealed record ReviewFacts(bool Finished, long DecisionVersion, long Incidents, bool Exception, long ProblemReports = 0);
+internal sealed record ReviewFacts(bool Finished, long DecisionVersion, long Incidents, bool Exception, long ProblemReports = 0, bool SecondLookOpen = false);
 
 /// <summary>
 /// The review list's filters as a rule table (pure): which of a course's review sets a finished session belongs to.
@@ -19,7 +19,7 @@ internal static class ReviewFilters
 {
     /// <summary>Every filter the index keeps, "all" first.</summary>
     public static readonly IReadOnlyList<ReviewFilter> All =
-        [ReviewFilter.Unspecified, ReviewFilter.AwaitingDecision, ReviewFilter.Decided, ReviewFilter.WithIncidents, ReviewFilter.WithException, ReviewFilter.WithProblemReport];
+        [ReviewFilter.Unspecified, ReviewFilter.AwaitingDecision, ReviewFilter.Decided, ReviewFilter.WithIncidents, ReviewFilter.WithException, ReviewFilter.WithProblemReport, ReviewFilter.SecondLook];
 
     /// <summary>Whether a finished session belongs in a filter's list.</summary>
     public static bool Holds(ReviewFilter filter, ReviewFacts f) => f.Finished && filter switch
@@ -30,11 +30,18 @@ internal static class ReviewFilters
         ReviewFilter.WithIncidents => f.Incidents > 0,
         ReviewFilter.WithException => f.Exception,
         ReviewFilter.WithProblemReport => f.ProblemReports > 0,
+        ReviewFilter.SecondLook => f.SecondLookOpen,
         _ => false,
     };
 
     /// <summary>Whether a filter's rule, once true for a session, stays true (decisions, incidents, exceptions and problem reports are never removed).</summary>
-    public static bool Monotonic(ReviewFilter filter) => filter != ReviewFilter.AwaitingDecision;
+    public static bool Monotonic(ReviewFilter filter) => filter is not (ReviewFilter.AwaitingDecision or ReviewFilter.SecondLook);
+
+    /// <summary>
+    /// Whether a non-monotonic filter's rule, once false again, may turn true once more (a new second look after one was
+    /// closed). Readers never drop such an entry (they skip it); only the writer that made the rule false removes it.
+    /// </summary>
+    public static bool CanHoldAgain(ReviewFilter filter) => filter == ReviewFilter.SecondLook;
 
     /// <summary>The filter's name in its key.</summary>
     public static string KeyName(ReviewFilter filter) => filter switch
@@ -45,6 +52,7 @@ internal static class ReviewFilters
         ReviewFilter.WithIncidents => "incidents",
         ReviewFilter.WithException => "exception",
         ReviewFilter.WithProblemReport => "problem",
+        ReviewFilter.SecondLook => "second-look",
         _ => throw new ArgumentOutOfRangeException(nameof(filter), filter, "Not a review filter."),
     };
 }

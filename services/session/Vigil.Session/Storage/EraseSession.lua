@@ -11,7 +11,7 @@ end
 local f = redis.call('HMGET', @session, 'learner_id', 'state', 'decision_version')
 if f[1] ~= @learnerId then return 'other' end
 if f[2] ~= @state or tonumber(f[3] or '0') ~= tonumber(@decisionVersion) then return 'changed' end
-redis.call('DEL', @session, @answers, @answerMeta, @incidents, @openIncidents, @decisions, @requests, @outbox)
+redis.call('DEL', @session, @answers, @answerMeta, @incidents, @openIncidents, @decisions, @requests, @outbox, @secondLooks)
 redis.call('HSET', @erased, 'record', @record, 'course_id', @courseId, 'deadline', @deadline, 'decided_at', @decidedAt,
   'erased_at', @erasedAt)
 return 'erased'

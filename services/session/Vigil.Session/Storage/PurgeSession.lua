@@ -10,7 +10,7 @@ if redis.call('EXISTS', @session) == 1 then
   local answers = redis.call('HLEN', @answers)
   local incidents = redis.call('HLEN', @incidents)
   local decisions = redis.call('LLEN', @decisions)
-  redis.call('DEL', @session, @answers, @answerMeta, @incidents, @openIncidents, @decisions, @requests, @erased)
+  redis.call('DEL', @session, @answers, @answerMeta, @incidents, @openIncidents, @decisions, @requests, @erased, @secondLooks)
   return {'purged', answers, incidents, decisions}
 end
 if redis.call('DEL', @erased) == 1 then return {'purged-erased'} end

@@ -42,6 +42,8 @@ internal sealed class SessionData
     public long DecisionVersion { get; init; }
     /// <summary>How many technical problems the learner reported (ReportProblem).</summary>
     public long ProblemReports { get; init; }
+    /// <summary>Who asked for the open second look; null when none is open.</summary>
+    public string? SecondLookBy { get; init; }
     public DateTimeOffset? LastHeartbeat { get; init; }
 
     /// <summary>Whether the session is finished (a finished state never goes back).</summary>
@@ -84,6 +86,7 @@ internal sealed class SessionData
             Exception = Get("exception").IsNullOrEmpty ? null : SubmissionException.Parser.ParseFrom((byte[])Get("exception")!),
             DecisionVersion = Get("decision_version").IsNullOrEmpty ? 0 : (long)Get("decision_version"),
             ProblemReports = Get("problem_reports").IsNullOrEmpty ? 0 : (long)Get("problem_reports"),
+            SecondLookBy = Get("second_look_by").IsNullOrEmpty ? null : Get("second_look_by").ToString(),
             LastHeartbeat = OptMs(Get("last_hb")),
         };
     }

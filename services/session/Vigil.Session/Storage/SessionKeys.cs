@@ -98,6 +98,8 @@ internal readonly record struct SessionRecordKeys(RecordKeys Record)
     public RedisKey OpenIncidents => Record.Part("open-incidents");
     /// <summary>List: the board's decisions (protobuf), oldest first.</summary>
     public RedisKey Decisions => Record.Part("decisions");
+    /// <summary>List: the board's second looks (protobuf SecondLook), oldest first; the last is open while the hash holds second_look_by.</summary>
+    public RedisKey SecondLooks => Record.Part("second-looks");
     /// <summary>Hash: idempotency keys of board requests → the decision version they recorded.</summary>
     public RedisKey Requests => Record.Part("requests");
     /// <summary>List: events not yet confirmed by the broker (JSON).</summary>

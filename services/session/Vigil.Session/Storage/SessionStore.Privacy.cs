@@ -88,6 +88,7 @@ internal sealed partial class SessionStore
             requests = k.Requests,
             outbox = k.Outbox,
             erased = k.Erased,
+            secondLooks = k.SecondLooks,
             learnerId = read.LearnerId,
             state = ((int)read.State).ToString(CultureInfo.InvariantCulture),
             decisionVersion = read.DecisionVersion,
@@ -210,6 +211,7 @@ internal sealed partial class SessionStore
             requests = k.Requests,
             outbox = k.Outbox,
             erased = k.Erased,
+            secondLooks = k.SecondLooks,
             decisionVersion = view.DecisionVersion,
         }))!;
         var result = Text(r[0]) switch

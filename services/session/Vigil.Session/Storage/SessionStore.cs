@@ -123,12 +123,16 @@ internal enum DecisionStatus
     VersionMismatch,
     /// <summary>The session is still in progress.</summary>
     InProgress,
+    /// <summary>The deciding member asked for the open second look: another member must decide (<see cref="DecisionReply.Member"/>).</summary>
+    SameMember,
+    /// <summary>The second looks changed since they were read: read them again.</summary>
+    SecondLookChanged,
     /// <summary>No such session.</summary>
     Missing,
 }
 
 /// <summary>What recording a board decision did, with the version it names.</summary>
-internal sealed record DecisionReply(DecisionStatus Status, long Version = 0);
+internal sealed record DecisionReply(DecisionStatus Status, long Version = 0, string Member = "");
 
 /// <summary>A session in a due index (deadlines, heartbeat-due), with the time it is due as read.</summary>
 internal sealed record DueSession(string SessionId, DateTimeOffset Due);
@@ -171,7 +175,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
 
     /// <summary>Every script of the store (tests run each branch of each).</summary>
     internal static IReadOnlyList<RedisScript> Scripts =>
-        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, HeartbeatFlushScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript, ReviewIndexScript, ReviewUnindexScript, ReportProblemScript];
+        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, HeartbeatFlushScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript, ReviewIndexScript, ReviewUnindexScript, ReportProblemScript, RequestSecondLookScript];
 
     private IDatabase Db => storage.Database;
 
@@ -433,8 +437,13 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
         return reply;
     }
 
-    /// <summary>Records a board decision if the decision in force is still <paramref name="expectedVersion"/>, with its event in the outbox.</summary>
-    public async Task<DecisionReply> DecideAsync(string sessionId, string requestKey, long expectedVersion, BoardDecision decision, object evt, DateTimeOffset now)
+    /// <summary>
+    /// Records a board decision if the decision in force is still <paramref name="expectedVersion"/>, with its event in the
+    /// outbox. An open second look (read as the last of <paramref name="secondLookCount"/>) becomes <paramref name="closedSecondLook"/>
+    /// in the same step, unless the decision's member asked for it.
+    /// </summary>
+    public async Task<DecisionReply> DecideAsync(string sessionId, string requestKey, long expectedVersion, BoardDecision decision, object evt, DateTimeOffset now,
+        long secondLookCount = 0, SecondLook? closedSecondLook = null)
     {
         var k = keys.Session(sessionId);
         await AnnounceOutboxAsync(sessionId, now);
@@ -444,8 +453,12 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
             decisions = k.Decisions,
             outbox = k.Outbox,
             requests = k.Requests,
+            secondLooks = k.SecondLooks,
             requestKey,
             expectedVersion,
+            decidedBy = decision.DecidedBy,
+            secondLookCount,
+            closedSecondLook = closedSecondLook?.ToByteArray() ?? [],
             decision = decision.ToByteArray(),
             @event = OutboxEntry.Serialize(evt),
             version = decision.Version,
@@ -456,6 +469,8 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
             "dup" => new DecisionReply(DecisionStatus.Duplicate, Number(r[1])),
             "version" => new DecisionReply(DecisionStatus.VersionMismatch, Number(r[1])),
             "state" => new DecisionReply(DecisionStatus.InProgress),
+            "same" => new DecisionReply(DecisionStatus.SameMember, Member: Text(r[1])),
+            "retry" => new DecisionReply(DecisionStatus.SecondLookChanged),
             "missing" => new DecisionReply(DecisionStatus.Missing),
             var other => throw Unexpected(DecideScript, other),
         };
@@ -503,14 +518,26 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     /// </summary>
     public async Task IndexForReviewAsync(string sessionId)
     {
-        var session = await GetAsync(sessionId);
-        if (session is null || !session.IsFinished || session.FinishedAt is not { } finishedAt) return;
-        var facts = new ReviewFacts(true, session.DecisionVersion, await CountIncidentsAsync(sessionId), session.Exception is not null, session.ProblemReports);
-        var add = ReviewFilters.All.Where(f => ReviewFilters.Holds(f, facts)).ToList();
-        var remove = ReviewFilters.All.Where(f => !ReviewFilters.Monotonic(f) && !ReviewFilters.Holds(f, facts));
-        RedisKey[] sets = [keys.ReviewMembers(session.CourseId), .. add.Concat(remove).Select(f => keys.ReviewSet(session.CourseId, f))];
-        await storage.WriteAsync(sets[0], ReviewIndexScript, sets, [ReviewMember(finishedAt, sessionId), add.Count, sessionId]);
+        // A removal from a set whose rule can hold again (a second look) is checked after the write: a change that made
+        // the rule true again meanwhile, and indexed before this removal, is indexed once more (remove, re-read, re-add).
+        for (var pass = 0; pass < 3; pass++)
+        {
+            var session = await GetAsync(sessionId);
+            if (session is null || !session.IsFinished || session.FinishedAt is not { } finishedAt) return;
+            var facts = Facts(session, await CountIncidentsAsync(sessionId));
+            var add = ReviewFilters.All.Where(f => ReviewFilters.Holds(f, facts)).ToList();
+            var remove = ReviewFilters.All.Where(f => !ReviewFilters.Monotonic(f) && !ReviewFilters.Holds(f, facts)).ToList();
+            RedisKey[] sets = [keys.ReviewMembers(session.CourseId), .. add.Concat(remove).Select(f => keys.ReviewSet(session.CourseId, f))];
+            await storage.WriteAsync(sets[0], ReviewIndexScript, sets, [ReviewMember(finishedAt, sessionId), add.Count, sessionId]);
+            if (!remove.Any(ReviewFilters.CanHoldAgain)) return;
+            var again = await GetAsync(sessionId);
+            if (again is null || !remove.Any(f => ReviewFilters.Holds(f, Facts(again, facts.Incidents)))) return;
+        }
     }
+
+    /// <summary>What the review index knows of a session, from its record and its incident count.</summary>
+    internal static ReviewFacts Facts(SessionData s, long incidents) =>
+        new(s.IsFinished, s.DecisionVersion, incidents, s.Exception is not null, s.ProblemReports, s.SecondLookBy is not null);
 
     /// <summary>
     /// Adds a finished session to review sets before the change that makes their rule hold (a decision, an exception, a
