@@ -60,7 +60,11 @@ public static class RedisExtensions
 /// Readiness: a write can be acknowledged now. It writes the service's <c>&lt;prefix&gt;readiness</c> key through the one
 /// write path (a primary only, its replicas confirming when <c>Redis:AcknowledgeReplicas</c> asks for them): a PING
 /// would pass on a replica, on a cluster without a primary for a slot (CLUSTERDOWN) and on a primary whose replicas
-/// are gone, none of which can take an acknowledged write.
+/// are gone, none of which can take an acknowledged write. On a Redis Cluster it writes one such key on every primary
+/// (<see cref="ReadinessKeys"/>): Healthy when every shard acknowledged, Degraded (still in rotation) when only some
+/// did, Unhealthy when none did. One key on one shard made every replica of a service unready whenever that shard
+/// alone had lost its replica, taking the whole service out of rotation for what a third of its sessions suffered
+/// (and those get UNAVAILABLE with RetryInfo on their own writes anyway).
 /// </summary>
 internal sealed class RedisHealthCheck(IServiceProvider services) : IHealthCheck
 {
@@ -70,23 +74,102 @@ internal sealed class RedisHealthCheck(IServiceProvider services) : IHealthCheck
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(Budget);
+        IReadOnlyList<RedisKey> keys;
+        RedisStorage storage;
         try
         {
             // The multiplexers are made on first use, and connecting blocks while Redis hangs: off the probe's path.
-            var storage = await Task.Run(services.GetRequiredService<RedisStorage>, budget.Token).WaitAsync(budget.Token);
-            var started = TimeProvider.System.GetTimestamp();
-            await storage.WriteAsync(storage.Keys.Global("readiness"), (db, key) =>
-                db.StringSetAsync(key, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), TimeSpan.FromMinutes(10), When.Always, CommandFlags.DemandMaster))
-                .WaitAsync(budget.Token);
-            return HealthCheckResult.Healthy($"write acknowledged in {TimeProvider.System.GetElapsedTime(started).TotalMilliseconds:F1} ms");
+            storage = await Task.Run(services.GetRequiredService<RedisStorage>, budget.Token).WaitAsync(budget.Token);
+            var redis = services.GetRequiredService<IConnectionMultiplexer>();
+            keys = ReadinessKeys.For(redis, storage.Keys.Global("readiness"));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return HealthCheckResult.Unhealthy($"Redis did not acknowledge a write within {Budget.TotalMilliseconds:0} ms");
         }
+        var started = TimeProvider.System.GetTimestamp();
+        var failures = await Task.WhenAll(keys.Select(key => TryWriteAsync(storage, key, budget.Token)));
+        cancellationToken.ThrowIfCancellationRequested();
+        var failed = failures.Where(f => f is not null).Select(f => f!).ToList();
+        var took = TimeProvider.System.GetElapsedTime(started).TotalMilliseconds;
+        if (failed.Count == 0)
+        {
+            return HealthCheckResult.Healthy(keys.Count == 1
+                ? $"write acknowledged in {took:F1} ms"
+                : $"a write acknowledged on each of the {keys.Count} primaries in {took:F1} ms");
+        }
+        if (failed.Count < keys.Count)
+        {
+            return HealthCheckResult.Degraded(
+                $"{failed.Count} of the {keys.Count} primaries cannot take an acknowledged write (their keys' calls get UNAVAILABLE): {failed[0].Message}",
+                failed[0].Exception);
+        }
+        return HealthCheckResult.Unhealthy(failed[0].Message, failed[0].Exception);
+    }
+
+    private static async Task<Failure?> TryWriteAsync(RedisStorage storage, RedisKey key, CancellationToken budget)
+    {
+        try
+        {
+            await storage.WriteAsync(key, (db, k) =>
+                db.StringSetAsync(k, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), TimeSpan.FromMinutes(10), When.Always, CommandFlags.DemandMaster))
+                .WaitAsync(budget);
+            return null;
+        }
+        catch (OperationCanceledException) when (budget.IsCancellationRequested)
+        {
+            return new Failure($"Redis did not acknowledge a write within {Budget.TotalMilliseconds:0} ms", null);
+        }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            return HealthCheckResult.Unhealthy("Redis cannot take an acknowledged write: " + ex.Message.Split('\n')[0], ex);
+            return new Failure("Redis cannot take an acknowledged write: " + ex.Message.Split('\n')[0], ex);
         }
+    }
+
+    private sealed record Failure(string Message, Exception? Exception);
+}
+
+/// <summary>
+/// The readiness keys: the one <c>&lt;prefix&gt;readiness</c> key on a standalone server or under Sentinel; on a Redis
+/// Cluster one key per primary that serves slots, <c>&lt;prefix&gt;readiness{r&lt;n&gt;}</c> with the first n whose slot
+/// that primary serves (read from the multiplexer's view of the cluster, so a resharding or a failover moves them).
+/// </summary>
+internal static class ReadinessKeys
+{
+    /// <summary>Tags tried per primary before giving up on it (a primary serving one slot needs about 16,384).</summary>
+    private const int MaxTries = 200_000;
+
+    public static IReadOnlyList<RedisKey> For(IConnectionMultiplexer redis, RedisKey readiness)
+    {
+        var primaries = ClusterPrimaries(redis);
+        if (primaries is null) return [readiness];
+        var keys = new List<RedisKey>();
+        foreach (var slots in primaries)
+        {
+            for (var n = 0; n < MaxTries; n++)
+            {
+                var key = readiness.Append("{r" + n.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}");
+                var slot = redis.HashSlot(key);
+                if (slots.Any(range => range.From <= slot && slot <= range.To))
+                {
+                    keys.Add(key);
+                    break;
+                }
+            }
+        }
+        return keys.Count > 0 ? keys : [readiness];
+    }
+
+    /// <summary>The slot ranges of each primary, from the first connected cluster node's view; null when not a cluster.</summary>
+    private static List<IList<SlotRange>>? ClusterPrimaries(IConnectionMultiplexer redis)
+    {
+        foreach (var server in redis.GetServers())
+        {
+            if (server.ServerType != ServerType.Cluster || !server.IsConnected) continue;
+            if (server.ClusterConfiguration is not { } cluster) continue;
+            var primaries = cluster.Nodes.Where(n => !n.IsReplica && n.Slots.Count > 0).Select(n => n.Slots).ToList();
+            if (primaries.Count > 0) return primaries;
+        }
+        return null;
     }
 }
