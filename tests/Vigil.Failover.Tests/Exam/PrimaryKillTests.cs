@@ -60,8 +60,9 @@ public sealed class PrimaryKillTests(ITestOutputHelper output)
         Assert.Equal(f.Decisions, f.DashboardsWithOneDecidedEntry);
         Assert.Equal(f.Decisions, f.DecisionEventsDistinct);
         // Readiness followed the store: off while no write could be acknowledged, on again after.
-        // (Under Sentinel the one primary is gone: readiness must turn off. In a cluster it does only if the readiness
-        // key's shard is the one that failed or the cluster is down long enough for a probe to see it.)
+        // (Under Sentinel the one primary is gone: readiness must turn off. In a cluster it is Degraded, still in rotation,
+        // while only the failed shard cannot acknowledge, and off only if a probe lands while the cluster is down:
+        // ClusterReadinessTests.)
         if (!f.Topology.StartsWith("Redis Cluster", StringComparison.Ordinal))
         {
             Assert.True(f.ReadinessNotReady > 0, "readiness never turned not-ready while no write could be acknowledged");
