@@ -41,6 +41,7 @@ public sealed partial class CommandLineParsingTests
         "session report-problem --session s1 --description \"the camera froze\"",
         "board list --course c1 --filter problem", "board list --course c1 --filter second-look",
         "board second-look --session s1 --notes \"blurred photo\"", "board history --session s1",
+        "results export --course c1 --out /tmp/results.csv", "results export --course c1 --out r.csv --page-size 500",
         "board accept-saved --session s1 --report inc-3 --reason \"platform outage\" --reference INC-4711",
         "dashboard", "dashboard --watch",
         "certificate verify ABCD-1234",

@@ -18,6 +18,7 @@ public sealed class ProxyRoutesTests
     [InlineData("vigil.session.v1.ExamService", "session")]
     [InlineData("vigil.session.v1.SessionService", "session")]
     [InlineData("vigil.session.v1.ExamBoardService", "session")]
+    [InlineData("vigil.session.v1.CourseResultsService", "session")]
     [InlineData("vigil.certificate.v1.DashboardService", "certificate")]
     [InlineData("vigil.certificate.v1.CertificateVerificationService", "certificate")]
     public void Each_gRPC_service_goes_to_its_cluster(string service, string cluster)

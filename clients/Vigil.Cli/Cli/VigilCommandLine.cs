@@ -33,6 +33,7 @@ internal sealed class VigilCommandLine
             BoardCommands.Create(this),
             ResultCommands.Dashboard(this),
             ResultCommands.Certificate(this),
+            ResultCommands.Results(this),
             Demo.Command(this),
         })
         {

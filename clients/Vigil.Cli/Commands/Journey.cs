@@ -15,6 +15,7 @@ internal sealed class Journey(GatewayConnection connection, Output output)
     private readonly SessionService.SessionServiceClient _sessions = new(connection.Invoker);
     private readonly ExamService.ExamServiceClient _exams = new(connection.Invoker);
     private readonly ExamBoardService.ExamBoardServiceClient _board = new(connection.Invoker);
+    private readonly CourseResultsService.CourseResultsServiceClient _results = new(connection.Invoker);
     private readonly DashboardService.DashboardServiceClient _dashboard = new(connection.Invoker);
     private readonly CertificateVerificationService.CertificateVerificationServiceClient _verification = new(connection.Invoker);
 
@@ -367,6 +368,37 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         output.Ok($"saved answers of {sessionId} accepted by exception (answering problem report {response.Exception.ProblemReportId})");
         PrintReceipt(response.Receipt);
         return response;
+    }
+
+    /// <summary>
+    /// Streams a course's results into <paramref name="csv"/> (header, then one line per row, as they arrive: one page in
+    /// memory at a time) with a progress line on <paramref name="progress"/>; returns how many rows were written.
+    /// </summary>
+    public async Task<long> ExportResultsAsync(string token, string courseId, int pageSize, TextWriter csv, TextWriter? progress, CancellationToken cancellationToken = default)
+    {
+        using var call = _results.ExportResults(new ExportResultsRequest { RequestId = NewRequestId(), CourseId = courseId, PageSize = pageSize },
+            GatewayConnection.With(token, cancellationToken));
+        await csv.WriteAsync(ResultsCsv.Header + "\r\n");
+        long rows = 0;
+        await foreach (var page in call.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            foreach (var row in page.Rows)
+            {
+                await csv.WriteAsync(ResultsCsv.Line(row) + "\r\n");
+                rows++;
+            }
+            progress?.Write($"\r    exported {rows} of ~{Math.Max(page.TotalEstimate, rows)} rows {Bar(rows, Math.Max(page.TotalEstimate, rows))}");
+        }
+        await csv.FlushAsync(cancellationToken);
+        progress?.WriteLine();
+        output.Ok($"{rows} row(s) of course {courseId} exported");
+        return rows;
+    }
+
+    private static string Bar(long done, long total)
+    {
+        var filled = total == 0 ? 20 : (int)(20 * done / total);
+        return "[" + new string('#', filled) + new string('.', 20 - filled) + "]";
     }
 
     public async Task<GetDashboardResponse> DashboardAsync(string token)

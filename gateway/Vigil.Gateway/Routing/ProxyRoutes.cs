@@ -42,6 +42,7 @@ internal static class ProxyRoutes
         ("vigil.session.v1.ExamService", Session, false),
         ("vigil.session.v1.SessionService", Session, false),
         ("vigil.session.v1.ExamBoardService", Session, false),
+        ("vigil.session.v1.CourseResultsService", Session, false),
         ("vigil.session.v1.ErasureService", Session, false),
         ("vigil.certificate.v1.DashboardService", Certificate, false),
         ("vigil.certificate.v1.CertificateVerificationService", Certificate, true),

@@ -13,6 +13,7 @@ using Vigil.Session.Identity;
 using Vigil.Session.Monitoring;
 using Vigil.Session.Options;
 using Vigil.Session.Outbox;
+using Vigil.Session.Results;
 using Vigil.Session.Retention;
 using Vigil.Session.Review;
 using Vigil.Session.Sessions;
@@ -66,6 +67,7 @@ internal static class SessionServiceExtensions
         app.MapGrpcService<ExamGrpcService>();
         app.MapGrpcService<SessionGrpcService>();
         app.MapGrpcService<ExamBoardGrpcService>();
+        app.MapGrpcService<ResultsGrpcService>();
         app.MapGrpcService<ErasureGrpcService>();
         return app;
     }
