@@ -79,6 +79,24 @@ public sealed class KubernetesRender
         return env;
     }
 
+    /// <summary>A Deployment's first container's <c>resources.limits.&lt;resource&gt;</c> as written ("1Gi", "2"), or null.</summary>
+    public string? Limit(string deployment, string resource)
+    {
+        var d = Find("Deployment", deployment) ?? throw new InvalidOperationException($"no Deployment {deployment}");
+        var container = (YamlMappingNode)Seq(Map(Map(Map(d, "spec"), "template"), "spec"), "containers")!.Children[0];
+        return Scalar(Map(Map(container, "resources"), "limits"), resource);
+    }
+
+    /// <summary>A Kubernetes memory quantity in bytes ("512Mi", "1Gi", "1G", "800000000").</summary>
+    public static long Bytes(string quantity)
+    {
+        (string Suffix, long Factor)[] units = [("Ki", 1L << 10), ("Mi", 1L << 20), ("Gi", 1L << 30), ("Ti", 1L << 40), ("k", 1_000), ("M", 1_000_000), ("G", 1_000_000_000)];
+        foreach (var (suffix, factor) in units)
+            if (quantity.EndsWith(suffix, StringComparison.Ordinal))
+                return long.Parse(quantity[..^suffix.Length], System.Globalization.CultureInfo.InvariantCulture) * factor;
+        return long.Parse(quantity, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static YamlMappingNode? Map(YamlMappingNode? node, string key) =>
         node is not null && node.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v as YamlMappingNode : null;
 
