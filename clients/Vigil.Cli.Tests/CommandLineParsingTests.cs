@@ -42,6 +42,7 @@ public sealed partial class CommandLineParsingTests
         "board list --course c1 --filter problem", "board list --course c1 --filter second-look",
         "board second-look --session s1 --notes \"blurred photo\"", "board history --session s1",
         "results export --course c1 --out /tmp/results.csv", "results export --course c1 --out r.csv --page-size 500",
+        "audit list --course c1", "audit list --course c1 --kind decision --from 2026-12-01T08:00Z --to 2026-12-02T08:00Z --page-size 20 --all-pages",
         "board accept-saved --session s1 --report inc-3 --reason \"platform outage\" --reference INC-4711",
         "dashboard", "dashboard --watch",
         "certificate verify ABCD-1234",
@@ -105,6 +106,8 @@ public sealed partial class CommandLineParsingTests
     [InlineData("dashboard --gateway ftp://example.org", "--gateway")]
     [InlineData("dashboard --dev-key c2hvcnQ=", "--dev-key")]
     [InlineData("board list --course c1 --awaitng", "--awaitng")]
+    [InlineData("audit list --course c1 --kind gossip", "--kind")]
+    [InlineData("audit list --course c1 --from yesterday", "--from")]
     public async Task A_mistake_exits_2_with_a_message_naming_the_option(string line, string named)
     {
         var (code, stdout, stderr) = await RunAsync(System.CommandLine.Parsing.CommandLineParser.SplitCommandLine(line).ToArray());

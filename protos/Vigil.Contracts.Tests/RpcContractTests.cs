@@ -37,6 +37,7 @@ public sealed class RpcContractTests
         { "vigil.session.v1.ExamBoardService", "AcceptSavedAnswers", "AcceptSavedAnswersRequest", "AcceptSavedAnswersResponse", false, false },
         { "vigil.session.v1.ExamBoardService", "RequestSecondLook", "RequestSecondLookRequest", "RequestSecondLookResponse", false, false },
         { "vigil.session.v1.ExamBoardService", "GetDecisionHistory", "GetDecisionHistoryRequest", "GetDecisionHistoryResponse", false, false },
+        { "vigil.session.v1.ExamBoardService", "ListAuditEntries", "ListAuditEntriesRequest", "ListAuditEntriesResponse", false, false },
         { "vigil.session.v1.CourseResultsService", "ExportResults", "ExportResultsRequest", "ExportResultsResponse", false, true },
         { "vigil.session.v1.ErasureService", "StartErasure", "StartErasureRequest", "StartErasureResponse", false, false },
         { "vigil.session.v1.ErasureService", "GetErasure", "GetErasureRequest", "GetErasureResponse", false, false },

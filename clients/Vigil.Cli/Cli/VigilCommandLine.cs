@@ -34,6 +34,7 @@ internal sealed class VigilCommandLine
             ResultCommands.Dashboard(this),
             ResultCommands.Certificate(this),
             ResultCommands.Results(this),
+            AuditCommands.Create(this),
             Demo.Command(this),
         })
         {

@@ -285,6 +285,29 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         return result;
     }
 
+    /// <summary>A course's audit trail: one page, or every page with <paramref name="allPages"/>.</summary>
+    public async Task<ListAuditEntriesResponse> AuditListAsync(string token, ListAuditEntriesRequest request, bool allPages, CancellationToken cancellationToken = default)
+    {
+        var result = new ListAuditEntriesResponse();
+        do
+        {
+            var page = await _board.ListAuditEntriesAsync(request, GatewayConnection.With(token, cancellationToken));
+            result.Entries.AddRange(page.Entries);
+            result.NextPageToken = page.NextPageToken;
+            request.PageToken = page.NextPageToken;
+        }
+        while (allPages && request.PageToken.Length > 0);
+        output.Line($"    {result.Entries.Count} audit entr{(result.Entries.Count == 1 ? "y" : "ies")} for course {request.CourseId}:");
+        foreach (var e in result.Entries)
+        {
+            var target = string.Join(' ', new[] { ("exam", e.ExamId), ("session", e.SessionId), ("learner", e.LearnerId) }
+                .Where(x => x.Item2.Length > 0).Select(x => $"{x.Item1} {x.Item2}"));
+            output.Line($"      {e.At.ToDateTimeOffset():u}  {Name(e.Kind)}  by {e.Actor} ({Name(e.ActorRole)})  {target}  {e.Summary}");
+        }
+        if (result.NextPageToken.Length > 0) output.Line($"    more: --page-token {result.NextPageToken}");
+        return result;
+    }
+
     /// <summary>One page of the learner's own sessions, the latest start first.</summary>
     public async Task<ListMySessionsResponse> MySessionsAsync(string token, int pageSize, string? pageToken)
     {

@@ -3,13 +3,14 @@ using Grpc.Core;
 using Vigil.Contracts.Session.V1;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
+using Vigil.Session.Audit;
 using Vigil.Session.Identity;
 using Vigil.Session.Storage;
 
 namespace Vigil.Session.Exams;
 
 /// <summary>ExamService: course staff create and update their course's exams.</summary>
-internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, SessionStore sessions, IdentityGateway identity) : ExamService.ExamServiceBase
+internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, SessionStore sessions, IdentityGateway identity, AuditTrail audit) : ExamService.ExamServiceBase
 {
     public override async Task<CreateExamResponse> CreateExam(CreateExamRequest request, ServerCallContext context)
     {
@@ -27,7 +28,9 @@ internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, Sessio
         exam.Version = 1;
         // Identity first: if it is unreachable nothing is stored and the retry starts over.
         await identity.ConfigureExamAsync(request.RequestId + ":v1", examId, exam.CourseId, exam.RoomScanRequired, context.CancellationToken);
-        await store.CreateAsync(exam);
+        var entry = await audit.PrepareAsync(audit.Entry(caller, AuditTrail.StaffRole(caller, exam.CourseId), AuditActionKind.ExamCreated, exam.CourseId,
+            $"exam created (version 1, {exam.Questions.Count} questions)", examId), AuditPlace.Exam, examId);
+        if (!await store.CreateAsync(exam, entry)) await audit.AbandonAsync(entry);
         return new CreateExamResponse { Exam = await store.GetAsync(examId) ?? exam };
     }
 
@@ -43,7 +46,10 @@ internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, Sessio
         var exam = ExamValidator.WithDefaults(request.Exam);
         exam.Version = request.ExpectedVersion + 1;
         await identity.ConfigureExamAsync(request.RequestId + ":v" + exam.Version, exam.ExamId, exam.CourseId, exam.RoomScanRequired, context.CancellationToken);
-        var r = await store.UpdateAsync(exam, request.ExpectedVersion, caller.Subject + ":" + request.RequestId);
+        var entry = await audit.PrepareAsync(audit.Entry(caller, AuditTrail.StaffRole(caller, exam.CourseId), AuditActionKind.ExamUpdated, exam.CourseId,
+            $"exam changed: version {exam.Version} replaces version {request.ExpectedVersion} ({exam.Questions.Count} questions)", exam.ExamId), AuditPlace.Exam, exam.ExamId);
+        var r = await store.UpdateAsync(exam, request.ExpectedVersion, caller.Subject + ":" + request.RequestId, entry);
+        if (r.Status != ExamUpdateStatus.Updated) await audit.AbandonAsync(entry);
         return r.Status switch
         {
             ExamUpdateStatus.Updated or ExamUpdateStatus.Duplicate => new UpdateExamResponse { Exam = await store.GetAsync(exam.ExamId) },
@@ -80,7 +86,10 @@ internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, Sessio
         if (string.IsNullOrWhiteSpace(request.Reason)) violations.Add(("reason", "The reason is required, for the record."));
         if (violations.Count > 0) throw new InvalidRequestException(violations);
         var exam = await access.ForStaffAsync(caller, request.ExamId);
-        await store.SetExtraTimeAsync(exam.ExamId, request.LearnerId, request.ExtraTime!.ToTimeSpan());
+        // The reason is not in the entry: it may say why a learner needs more time (health data); the entry says what and for whom.
+        var entry = await audit.PrepareAsync(audit.Entry(caller, AuditTrail.StaffRole(caller, exam.CourseId), AuditActionKind.ExtraTimeGranted, exam.CourseId,
+            $"extra time set to {FormatDuration(request.ExtraTime!.ToTimeSpan())}", exam.ExamId, learnerId: request.LearnerId), AuditPlace.Exam, exam.ExamId);
+        await store.SetExtraTimeAsync(exam.ExamId, request.LearnerId, request.ExtraTime!.ToTimeSpan(), entry);
         // A session already running gets it too: its deadline moves (its next heartbeat reply shows the new time left).
         if (await sessions.GetClaimAsync(exam.ExamId, request.LearnerId) is { } sessionId)
         {
@@ -88,4 +97,8 @@ internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, Sessio
         }
         return new GrantExtraTimeResponse { LearnerId = request.LearnerId, ExtraTime = Duration.FromTimeSpan(request.ExtraTime.ToTimeSpan()) };
     }
+
+    private static string FormatDuration(TimeSpan t) => t.TotalMinutes == Math.Floor(t.TotalMinutes)
+        ? $"{(long)t.TotalMinutes} min"
+        : $"{t.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s";
 }

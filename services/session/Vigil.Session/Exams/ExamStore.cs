@@ -3,6 +3,7 @@ using Google.Protobuf;
 using StackExchange.Redis;
 using Vigil.Contracts.Session.V1;
 using Vigil.ServiceDefaults.Storage;
+using Vigil.Session.Audit;
 
 namespace Vigil.Session.Exams;
 
@@ -30,6 +31,7 @@ internal sealed class ExamStore(RedisStorage storage)
 {
     private static readonly RedisScript CreateScript = RedisScript.Load<ExamStore>("CreateExam");
     private static readonly RedisScript UpdateScript = RedisScript.Load<ExamStore>("UpdateExam");
+    private static readonly RedisScript SetExtraTimeScript = RedisScript.Load<ExamStore>("SetExtraTime");
 
     private IDatabase Db => storage.Database;
 
@@ -38,6 +40,9 @@ internal sealed class ExamStore(RedisStorage storage)
 
     /// <summary>Hash: learner id → extra time in milliseconds.</summary>
     private RedisKey ExtraTimeKey(string examId) => storage.Keys.Record("exam", examId).Part("extra");
+
+    /// <summary>Hash: the audit entries of the exam's actions (entry id → AuditEntry; <see cref="AuditTrail"/>).</summary>
+    internal RedisKey AuditKey(string examId) => storage.Keys.Record("exam", examId).Part("audit");
 
     /// <summary>Hash: UpdateExam request key → the version it wrote.</summary>
     private RedisKey RequestsKey(string examId) => storage.Keys.Record("exam", examId).Part("requests");
@@ -64,17 +69,26 @@ internal sealed class ExamStore(RedisStorage storage)
         return (await Db.StringGetAsync(key)).ToString();
     }
 
-    /// <summary>Stores a new exam (version 1) unless it exists; the course index first.</summary>
-    public async Task<bool> CreateAsync(Exam exam)
+    /// <summary>Stores a new exam (version 1) unless it exists, with its audit entry; the course index first.</summary>
+    public async Task<bool> CreateAsync(Exam exam, AuditWrite? audit = null)
     {
         await storage.WriteAsync(CourseExamsKey(exam.CourseId), (db, k) => db.SetAddAsync(k, exam.ExamId));
         var key = ExamKey(exam.ExamId);
         return (long)await storage.WriteAsync(key, CreateScript,
-            new { exam = key, definition = exam.ToByteArray(), courseId = exam.CourseId, version = exam.Version }) == 1;
+            new
+            {
+                exam = key,
+                definition = exam.ToByteArray(),
+                courseId = exam.CourseId,
+                version = exam.Version,
+                audit = audit?.Key ?? AuditKey(exam.ExamId),
+                auditId = audit?.EntryId ?? string.Empty,
+                auditEntry = audit?.Entry ?? [],
+            }) == 1;
     }
 
-    /// <summary>Replaces an exam's definition if its version is still <paramref name="expectedVersion"/>.</summary>
-    public async Task<ExamUpdate> UpdateAsync(Exam exam, long expectedVersion, string requestKey)
+    /// <summary>Replaces an exam's definition if its version is still <paramref name="expectedVersion"/>, with its audit entry.</summary>
+    public async Task<ExamUpdate> UpdateAsync(Exam exam, long expectedVersion, string requestKey, AuditWrite? audit = null)
     {
         var key = ExamKey(exam.ExamId);
         var r = (RedisResult[])(await storage.WriteAsync(key, UpdateScript, new
@@ -85,6 +99,9 @@ internal sealed class ExamStore(RedisStorage storage)
             expectedVersion,
             definition = exam.ToByteArray(),
             version = exam.Version,
+            audit = audit?.Key ?? AuditKey(exam.ExamId),
+            auditId = audit?.EntryId ?? string.Empty,
+            auditEntry = audit?.Entry ?? [],
         }))!;
         long Version() => long.Parse(r[1].ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture);
         return r[0].ToString() switch
@@ -105,9 +122,20 @@ internal sealed class ExamStore(RedisStorage storage)
         return exams.Where(e => e is not null && e.CourseId == courseId).Select(e => e!).OrderBy(e => e.Title, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Sets a learner's extra time on an exam.</summary>
-    public Task SetExtraTimeAsync(string examId, string learnerId, TimeSpan extra) =>
-        storage.WriteAsync(ExtraTimeKey(examId), (db, k) => db.HashSetAsync(k, learnerId, (long)extra.TotalMilliseconds));
+    /// <summary>Sets a learner's extra time on an exam, with the grant's audit entry in the same step.</summary>
+    public Task SetExtraTimeAsync(string examId, string learnerId, TimeSpan extra, AuditWrite? audit = null)
+    {
+        var extraKey = ExtraTimeKey(examId);
+        return storage.WriteAsync(extraKey, SetExtraTimeScript, new
+        {
+            extra = extraKey,
+            learnerId,
+            extraMs = (long)extra.TotalMilliseconds,
+            audit = audit?.Key ?? AuditKey(examId),
+            auditId = audit?.EntryId ?? string.Empty,
+            auditEntry = audit?.Entry ?? [],
+        });
+    }
 
     /// <summary>A learner's extra time on an exam.</summary>
     public async Task<TimeSpan> GetExtraTimeAsync(string examId, string learnerId)

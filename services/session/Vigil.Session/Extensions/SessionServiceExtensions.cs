@@ -7,6 +7,7 @@ using Vigil.ServiceDefaults.Hosting;
 using Vigil.ServiceDefaults.Messaging;
 using Vigil.ServiceDefaults.Redis;
 using Vigil.ServiceDefaults.Telemetry;
+using Vigil.Session.Audit;
 using Vigil.Session.Erasure;
 using Vigil.Session.Exams;
 using Vigil.Session.Identity;
@@ -44,6 +45,7 @@ internal static class SessionServiceExtensions
         builder.Services.AddSingleton<SessionKeys>();
         builder.Services.AddSingleton<ExamStore>();
         builder.Services.AddSingleton<ExamAccess>();
+        builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<SessionAccess>();

@@ -20,8 +20,11 @@ internal static class PageToken
     public static string Write(string scope, string lastMember) =>
         Base64Url.EncodeToString(Encoding.UTF8.GetBytes(string.Join('\n', Version, scope, lastMember)));
 
-    /// <summary>The member to continue after, or null for the first page.</summary>
-    public static string? Read(string token, string scope)
+    /// <summary>
+    /// The member to continue after, or null for the first page; <paramref name="isMember"/> says what a member of the
+    /// list looks like (default: a review list's or a learner's sessions').
+    /// </summary>
+    public static string? Read(string token, string scope, Func<string, bool>? isMember = null)
     {
         if (token.Length == 0) return null;
         string[] parts;
@@ -33,7 +36,8 @@ internal static class PageToken
         {
             parts = [];
         }
-        if (parts is not [Version, var tokenScope, var member] || tokenScope != scope || SessionStore.ReviewMemberSession(member) is null)
+        if (parts is not [Version, var tokenScope, var member] || tokenScope != scope
+            || !(isMember ?? (m => SessionStore.ReviewMemberSession(m) is not null))(member))
         {
             throw new InvalidRequestException("page_token",
                 "This is not a page token of this list: send the next_page_token of the previous page of the same list, or none for the first page.");

@@ -4,6 +4,7 @@ using Vigil.Contracts.Session.V1;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
 using Vigil.Session.Answers;
+using Vigil.Session.Audit;
 using Vigil.Session.Storage;
 
 namespace Vigil.Session.Results;
@@ -13,7 +14,7 @@ namespace Vigil.Session.Results;
 /// paging the course's session index with a cursor (one page in memory at a time, each write awaited: the client's
 /// pace bounds the server's).
 /// </summary>
-internal sealed partial class ResultsGrpcService(SessionStore sessions, ILogger<ResultsGrpcService> logger) : CourseResultsService.CourseResultsServiceBase
+internal sealed partial class ResultsGrpcService(SessionStore sessions, AuditTrail audit, ILogger<ResultsGrpcService> logger) : CourseResultsService.CourseResultsServiceBase
 {
     public override async Task ExportResults(ExportResultsRequest request, IServerStreamWriter<ExportResultsResponse> responseStream, ServerCallContext context)
     {
@@ -26,6 +27,9 @@ internal sealed partial class ResultsGrpcService(SessionStore sessions, ILogger<
         caller.RequireStaffOf(request.CourseId);
         var pageSize = request.PageSize == 0 ? 200 : request.PageSize;
         var total = await sessions.CountCourseSessionsAsync(request.CourseId);
+        // Recorded before the first row leaves: every export that sent anything is on the course's audit trail.
+        await audit.AppendCourseActionAsync(audit.Entry(caller, AuditTrail.StaffRole(caller, request.CourseId), AuditActionKind.ResultsExported,
+            request.CourseId, $"results exported (about {total} sessions, pages of {pageSize})"));
         CourseCursor? after = null;
         long exported = 0;
         while (true)

@@ -5,6 +5,7 @@ using Vigil.Contracts.Session.V1;
 using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
 using Vigil.Session.Answers;
+using Vigil.Session.Audit;
 using Vigil.Session.Identity;
 using Vigil.Session.Paging;
 using Vigil.Session.Sessions;
@@ -19,6 +20,7 @@ internal sealed partial class ExamBoardGrpcService(
     SessionFinisher finisher,
     SessionAccess access,
     IdentityGateway identity,
+    AuditTrail audit,
     TimeProvider time,
     ILogger<ExamBoardGrpcService> logger) : ExamBoardService.ExamBoardServiceBase
 {
@@ -255,7 +257,10 @@ internal sealed partial class ExamBoardGrpcService(
             // In the "decided" list before the decision (readers skip it until the decision is there), out of "awaiting"
             // (and "second look") after it: a crash at any point leaves the lists right as readers see them.
             await sessions.PreIndexForReviewAsync(session, ReviewFilter.Decided);
-            var reply = await sessions.DecideAsync(session.SessionId, requestKey, request.ExpectedVersion, decision, evt, now, looks.Count, closing);
+            var entry = await audit.PrepareAsync(audit.Entry(caller, AuditActorRole.Board, AuditActionKind.DecisionRecorded, session.CourseId,
+                DecisionSummary(decision, closing is not null), session.ExamId, session.SessionId), AuditPlace.Session, session.SessionId);
+            var reply = await sessions.DecideAsync(session.SessionId, requestKey, request.ExpectedVersion, decision, evt, now, looks.Count, closing, entry);
+            if (reply.Status != DecisionStatus.Recorded) await audit.AbandonAsync(entry);
             switch (reply.Status)
             {
                 case DecisionStatus.Recorded:
@@ -319,7 +324,11 @@ internal sealed partial class ExamBoardGrpcService(
         };
         // In the "with an exception" list before the exception is granted (readers skip it until then).
         await sessions.PreIndexForReviewAsync(session, ReviewFilter.WithException);
-        var result = await finisher.AcceptSavedAnswersAsync(session.SessionId, exception, request.RequestId);
+        var entry = await audit.PrepareAsync(audit.Entry(caller, AuditActorRole.Board, AuditActionKind.SavedAnswersAccepted, session.CourseId,
+            $"saved answers accepted by exception, citing problem report {request.ProblemReportId}", session.ExamId, session.SessionId),
+            AuditPlace.Session, session.SessionId);
+        var result = await finisher.AcceptSavedAnswersAsync(session.SessionId, exception, request.RequestId, entry);
+        if (result.Outcome != FinishOutcome.Done) await audit.AbandonAsync(entry);
         if (result.Outcome is FinishOutcome.Done or FinishOutcome.AlreadyFinished && result.Session?.State == SessionState.SubmittedByException)
         {
             LogException(logger, session.SessionId, caller.Subject);
@@ -350,7 +359,10 @@ internal sealed partial class ExamBoardGrpcService(
         };
         // In the "second look" list before the script (readers skip it until the second look is open).
         await sessions.PreIndexForReviewAsync(session, ReviewFilter.SecondLook);
-        var reply = await sessions.RequestSecondLookAsync(session.SessionId, "second-look:" + caller.Subject + ":" + request.RequestId, entry);
+        var auditEntry = await audit.PrepareAsync(audit.Entry(caller, AuditActorRole.Board, AuditActionKind.SecondLookRequested, session.CourseId,
+            $"second look requested at decision version {session.DecisionVersion}", session.ExamId, session.SessionId), AuditPlace.Session, session.SessionId);
+        var reply = await sessions.RequestSecondLookAsync(session.SessionId, "second-look:" + caller.Subject + ":" + request.RequestId, entry, auditEntry);
+        if (reply.Status != SecondLookStatus.Recorded) await audit.AbandonAsync(auditEntry);
         switch (reply.Status)
         {
             case SecondLookStatus.Recorded:
@@ -383,6 +395,39 @@ internal sealed partial class ExamBoardGrpcService(
         response.SecondLooks.AddRange(await sessions.GetSecondLooksAsync(session.SessionId));
         return response;
     }
+
+    public override async Task<ListAuditEntriesResponse> ListAuditEntries(ListAuditEntriesRequest request, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        if (string.IsNullOrWhiteSpace(request.CourseId)) throw new InvalidRequestException("course_id", "The course is required.");
+        if (!caller.IsOps && !caller.IsBoardOf(request.CourseId))
+        {
+            throw new AccessDeniedException("A course's audit trail is read only by its exam board and by platform operations.");
+        }
+        var violations = new List<(string, string)>();
+        if (request.PageSize < 0 || request.PageSize > 500) violations.Add(("page_size", "The page size is between 1 and 500 (0: 50)."));
+        if (request.Kinds.Any(k => k == AuditActionKind.Unspecified || !System.Enum.IsDefined(k))) violations.Add(("kinds", "Name kinds of action the trail records."));
+        if (request.From is not null && request.To is not null && request.To.ToDateTimeOffset() <= request.From.ToDateTimeOffset())
+        {
+            violations.Add(("to", "The end of the time range is after its start."));
+        }
+        if (violations.Count > 0) throw new InvalidRequestException(violations);
+        var kinds = request.Kinds.ToHashSet();
+        var scope = $"audit|{request.CourseId}|{string.Join(',', kinds.Order().Select(k => (int)k))}|{request.From?.ToDateTimeOffset().ToUnixTimeMilliseconds()}|{request.To?.ToDateTimeOffset().ToUnixTimeMilliseconds()}";
+        var after = PageToken.Read(request.PageToken, scope, AuditTrail.IsMember);
+        var pageSize = request.PageSize == 0 ? 50 : request.PageSize;
+        var page = await audit.ReadAsync(request.CourseId, after, request.From?.ToDateTimeOffset(), request.To?.ToDateTimeOffset(), kinds, pageSize,
+            scanLimit: Math.Max(500, 10 * pageSize));
+        var response = new ListAuditEntriesResponse { NextPageToken = page.ContinueAfter is { } c ? PageToken.Write(scope, c) : string.Empty };
+        response.Entries.AddRange(page.Entries);
+        return response;
+    }
+
+    /// <summary>The audit summary of a decision: version, outcome and reason code, never the notes.</summary>
+    private static string DecisionSummary(BoardDecision d, bool closesSecondLook) =>
+        $"decision v{d.Version}: {d.Outcome.ToString().ToLowerInvariant()}"
+        + (d.Reason == RefusalReason.Unspecified ? string.Empty : $" ({ReasonCode(d.Reason)})")
+        + (closesSecondLook ? ", closing the open second look" : string.Empty);
 
     private static AcceptSavedAnswersResponse Accepted(SessionData s) =>
         new() { Session = s.ToProto(), Receipt = s.Receipt, Exception = s.Exception };

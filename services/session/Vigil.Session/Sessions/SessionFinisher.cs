@@ -43,11 +43,12 @@ internal sealed class SessionFinisher(SessionStore store, TimeProvider time)
     /// <summary>The deadline passed: applies the exam's deadline policy.</summary>
     public Task<FinishResult> ExpireAsync(string sessionId) => RunAsync(sessionId, FinishMode.Expiry, -1, string.Empty, null);
 
-    /// <summary>The board accepts the saved answers of an expired, unsubmitted session.</summary>
-    public Task<FinishResult> AcceptSavedAnswersAsync(string sessionId, SubmissionException exception, string requestId) =>
-        RunAsync(sessionId, FinishMode.BoardException, -1, requestId, exception);
+    /// <summary>The board accepts the saved answers of an expired, unsubmitted session; <paramref name="audit"/> is written with it.</summary>
+    public Task<FinishResult> AcceptSavedAnswersAsync(string sessionId, SubmissionException exception, string requestId, Vigil.Session.Audit.AuditWrite? audit = null) =>
+        RunAsync(sessionId, FinishMode.BoardException, -1, requestId, exception, audit);
 
-    private async Task<FinishResult> RunAsync(string sessionId, FinishMode mode, long lastSaveSequence, string requestId, SubmissionException? exception)
+    private async Task<FinishResult> RunAsync(string sessionId, FinishMode mode, long lastSaveSequence, string requestId, SubmissionException? exception,
+        Vigil.Session.Audit.AuditWrite? audit = null)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
@@ -102,7 +103,7 @@ internal sealed class SessionFinisher(SessionStore store, TimeProvider time)
                 };
             }
             var reply = await store.FinishAsync(sessionId, new SessionEnding(mode, session.Rev, now, newState, lastSaveSequence,
-                submission?.Receipt, submission?.Score ?? 0, submission?.MaxScore ?? 0, evt, requestId, exception));
+                submission?.Receipt, submission?.Score ?? 0, submission?.MaxScore ?? 0, evt, requestId, exception, audit));
             switch (reply.Status)
             {
                 case FinishStatus.Finished:

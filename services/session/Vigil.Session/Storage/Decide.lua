@@ -4,6 +4,7 @@
 -- Replies {'ok'} | {'dup', version} (this request already recorded it) | {'version', current} |
 -- {'state', current} (still in progress) | {'same', member} (the member who asked for the open second look) |
 -- {'retry'} (the second looks changed since read) | {'missing'}.
+-- Its audit entry (auditId, auditEntry: AuditEntry) is written in the same step (AuditTrail).
 -- include: states.lua
 local done = redis.call('HGET', @requests, @requestKey)
 if done then return {'dup', done} end
@@ -22,4 +23,5 @@ redis.call('RPUSH', @decisions, @decision)
 redis.call('HSET', @session, 'decision_version', @version)
 redis.call('RPUSH', @outbox, @event)
 redis.call('HSET', @requests, @requestKey, @version)
+if @auditId ~= '' then redis.call('HSETNX', @audit, @auditId, @auditEntry) end
 return {'ok'}

@@ -4,6 +4,7 @@
 -- expired, unsubmitted session). expectedRev is the rev the receipt was computed at: any save since refuses.
 -- Replies {'ok'} | {'state', current} | {'deadline'} | {'mismatch', last acked} | {'early', deadline} |
 -- {'retry'} (an answer changed since the caller read them) | {'done'} (exception already granted) | {'missing'}.
+-- The board's exception writes its audit entry (auditId, auditEntry: AuditEntry; empty id: none) in the same step.
 -- include: states.lua
 -- include: incidents.lua
 local f = redis.call('HMGET', @session, 'state', 'deadline', 'last_acked', 'rev')
@@ -33,4 +34,5 @@ if @exception ~= '' then redis.call('HSET', @session, 'exception', @exception) e
 local open = redis.call('HGETALL', @openIncidents)
 for i = 1, #open, 2 do close_incident(@incidents, @openIncidents, open[i], open[i + 1], now) end
 if @event ~= '' then redis.call('RPUSH', @outbox, @event) end
+if @auditId ~= '' then redis.call('HSETNX', @audit, @auditId, @auditEntry) end
 return {'ok'}

@@ -1,4 +1,4 @@
--- Retention: deletes a session whose time is up, with everything it holds, or what is left of it after an erasure.
+-- Retention: deletes a session whose time is up, with everything it holds (its audit entries too), or what is left of it after an erasure.
 -- Only if it is still the one read (same decision version), has ended, and its outbox is empty (an event not yet
 -- relayed is never dropped). Replies {'purged', answers, incidents, decisions}, {'purged-erased'}, {'changed'} or
 -- {'gone'}.
@@ -10,8 +10,11 @@ if redis.call('EXISTS', @session) == 1 then
   local answers = redis.call('HLEN', @answers)
   local incidents = redis.call('HLEN', @incidents)
   local decisions = redis.call('LLEN', @decisions)
-  redis.call('DEL', @session, @answers, @answerMeta, @incidents, @openIncidents, @decisions, @requests, @erased, @secondLooks)
+  redis.call('DEL', @session, @answers, @answerMeta, @incidents, @openIncidents, @decisions, @requests, @erased, @secondLooks, @audit)
   return {'purged', answers, incidents, decisions}
 end
-if redis.call('DEL', @erased) == 1 then return {'purged-erased'} end
+if redis.call('DEL', @erased) == 1 then
+  redis.call('DEL', @audit)
+  return {'purged-erased'}
+end
 return {'gone'}

@@ -3,6 +3,7 @@
 -- step. Refused while the session runs or while another second look is open. A retry of the same request returns
 -- the position of the one it recorded.
 -- Replies {'ok', count} | {'dup', position} | {'state'} (in progress) | {'open', requested by} | {'missing'}.
+-- Its audit entry (auditId, auditEntry: AuditEntry) is written in the same step (AuditTrail).
 -- include: states.lua
 local done = redis.call('HGET', @requests, @requestKey)
 if done then return {'dup', done} end
@@ -13,4 +14,5 @@ if f[2] then return {'open', f[2]} end
 local n = redis.call('RPUSH', @secondLooks, @entry)
 redis.call('HSET', @session, 'second_look_by', @requestedBy)
 redis.call('HSET', @requests, @requestKey, n)
+if @auditId ~= '' then redis.call('HSETNX', @audit, @auditId, @auditEntry) end
 return {'ok', n}

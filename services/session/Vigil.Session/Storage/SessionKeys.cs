@@ -110,6 +110,12 @@ internal readonly record struct SessionRecordKeys(RecordKeys Record)
     /// session missing.
     /// </summary>
     public RedisKey Erased => Record.Part("erased");
+    /// <summary>
+    /// Hash: the audit entries of the staff's and board's actions on this session (entry id → <c>AuditEntry</c>), each
+    /// written by its action's script, never changed; no learner data, so an erasure keeps it; retention deletes it
+    /// with the session (<c>AuditTrail</c>).
+    /// </summary>
+    public RedisKey Audit => Record.Part("audit");
 }
 
 /// <summary>The keys of one erasure request, all in the slot of its id.</summary>

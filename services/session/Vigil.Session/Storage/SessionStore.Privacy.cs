@@ -212,6 +212,7 @@ internal sealed partial class SessionStore
             outbox = k.Outbox,
             erased = k.Erased,
             secondLooks = k.SecondLooks,
+            audit = k.Audit,
             decisionVersion = view.DecisionVersion,
         }))!;
         var result = Text(r[0]) switch

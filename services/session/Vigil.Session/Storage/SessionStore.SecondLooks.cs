@@ -2,6 +2,7 @@ using Google.Protobuf;
 using StackExchange.Redis;
 using Vigil.Contracts.Session.V1;
 using Vigil.ServiceDefaults.Storage;
+using Vigil.Session.Audit;
 
 namespace Vigil.Session.Storage;
 
@@ -28,8 +29,8 @@ internal sealed partial class SessionStore
 {
     private static readonly RedisScript RequestSecondLookScript = RedisScript.Load<SessionStore>("RequestSecondLook");
 
-    /// <summary>Appends an open second look asked by <paramref name="entry"/>'s member, unless the session runs or one is open.</summary>
-    public async Task<SecondLookReply> RequestSecondLookAsync(string sessionId, string requestKey, SecondLook entry)
+    /// <summary>Appends an open second look asked by <paramref name="entry"/>'s member (with its audit entry), unless the session runs or one is open.</summary>
+    public async Task<SecondLookReply> RequestSecondLookAsync(string sessionId, string requestKey, SecondLook entry, AuditWrite? audit = null)
     {
         var k = keys.Session(sessionId);
         var r = (RedisResult[])(await storage.WriteAsync(k.Hash, RequestSecondLookScript, new
@@ -40,6 +41,9 @@ internal sealed partial class SessionStore
             requestKey,
             entry = entry.ToByteArray(),
             requestedBy = entry.RequestedBy,
+            audit = k.Audit,
+            auditId = audit?.EntryId ?? string.Empty,
+            auditEntry = audit?.Entry ?? [],
         }))!;
         return Text(r[0]) switch
         {

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using StackExchange.Redis;
 using Vigil.Contracts.Session.V1;
 using Vigil.ServiceDefaults.Storage;
+using Vigil.Session.Audit;
 using Vigil.Session.Answers;
 using Vigil.Session.Outbox;
 using Vigil.Session.Review;
@@ -82,11 +83,12 @@ internal enum FinishMode
 
 /// <summary>
 /// The end of a session, computed from the session and its answers as read at revision <see cref="ExpectedRev"/>:
-/// written only if no answer changed since. <see cref="Event"/> goes to the outbox in the same step.
+/// written only if no answer changed since. <see cref="Event"/> goes to the outbox, <see cref="Audit"/> (the board's
+/// exception) to the session's audit entries, in the same step.
 /// </summary>
 internal sealed record SessionEnding(
     FinishMode Mode, long ExpectedRev, DateTimeOffset Now, SessionState NewState, long LastSaveSequence, Receipt? Receipt,
-    double Score, double MaxScore, object Event, string RequestId, SubmissionException? Exception);
+    double Score, double MaxScore, object Event, string RequestId, SubmissionException? Exception, AuditWrite? Audit = null);
 
 /// <summary>What an attempt to end a session did.</summary>
 internal enum FinishStatus
@@ -411,6 +413,9 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
             @event = OutboxEntry.Serialize(ending.Event),
             requestId = ending.RequestId,
             exception = ending.Exception?.ToByteArray() ?? [],
+            audit = k.Audit,
+            auditId = ending.Audit?.EntryId ?? string.Empty,
+            auditEntry = ending.Audit?.Entry ?? [],
         }))!;
         var reply = Text(r[0]) switch
         {
@@ -443,7 +448,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     /// in the same step, unless the decision's member asked for it.
     /// </summary>
     public async Task<DecisionReply> DecideAsync(string sessionId, string requestKey, long expectedVersion, BoardDecision decision, object evt, DateTimeOffset now,
-        long secondLookCount = 0, SecondLook? closedSecondLook = null)
+        long secondLookCount = 0, SecondLook? closedSecondLook = null, AuditWrite? audit = null)
     {
         var k = keys.Session(sessionId);
         await AnnounceOutboxAsync(sessionId, now);
@@ -462,6 +467,9 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
             decision = decision.ToByteArray(),
             @event = OutboxEntry.Serialize(evt),
             version = decision.Version,
+            audit = k.Audit,
+            auditId = audit?.EntryId ?? string.Empty,
+            auditEntry = audit?.Entry ?? [],
         }))!;
         var reply = Text(r[0]) switch
         {
