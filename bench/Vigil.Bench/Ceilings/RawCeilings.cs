@@ -7,7 +7,9 @@ using Vigil.Bench.Measure;
 namespace Vigil.Bench.Ceilings;
 
 /// <summary>Throughput and latency of an in-process ceiling run.</summary>
-internal sealed record RawRun(long Ops, double Seconds, Latency Latency, long Errors, string? FirstError);
+/// <param name="Ops">Operations completed inside the measured window (the rate).</param>
+/// <param name="Done">Operations completed in the whole run, warm-up and stragglers after the window included (that it worked).</param>
+internal sealed record RawRun(long Ops, double Seconds, Latency Latency, long Errors, string? FirstError, long Done);
 
 /// <summary>
 /// What the store can give: raw writes (HSET of a save-sized value) to the same Redis, with the same
@@ -21,7 +23,7 @@ internal static class RedisCeiling
         var db = mux.GetDatabase();
         var value = new string('x', 200);
         var latency = new Latency();
-        long ops = 0, errors = 0;
+        long ops = 0, errors = 0, done = 0;
         string? first = null;
         var start = Stopwatch.GetTimestamp();
         var windowStart = start + (long)(warmup * Stopwatch.Frequency);
@@ -37,6 +39,7 @@ internal static class RedisCeiling
                 try
                 {
                     await db.HashSetAsync(key, "a" + (n++ % 10), value);
+                    Interlocked.Increment(ref done);
                     var t1 = Stopwatch.GetTimestamp();
                     if (t1 >= windowStart && t1 < windowEnd) Interlocked.Increment(ref ops);
                     if (t0 >= windowStart) latency.RecordTicks(t1 - t0);
@@ -48,7 +51,7 @@ internal static class RedisCeiling
                 }
             }
         }));
-        return new RawRun(ops, seconds, latency, errors, first);
+        return new RawRun(ops, seconds, latency, errors, first, done);
     }
 }
 
@@ -65,7 +68,7 @@ internal sealed class RabbitCeiling : IAsyncDisposable
     private IConnection _sub = null!;
     private IChannel _consumerChannel = null!;
     private readonly List<IChannel> _channels = [];
-    private long _windowStart = long.MaxValue, _windowEnd = long.MinValue, _consumed;
+    private long _windowStart = long.MaxValue, _windowEnd = long.MinValue, _consumed, _consumedAll;
     private Latency _latency = new();
 
     public static async Task<RabbitCeiling> OpenAsync(string uri, int channels)
@@ -83,6 +86,7 @@ internal sealed class RabbitCeiling : IAsyncDisposable
         {
             var now = Stopwatch.GetTimestamp();
             var sent = BitConverter.ToInt64(ea.Body.Span[..8]);
+            Interlocked.Increment(ref c._consumedAll);
             if (now >= Interlocked.Read(ref c._windowStart) && now < Interlocked.Read(ref c._windowEnd)) Interlocked.Increment(ref c._consumed);
             if (sent >= Interlocked.Read(ref c._windowStart) && sent < Interlocked.Read(ref c._windowEnd)) c._latency.RecordTicks(now - sent);
             await c._consumerChannel.BasicAckAsync(ea.DeliveryTag, false);
@@ -100,6 +104,7 @@ internal sealed class RabbitCeiling : IAsyncDisposable
         var latency = new Latency();
         _latency = latency;
         Interlocked.Exchange(ref _consumed, 0);
+        Interlocked.Exchange(ref _consumedAll, 0);
         long errors = 0;
         string? first = null;
         var start = Stopwatch.GetTimestamp();
@@ -128,7 +133,7 @@ internal sealed class RabbitCeiling : IAsyncDisposable
             }
         }));
         await Task.Delay(500);
-        return new RawRun(Interlocked.Read(ref _consumed), seconds, latency, errors, first);
+        return new RawRun(Interlocked.Read(ref _consumed), seconds, latency, errors, first, Interlocked.Read(ref _consumedAll));
     }
 
     public async ValueTask DisposeAsync()

@@ -52,7 +52,7 @@ internal sealed class ReplicaAckCeiling : IAsyncDisposable
         var storage = replicas == 0 ? _primaryOnly : _replicaConfirmed;
         var value = new string('x', 200);
         var latency = new Latency();
-        long ops = 0, errors = 0;
+        long ops = 0, errors = 0, done = 0;
         string? first = null;
         var start = Stopwatch.GetTimestamp();
         var windowStart = start + (long)(warmup * Stopwatch.Frequency);
@@ -69,6 +69,7 @@ internal sealed class ReplicaAckCeiling : IAsyncDisposable
                 {
                     var field = "q" + (n++ % 10);
                     await storage.WriteAsync(key, (db, k) => db.HashSetAsync(k, field, value, When.Always, CommandFlags.DemandMaster));
+                    Interlocked.Increment(ref done);
                     var t1 = Stopwatch.GetTimestamp();
                     if (t1 >= windowStart && t1 < windowEnd) Interlocked.Increment(ref ops);
                     if (t0 >= windowStart) latency.RecordTicks(t1 - t0);
@@ -80,7 +81,7 @@ internal sealed class ReplicaAckCeiling : IAsyncDisposable
                 }
             }
         }));
-        return new RawRun(ops, seconds, latency, errors, first);
+        return new RawRun(ops, seconds, latency, errors, first, done);
     }
 
     private static async Task<ConnectionMultiplexer> ConnectAsync(string configuration)

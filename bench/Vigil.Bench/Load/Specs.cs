@@ -49,6 +49,12 @@ internal sealed class WorkerResult
     public long SaveAcks { get; set; }
     public long SaveRejected { get; set; }
     public long Warnings { get; set; }
+    /// <summary>Saves and heartbeats the server answered with RetryLater (saves were sent again).</summary>
+    public long SaveRetries { get; set; }
+    public long HeartbeatRetries { get; set; }
+    /// <summary>Heartbeats sent later than the exam's interval because the server widened the pace, and the widest pace seen.</summary>
+    public long PacedHeartbeats { get; set; }
+    public long PaceMaxMs { get; set; }
     /// <summary>Replies received inside the measurement window.</summary>
     public long HeartbeatRepliesInWindow { get; set; }
     public long SaveAcksInWindow { get; set; }

@@ -27,6 +27,7 @@ internal sealed class StreamWorker
     private readonly ConcurrentDictionary<string, int> _errors = new();
     private long _go, _windowStart, _windowEnd;
     private long _hbSent, _hbReplies, _hbInWindow, _savesSent, _saveAcks, _saveAcksInWindow, _saveRejected, _warnings;
+    private long _saveRetries, _heartbeatRetries, _pacedHeartbeats, _paceMaxMs;
     private int _dropped;
     private volatile bool _finishing;
     private Timeline _saveTimeline = new(0);
@@ -147,6 +148,15 @@ internal sealed class StreamWorker
                 switch (r.MessageCase)
                 {
                     case StreamExamResponse.MessageOneofCase.HeartbeatReply:
+                        if (r.HeartbeatReply.NextHeartbeatAfter is { } after)
+                        {
+                            // The server sets the pace: as a client does, the next heartbeat waits that long from
+                            // this reply (the sender takes it when it is wider than the exam's interval).
+                            var afterTicks = (long)(after.ToTimeSpan().TotalSeconds * TicksPerSecond);
+                            l.PaceNotBefore = now + afterTicks;
+                            l.PaceTicks = afterTicks;
+                            InterlockedMax(ref _paceMaxMs, (long)after.ToTimeSpan().TotalMilliseconds);
+                        }
                         if (l.PendingHeartbeats.TryRemove(r.HeartbeatReply.Sequence, out var hb))
                         {
                             Interlocked.Increment(ref _hbReplies);
@@ -177,6 +187,24 @@ internal sealed class StreamWorker
                         Interlocked.Increment(ref _saveRejected);
                         Error($"save rejected: {r.SaveRejected.Reason} {r.SaveRejected.Message}");
                         if (l.PendingSaves.TryRemove(r.SaveRejected.Sequence, out _)) l.InFlight?.Release();
+                        break;
+                    case StreamExamResponse.MessageOneofCase.Retry:
+                        // Nothing of that message was acknowledged and the stream stays open: a save is sent again
+                        // (same sequence and answer, in order, after retry_after) and keeps its intended send time,
+                        // so its latency includes the wait; a heartbeat is replaced by the next one.
+                        var retry = r.Retry;
+                        var wait = (long)((retry.RetryAfter?.ToTimeSpan().TotalSeconds ?? 0.2) * TicksPerSecond);
+                        if (retry.Target == RetryTarget.Save && l.PendingSaves.ContainsKey(retry.Sequence))
+                        {
+                            Interlocked.Increment(ref _saveRetries);
+                            l.Resends[retry.Sequence] = now + wait;
+                            if (Interlocked.CompareExchange(ref l.Resending, 1, 0) == 0) _ = Task.Run(() => ResendAsync(l));
+                        }
+                        else if (l.PendingHeartbeats.TryRemove(retry.Sequence, out _))
+                        {
+                            Interlocked.Increment(ref _heartbeatRetries);
+                            l.InFlight?.Release();
+                        }
                         break;
                     case StreamExamResponse.MessageOneofCase.Warning:
                         Interlocked.Increment(ref _warnings);
@@ -257,6 +285,12 @@ internal sealed class StreamWorker
                 {
                     await SendHeartbeatAsync(l, next);
                     nextHb += hbInterval;
+                    // A pace wider than the exam's interval moves the next heartbeat out (never in).
+                    if (l.PaceTicks > hbInterval && l.PaceNotBefore > nextHb)
+                    {
+                        nextHb = l.PaceNotBefore;
+                        Interlocked.Increment(ref _pacedHeartbeats);
+                    }
                 }
                 else
                 {
@@ -294,11 +328,74 @@ internal sealed class StreamWorker
         }
     }
 
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen)
+        {
+            var was = Interlocked.CompareExchange(ref target, value, seen);
+            if (was == seen) return;
+            seen = was;
+        }
+    }
+
+    /// <summary>One write at a time on a stream: the sender and the resends share it.</summary>
+    private static async Task WriteAsync(Learner l, StreamExamRequest message)
+    {
+        await l.WriteLock.WaitAsync();
+        try { await l.Call!.RequestStream.WriteAsync(message); }
+        finally { l.WriteLock.Release(); }
+    }
+
+    /// <summary>Sends the saves told to retry once their time has come, lowest sequence first (the server keeps them in order).</summary>
+    private async Task ResendAsync(Learner l)
+    {
+        try
+        {
+            while (!l.Dropped && !_finishing)
+            {
+                if (l.Resends.IsEmpty)
+                {
+                    Interlocked.Exchange(ref l.Resending, 0);
+                    // A RetryLater that arrived after the check and before the flag dropped starts no loop: take it here.
+                    if (l.Resends.IsEmpty || Interlocked.CompareExchange(ref l.Resending, 1, 0) != 0) return;
+                    continue;
+                }
+                var (seq, due) = l.Resends.MinBy(kv => kv.Key);
+                await DelayUntil(due);
+                if (l.Resends.TryRemove(seq, out _) && l.PendingSaves.ContainsKey(seq)) await WriteAsync(l, SaveMessage(seq));
+            }
+        }
+        catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException or OperationCanceledException)
+        {
+            Error($"resend: {ex.GetType().Name} {ex.Message}");
+        }
+        finally
+        {
+            if (l.Dropped || _finishing) Interlocked.Exchange(ref l.Resending, 0);
+        }
+    }
+
+    private StreamExamRequest SaveMessage(long seq)
+    {
+        var questions = _spec.QuestionIds;
+        var question = questions.Count == 0 ? "q1" : questions[(int)(seq % questions.Count)];
+        return new StreamExamRequest
+        {
+            Save = new AnswerSave
+            {
+                Sequence = seq,
+                QuestionId = question,
+                Answer = new Answer { Choice = new ChoiceAnswer { OptionIds = { "o" + (1 + (seq % 4)).ToString(System.Globalization.CultureInfo.InvariantCulture) } } },
+            },
+        };
+    }
+
     private async Task SendHeartbeatAsync(Learner l, long intended)
     {
         var seq = ++l.HeartbeatSequence;
         l.PendingHeartbeats[seq] = intended;
-        await l.Call!.RequestStream.WriteAsync(new StreamExamRequest
+        await WriteAsync(l, new StreamExamRequest
         {
             Heartbeat = new Heartbeat
             {
@@ -318,17 +415,7 @@ internal sealed class StreamWorker
     {
         var seq = l.NextSaveSequence++;
         l.PendingSaves[seq] = intended;
-        var questions = _spec.QuestionIds;
-        var question = questions.Count == 0 ? "q1" : questions[(int)(seq % questions.Count)];
-        await l.Call!.RequestStream.WriteAsync(new StreamExamRequest
-        {
-            Save = new AnswerSave
-            {
-                Sequence = seq,
-                QuestionId = question,
-                Answer = new Answer { Choice = new ChoiceAnswer { OptionIds = { "o" + (1 + (seq % 4)).ToString(System.Globalization.CultureInfo.InvariantCulture) } } },
-            },
-        });
+        await WriteAsync(l, SaveMessage(seq));
         Interlocked.Increment(ref _savesSent);
     }
 
@@ -344,6 +431,10 @@ internal sealed class StreamWorker
         r.SaveAcksInWindow = _saveAcksInWindow;
         r.SaveRejected = _saveRejected;
         r.Warnings = _warnings;
+        r.SaveRetries = _saveRetries;
+        r.HeartbeatRetries = _heartbeatRetries;
+        r.PacedHeartbeats = _pacedHeartbeats;
+        r.PaceMaxMs = _paceMaxMs;
         r.Unanswered = _learners.Sum(l => l.PendingSaves.Values.Count(InWindow) + l.PendingHeartbeats.Values.Count(InWindow));
         r.WindowSeconds = _spec.DurationSeconds;
         r.WindowStartTicks = _windowStart;
@@ -413,5 +504,13 @@ internal sealed class StreamWorker
         public SemaphoreSlim? InFlight { get; set; }
         public ConcurrentDictionary<long, long> PendingSaves { get; } = new();
         public ConcurrentDictionary<long, long> PendingHeartbeats { get; } = new();
+        /// <summary>Saves told to retry: sequence → when to send again (Stopwatch ticks).</summary>
+        public ConcurrentDictionary<long, long> Resends { get; } = new();
+        /// <summary>1 while a resend loop runs for this stream.</summary>
+        public int Resending;
+        public SemaphoreSlim WriteLock { get; } = new(1, 1);
+        /// <summary>The last heartbeat reply's pace: not before this tick, and the pace itself (ticks).</summary>
+        public long PaceNotBefore { get; set; }
+        public long PaceTicks { get; set; }
     }
 }

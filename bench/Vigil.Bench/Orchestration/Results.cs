@@ -14,6 +14,8 @@ internal sealed class ScenarioResult
     [JsonPropertyName("streams_dropped")] public int StreamsDropped { get; set; }
     [JsonPropertyName("seconds")] public double Seconds { get; set; }
     [JsonPropertyName("ops")] public long Ops { get; set; }
+    /// <summary>Operations completed in the whole scenario: warm-up, window and the replies that came after it.</summary>
+    [JsonPropertyName("done")] public long Done { get; set; }
     [JsonPropertyName("ops_per_second")] public double OpsPerSecond { get; set; }
     [JsonPropertyName("heartbeats_per_second")] public double HeartbeatsPerSecond { get; set; }
     [JsonPropertyName("saves_per_second")] public double SavesPerSecond { get; set; }

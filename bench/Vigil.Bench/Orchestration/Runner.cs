@@ -89,7 +89,7 @@ internal static class Runner
             stack.PinServers($"0-{Environment.ProcessorCount - 1}");
             did.Add("setup ran with the servers on every core (--setup-unpinned); they were pinned back to core 1 before the first measurement");
         }
-        await setup.CreateExamAsync(sessionDirect);
+        await setup.CreateExamAsync(sessionDirect, TimeSpan.FromSeconds(o.HeartbeatSeconds));
         Log($"exam {setup.ExamId}; preparing {o.Learners} learners through the gateway (register, system check, microphone, ID photo, face photo, start)");
         var learners = await setup.PrepareAsync(gateway0, 0, o.Learners, o.SetupConcurrency);
         var photos = setup.PhotosAccepted + setup.PhotosRejected;
@@ -327,6 +327,7 @@ internal static class Runner
             exam.Extra["session_cpu_ms_per_1000_messages"] = exam.Ops > 0 ? Math.Round(exam.ServerCpuSeconds.GetValueOrDefault("session") * 1e6 / exam.Ops, 2) : 0;
             report.ExamDay = exam;
             Log($"  exam day: {exam.Streams} streams open ({exam.StreamsFailed} failed to open, {exam.StreamsDropped} dropped), {exam.HeartbeatsPerSecond} hb/s, {exam.SavesPerSecond} saves/s" + (exam.Latency is { } l ? $", save p99 {l.P99:F2} ms" : "") + $", session RSS {(rssOpen - rssBefore) / 1024.0 / opened:F1} KB/stream");
+            Log($"    told to retry: {exam.Extra.GetValueOrDefault("save_retries")} saves (sent again), {exam.Extra.GetValueOrDefault("heartbeat_retries")} heartbeats; heartbeats spaced out by the server's pace: {exam.Extra.GetValueOrDefault("heartbeats_paced")} (widest {exam.Extra.GetValueOrDefault("heartbeat_pace_max_ms")} ms)");
             foreach (var e in exam.ErrorSamples.Take(5)) Log("    " + e);
             Log("    worst seconds for saves (second of the window: saves, worst ms): " + string.Join(", ",
                 (exam.SaveTimeline ?? []).OrderByDescending(t => t.MaxMs).Take(6).Select(t => $"{t.Second}: {t.Messages}, {t.MaxMs:F0}")));

@@ -59,6 +59,7 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
         r.HeartbeatsPerSecond = Math.Round(results.Sum(w => w.HeartbeatRepliesInWindow) / r.Seconds, 1);
         r.SavesPerSecond = Math.Round(results.Sum(w => w.SaveAcksInWindow) / r.Seconds, 1);
         r.Ops = results.Sum(w => w.HeartbeatRepliesInWindow + w.SaveAcksInWindow);
+        r.Done = results.Sum(w => w.HeartbeatReplies + w.SaveAcks);
         r.OpsPerSecond = Math.Round(r.Ops / r.Seconds, 1);
         r.Latency = saves.Count > 0 ? saves.Summary() : null;
         r.HeartbeatLatency = hbs.Count > 0 ? hbs.Summary() : null;
@@ -71,6 +72,10 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
         r.Extra["heartbeats_sent"] = results.Sum(w => w.HeartbeatsSent);
         r.Extra["saves_sent"] = results.Sum(w => w.SavesSent);
         r.Extra["warnings"] = results.Sum(w => w.Warnings);
+        r.Extra["save_retries"] = results.Sum(w => w.SaveRetries);
+        r.Extra["heartbeat_retries"] = results.Sum(w => w.HeartbeatRetries);
+        r.Extra["heartbeats_paced"] = results.Sum(w => w.PacedHeartbeats);
+        r.Extra["heartbeat_pace_max_ms"] = results.Count > 0 ? results.Max(w => w.PaceMaxMs) : 0;
         Submitted = [.. results.SelectMany(w => w.SubmittedSessions)];
         return r;
     }
@@ -92,6 +97,7 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
         Sample(r, s0, s1);
         r.Seconds = raw.Seconds;
         r.Ops = raw.Ops;
+        r.Done = raw.Done;
         r.OpsPerSecond = Math.Round(raw.Ops / raw.Seconds, 1);
         r.Latency = raw.Latency.Count > 0 ? raw.Latency.Summary() : null;
         r.Errors = raw.Errors;
@@ -104,7 +110,7 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
     public static async Task<RawRun> PhotosAsync(GrpcChannel channel, Func<(string? Token, string ExamId, string RequestId)?> next, int concurrency, double warmup, double seconds)
     {
         var latency = new Latency();
-        long ops = 0, errors = 0;
+        long ops = 0, errors = 0, done = 0;
         string? first = null;
         var start = Stopwatch.GetTimestamp();
         var windowStart = start + (long)(warmup * Stopwatch.Frequency);
@@ -128,6 +134,7 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
                     var response = await TestVerification.UploadAsync(identity, learner.Value.ExamId, PhotoKind.IdDocument, photo, learner.Value.RequestId, chunkSize: 65536);
                     var t1 = Stopwatch.GetTimestamp();
                     if (response.Verdict != PhotoVerdict.Accepted) { Interlocked.Increment(ref errors); first ??= "rejected: " + response.Message; continue; }
+                    Interlocked.Increment(ref done);
                     if (t1 >= windowStart)
                     {
                         Interlocked.Increment(ref ops);
@@ -145,7 +152,7 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
         }));
         if (exhausted) first ??= "the pool of fresh learners ran out: raise --photo-pool";
         var measured = Math.Max(0.001, (lastCompletion - windowStart) / (double)Stopwatch.Frequency);
-        return new RawRun(ops, ops == 0 ? seconds : measured, latency, errors, first);
+        return new RawRun(ops, ops == 0 ? seconds : measured, latency, errors, first, done);
     }
 
     /// <summary>

@@ -37,7 +37,9 @@ internal sealed class Setup(string runId, Action<string> log)
 
     public static byte[] IdPhotoBytes => IdPhoto.Value;
 
-    public async Task CreateExamAsync(GrpcChannel session)
+    /// <summary>The bench's exam; its heartbeat interval is the one the exam day's learners keep, as a client
+    /// keeps the exam's (the server's pace starts from it and only widens under load).</summary>
+    public async Task CreateExamAsync(GrpcChannel session, TimeSpan heartbeatInterval)
     {
         var exam = new ExamBuilder(Course)
             .Titled("Benchmark exam " + runId, "Answer every question.")
@@ -47,7 +49,7 @@ internal sealed class Setup(string runId, Action<string> log)
             {
                 e.WindowClosesAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(1));
                 e.Rules = new ExamRules { HeadphonesAllowed = false, PenAndPaperAllowed = true };
-                e.HeartbeatInterval = Duration.FromTimeSpan(TimeSpan.FromSeconds(5));
+                e.HeartbeatInterval = Duration.FromTimeSpan(heartbeatInterval);
                 e.ConnectionLostAfter = Duration.FromTimeSpan(TimeSpan.FromMinutes(2));
                 e.DeadlinePolicy = DeadlinePolicy.SubmitSaved;
                 e.WarnBeforeDeadline = Duration.FromTimeSpan(TimeSpan.FromMinutes(5));
