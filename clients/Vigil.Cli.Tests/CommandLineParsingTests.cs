@@ -42,6 +42,7 @@ public sealed partial class CommandLineParsingTests
         "board list --course c1 --filter problem", "board list --course c1 --filter second-look",
         "board second-look --session s1 --notes \"blurred photo\"", "board history --session s1",
         "results export --course c1 --out /tmp/results.csv", "results export --course c1 --out r.csv --page-size 500",
+        "exam allow --exam e1 --learner l1 --reason \"hearing aid\" --time-multiplier 1.5 --grace-minutes 5 --headphones", "exam allow --exam e1 --learner l1 --reason r",
         "audit list --course c1", "audit list --course c1 --kind decision --from 2026-12-01T08:00Z --to 2026-12-02T08:00Z --page-size 20 --all-pages",
         "board accept-saved --session s1 --report inc-3 --reason \"platform outage\" --reference INC-4711",
         "dashboard", "dashboard --watch",
@@ -107,6 +108,7 @@ public sealed partial class CommandLineParsingTests
     [InlineData("dashboard --dev-key c2hvcnQ=", "--dev-key")]
     [InlineData("board list --course c1 --awaitng", "--awaitng")]
     [InlineData("audit list --course c1 --kind gossip", "--kind")]
+    [InlineData("exam allow --exam e1 --learner l1 --reason r --time-multiplier 9", "--time-multiplier")]
     [InlineData("audit list --course c1 --from yesterday", "--from")]
     public async Task A_mistake_exits_2_with_a_message_naming_the_option(string line, string named)
     {

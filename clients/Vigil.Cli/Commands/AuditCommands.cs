@@ -18,6 +18,7 @@ internal static class AuditCommands
         ["exception"] = AuditActionKind.SavedAnswersAccepted,
         ["second-look"] = AuditActionKind.SecondLookRequested,
         ["export"] = AuditActionKind.ResultsExported,
+        ["allowance"] = AuditActionKind.AllowanceGranted,
     };
 
     public static Command Create(VigilCommandLine cli)

@@ -21,7 +21,40 @@ internal static class ExamCommands
             call.Output.Emit(await call.Journey.CreateExamAsync(call.RequireToken(), exam));
             return 0;
         });
-        return new Command("exam", "Exams (course staff)") { create };
+
+        var exam = OptionKinds.Exam();
+        var learner = OptionKinds.Required("--learner", "LEARNER", "The learner's id");
+        var multiplier = new Option<double>("--time-multiplier")
+        {
+            HelpName = "X",
+            Description = "The time limit times X (1 to 4; default 1)",
+            DefaultValueFactory = _ => 1,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+                if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var x) && x >= 1 && x <= 4) return x;
+                result.AddError($"--time-multiplier takes a number from 1 to 4, not '{text}'.");
+                return 1;
+            },
+        };
+        var grace = OptionKinds.Count("--grace-minutes", "N", "Minutes after the deadline during which saves and the final check are still accepted");
+        var headphones = new Option<bool>("--headphones") { Description = "Headphones allowed to this learner (no headphones incident for them)" };
+        var reason = OptionKinds.Required("--reason", "TEXT", "Why, for the record");
+        var allow = new Command("allow", "Set a learner's allowance on an exam (course staff): time multiplier, grace period, headphones") { exam, learner, multiplier, grace, headphones, reason };
+        cli.OnGateway(allow, async (call, _) =>
+        {
+            call.Output.Emit(await call.Journey.GrantAllowanceAsync(call.RequireToken(), new GrantAllowanceRequest
+            {
+                ExamId = call.Get(exam),
+                LearnerId = call.Get(learner),
+                TimeMultiplier = call.Get(multiplier),
+                GracePeriod = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromMinutes(call.Get(grace))),
+                AllowedRules = new ExamRules { HeadphonesAllowed = call.Get(headphones) },
+                Reason = call.Get(reason)!,
+            }));
+            return 0;
+        });
+        return new Command("exam", "Exams (course staff)") { create, allow };
     }
 
     /// <summary><c>vigil session start|run|final-check|receipt</c>.</summary>

@@ -91,6 +91,15 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         return created;
     }
 
+    /// <summary>Sets a learner's allowance on an exam (a new request id).</summary>
+    public async Task<Allowance> GrantAllowanceAsync(string token, GrantAllowanceRequest request)
+    {
+        request.RequestId = NewRequestId();
+        var a = (await _exams.GrantAllowanceAsync(request, GatewayConnection.With(token))).Allowance;
+        output.Ok($"allowance for {a.LearnerId} on {request.ExamId}: time x{a.TimeMultiplier}, grace {a.GracePeriod.ToTimeSpan().TotalMinutes} min, headphones {(a.AllowedRules.HeadphonesAllowed ? "allowed" : "as the exam says")} (granted by {a.GrantedBy})");
+        return a;
+    }
+
     public async Task ConfigureVerificationAsync(string token, Exam exam)
     {
         var response = await _identity.ConfigureExamVerificationAsync(new ConfigureExamVerificationRequest

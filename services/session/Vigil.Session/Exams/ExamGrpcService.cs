@@ -10,7 +10,7 @@ using Vigil.Session.Storage;
 namespace Vigil.Session.Exams;
 
 /// <summary>ExamService: course staff create and update their course's exams.</summary>
-internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, SessionStore sessions, IdentityGateway identity, AuditTrail audit) : ExamService.ExamServiceBase
+internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, SessionStore sessions, IdentityGateway identity, AuditTrail audit, TimeProvider time) : ExamService.ExamServiceBase
 {
     public override async Task<CreateExamResponse> CreateExam(CreateExamRequest request, ServerCallContext context)
     {
@@ -96,6 +96,64 @@ internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, Sessio
             await sessions.ExtendDeadlineAsync(sessionId, request.ExtraTime.ToTimeSpan());
         }
         return new GrantExtraTimeResponse { LearnerId = request.LearnerId, ExtraTime = Duration.FromTimeSpan(request.ExtraTime.ToTimeSpan()) };
+    }
+
+    public override async Task<GrantAllowanceResponse> GrantAllowance(GrantAllowanceRequest request, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        // Who first: someone who may not manage the exam learns nothing from how the request is refused.
+        var exam = await access.ForStaffAsync(caller, request.ExamId);
+        var violations = new List<(string, string)>();
+        if (string.IsNullOrWhiteSpace(request.RequestId)) violations.Add(("request_id", "An idempotency key is required."));
+        if (string.IsNullOrWhiteSpace(request.LearnerId)) violations.Add(("learner_id", "The learner is required."));
+        if (request.TimeMultiplier != 0 && !(request.TimeMultiplier >= 1 && request.TimeMultiplier <= Allowances.MaxMultiplier))
+        {
+            violations.Add(("time_multiplier", $"The time multiplier is between 1 and {Allowances.MaxMultiplier} (0: 1)."));
+        }
+        if (request.GracePeriod is { } g && (g.ToTimeSpan() < TimeSpan.Zero || g.ToTimeSpan() > Allowances.MaxGrace))
+        {
+            violations.Add(("grace_period", "The grace period is between 0 and 2 hours."));
+        }
+        if (string.IsNullOrWhiteSpace(request.Reason)) violations.Add(("reason", "The reason is required, for the record."));
+        else if (request.Reason.Length > 1000) violations.Add(("reason", "The reason is at most 1000 characters."));
+        if (violations.Count > 0) throw new InvalidRequestException(violations);
+
+        var allowance = new Allowance
+        {
+            LearnerId = request.LearnerId,
+            TimeMultiplier = request.TimeMultiplier == 0 ? 1 : request.TimeMultiplier,
+            GracePeriod = request.GracePeriod ?? Duration.FromTimeSpan(TimeSpan.Zero),
+            AllowedRules = request.AllowedRules ?? new ExamRules(),
+            Reason = request.Reason,
+            GrantedBy = caller.Subject,
+            GrantedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+        };
+        // The reason stays out of the audit entry (it may be health data); the allowance itself keeps it for the staff.
+        var entry = await audit.PrepareAsync(audit.Entry(caller, AuditTrail.StaffRole(caller, exam.CourseId), AuditActionKind.AllowanceGranted, exam.CourseId,
+            Allowances.Summary(allowance), exam.ExamId, learnerId: request.LearnerId), AuditPlace.Exam, exam.ExamId);
+        if (!await store.SetAllowanceAsync(exam.ExamId, allowance, caller.Subject + ":" + request.RequestId, entry))
+        {
+            await audit.AbandonAsync(entry);
+            return new GrantAllowanceResponse { Allowance = await store.GetAllowanceAsync(exam.ExamId, request.LearnerId) ?? allowance };
+        }
+        // A session already running gets it too: its deadline, grace and headphones rule change now.
+        if (await sessions.GetClaimAsync(exam.ExamId, request.LearnerId) is { } sessionId)
+        {
+            await sessions.ApplyAllowanceAsync(sessionId, allowance.TimeMultiplier, allowance.GracePeriod.ToTimeSpan(), allowance.AllowedRules.HeadphonesAllowed,
+                await store.GetExtraTimeAsync(exam.ExamId, request.LearnerId));
+        }
+        return new GrantAllowanceResponse { Allowance = allowance };
+    }
+
+    public override async Task<GetAllowanceResponse> GetAllowance(GetAllowanceRequest request, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        var exam = await access.ForStaffAsync(caller, request.ExamId);
+        if (string.IsNullOrWhiteSpace(request.LearnerId)) throw new InvalidRequestException("learner_id", "The learner is required.");
+        return new GetAllowanceResponse
+        {
+            Allowance = await store.GetAllowanceAsync(exam.ExamId, request.LearnerId) ?? throw new ResourceNotFoundException("allowance", $"{exam.ExamId}/{request.LearnerId}"),
+        };
     }
 
     private static string FormatDuration(TimeSpan t) => t.TotalMinutes == Math.Floor(t.TotalMinutes)

@@ -32,6 +32,7 @@ internal sealed class ExamStore(RedisStorage storage)
     private static readonly RedisScript CreateScript = RedisScript.Load<ExamStore>("CreateExam");
     private static readonly RedisScript UpdateScript = RedisScript.Load<ExamStore>("UpdateExam");
     private static readonly RedisScript SetExtraTimeScript = RedisScript.Load<ExamStore>("SetExtraTime");
+    private static readonly RedisScript SetAllowanceScript = RedisScript.Load<ExamStore>("SetAllowance");
 
     private IDatabase Db => storage.Database;
 
@@ -43,6 +44,9 @@ internal sealed class ExamStore(RedisStorage storage)
 
     /// <summary>Hash: the audit entries of the exam's actions (entry id → AuditEntry; <see cref="AuditTrail"/>).</summary>
     internal RedisKey AuditKey(string examId) => storage.Keys.Record("exam", examId).Part("audit");
+
+    /// <summary>Hash: learner id → their allowance (protobuf Allowance).</summary>
+    private RedisKey AllowancesKey(string examId) => storage.Keys.Record("exam", examId).Part("allowances");
 
     /// <summary>Hash: UpdateExam request key → the version it wrote.</summary>
     private RedisKey RequestsKey(string examId) => storage.Keys.Record("exam", examId).Part("requests");
@@ -142,5 +146,32 @@ internal sealed class ExamStore(RedisStorage storage)
     {
         var v = await Db.HashGetAsync(ExtraTimeKey(examId), learnerId);
         return v.IsNullOrEmpty ? TimeSpan.Zero : TimeSpan.FromMilliseconds((long)v);
+    }
+
+    /// <summary>
+    /// Sets a learner's allowance (replacing any earlier one) with its audit entry, once per <paramref name="requestKey"/>;
+    /// false when this request already set one.
+    /// </summary>
+    public async Task<bool> SetAllowanceAsync(string examId, Allowance allowance, string requestKey, AuditWrite? audit = null)
+    {
+        var allowances = AllowancesKey(examId);
+        return (long)await storage.WriteAsync(allowances, SetAllowanceScript, new
+        {
+            allowances,
+            requests = RequestsKey(examId),
+            requestKey = "allowance:" + requestKey,
+            learnerId = allowance.LearnerId,
+            allowance = allowance.ToByteArray(),
+            audit = audit?.Key ?? AuditKey(examId),
+            auditId = audit?.EntryId ?? string.Empty,
+            auditEntry = audit?.Entry ?? [],
+        }) == 1;
+    }
+
+    /// <summary>A learner's allowance on an exam, or null.</summary>
+    public async Task<Allowance?> GetAllowanceAsync(string examId, string learnerId)
+    {
+        var v = await Db.HashGetAsync(AllowancesKey(examId), learnerId);
+        return v.IsNullOrEmpty ? null : Allowance.Parser.ParseFrom((byte[])v!);
     }
 }

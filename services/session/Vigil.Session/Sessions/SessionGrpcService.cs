@@ -79,10 +79,13 @@ internal sealed partial class SessionGrpcService(
         }
         var learner = admission.Learner;
         var extra = await exams.GetExtraTimeAsync(exam.ExamId, learnerId);
-        var deadline = now + exam.TimeLimit.ToTimeSpan() + extra;
+        var allowance = await exams.GetAllowanceAsync(exam.ExamId, learnerId);
+        var multiplier = Allowances.Multiplier(allowance);
+        var deadline = now + Allowances.TimeLimit(exam.TimeLimit.ToTimeSpan(), multiplier) + extra;
         await sessions.CreateAsync(new NewSession(sessionId, exam, learnerId,
             string.IsNullOrWhiteSpace(learner.DisplayName) ? learnerId : learner.DisplayName, learner.Email, now, deadline,
-            Pinned(admission, PhotoKind.IdDocument), Pinned(admission, PhotoKind.Face), requestId));
+            Pinned(admission, PhotoKind.IdDocument), Pinned(admission, PhotoKind.Face), requestId,
+            allowance?.GracePeriod?.ToTimeSpan() ?? TimeSpan.Zero, multiplier, allowance?.AllowedRules?.HeadphonesAllowed == true));
         var created = await sessions.GetAsync(sessionId);
         if (created is not null && created.StartRequest != requestId)
         {

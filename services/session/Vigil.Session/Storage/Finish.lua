@@ -7,7 +7,9 @@
 -- The board's exception writes its audit entry (auditId, auditEntry: AuditEntry; empty id: none) in the same step.
 -- include: states.lua
 -- include: incidents.lua
-local f = redis.call('HMGET', @session, 'state', 'deadline', 'last_acked', 'rev')
+local f = redis.call('HMGET', @session, 'state', 'deadline', 'last_acked', 'rev', 'grace_ms')
+-- The session's end: its deadline, plus the grace period of an allowance (saves and the final check accepted until then).
+local ends = tonumber(f[2] or '0') + tonumber(f[5] or '0')
 if not f[1] then return {'missing'} end
 local mode = @mode
 local now = @now
@@ -17,10 +19,10 @@ if mode == 'exception' then
 else
   if f[1] ~= IN_PROGRESS then return {'state', f[1]} end
   if mode == 'final' then
-    if tonumber(now) >= tonumber(f[2]) then return {'deadline'} end
+    if tonumber(now) >= ends then return {'deadline'} end
     if tonumber(f[3] or '0') ~= tonumber(@lastSaveSequence) then return {'mismatch', f[3] or '0'} end
-  elseif tonumber(now) < tonumber(f[2]) then
-    return {'early', f[2]}
+  elseif tonumber(now) < ends then
+    return {'early', tostring(ends)}
   end
 end
 if tonumber(f[4] or '0') ~= tonumber(@expectedRev) then return {'retry'} end

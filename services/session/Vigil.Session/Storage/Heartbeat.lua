@@ -5,7 +5,7 @@
 -- {'closed', state} | {'missing'}.
 -- include: states.lua
 -- include: incidents.lua
-local f = redis.call('HMGET', @session, 'state', 'deadline')
+local f = redis.call('HMGET', @session, 'state', 'deadline', 'allow_headphones')
 if not f[1] then return {'missing'} end
 if f[1] ~= IN_PROGRESS then return {'closed', f[1]} end
 local now = @now
@@ -15,7 +15,10 @@ local open = {}
 local flat = redis.call('HGETALL', @openIncidents)
 for i = 1, #flat, 2 do open[flat[i]] = flat[i + 1] end
 if open['1'] then close_incident(@incidents, @openIncidents, '1', open['1'], now) end
-local breached = { ['2'] = @headphones, ['3'] = @cameraOff, ['4'] = @screenShareOff, ['5'] = @focusLost, ['6'] = @microphoneOff }
+-- A learner allowed headphones (an allowance: allow_headphones) opens no headphones incident; others do.
+local headphones = @headphones
+if f[3] == '1' then headphones = '0' end
+local breached = { ['2'] = headphones, ['3'] = @cameraOff, ['4'] = @screenShareOff, ['5'] = @focusLost, ['6'] = @microphoneOff }
 local reply = {'ok', f[2]}
 for k = 2, 6 do
   local kind = tostring(k)

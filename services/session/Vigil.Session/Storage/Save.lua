@@ -5,10 +5,11 @@
 -- neither a resend of this question's save nor older than it: sequences increase across the whole session, so it
 -- was used for another save) | {'ahead', last acked} (more than @maxAhead past the last acknowledged) | {'missing'}.
 -- include: states.lua
-local st = redis.call('HMGET', @session, 'state', 'deadline', 'last_acked')
+local st = redis.call('HMGET', @session, 'state', 'deadline', 'last_acked', 'grace_ms')
 if not st[1] then return {'missing'} end
 if st[1] ~= IN_PROGRESS then return {'closed', st[1]} end
-if tonumber(@now) >= tonumber(st[2]) then return {'deadline'} end
+-- A grace period (an allowance: grace_ms) keeps saves open after the deadline.
+if tonumber(@now) >= tonumber(st[2]) + tonumber(st[4] or '0') then return {'deadline'} end
 local seq = tonumber(@sequence)
 local acked = st[3] or '0'
 if seq > tonumber(acked) + tonumber(@maxAhead) then return {'ahead', acked} end

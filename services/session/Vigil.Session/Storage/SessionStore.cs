@@ -12,11 +12,14 @@ namespace Vigil.Session.Storage;
 
 /// <summary>
 /// A new session, as the start writes it: the learner's name and email as identity registered them, and the photos
-/// accepted at that moment (pinned: the board sees these, whatever is uploaded later).
+/// accepted at that moment (pinned: the board sees these, whatever is uploaded later). The learner's allowance as it
+/// was at the start: <see cref="Grace"/> after the deadline (saves still accepted; the session ends at deadline + grace),
+/// the <see cref="TimeMultiplier"/> the deadline was computed with, and whether headphones are allowed to this learner.
 /// </summary>
 internal sealed record NewSession(
     string SessionId, Exam Exam, string LearnerId, string LearnerName, string LearnerEmail, DateTimeOffset StartedAt, DateTimeOffset Deadline,
-    PinnedEvidence? IdDocumentPhoto, PinnedEvidence? FacePhoto, string StartRequest);
+    PinnedEvidence? IdDocumentPhoto, PinnedEvidence? FacePhoto, string StartRequest,
+    TimeSpan Grace = default, double TimeMultiplier = 1, bool AllowHeadphones = false);
 
 /// <summary>A verification photo pinned to a session at its start: its id in identity and the SHA-256 of its image bytes.</summary>
 internal sealed record PinnedEvidence(string PhotoId, string Sha256, DateTimeOffset TakenAt)
@@ -170,6 +173,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     private static readonly RedisScript FinishScript = RedisScript.Load<SessionStore>("Finish");
     private static readonly RedisScript DecideScript = RedisScript.Load<SessionStore>("Decide");
     private static readonly RedisScript ExtendDeadlineScript = RedisScript.Load<SessionStore>("ExtendDeadline");
+    private static readonly RedisScript ApplyAllowanceScript = RedisScript.Load<SessionStore>("ApplyAllowance");
     private static readonly RedisScript ReleaseClaimScript = RedisScript.Load<SessionStore>("ReleaseClaim");
     private static readonly RedisScript RemoveDueEntryScript = RedisScript.Load<SessionStore>("RemoveDueEntry");
     private static readonly RedisScript ReviewIndexScript = RedisScript.LoadVariadic<SessionStore>("ReviewIndex");
@@ -177,7 +181,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
 
     /// <summary>Every script of the store (tests run each branch of each).</summary>
     internal static IReadOnlyList<RedisScript> Scripts =>
-        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, HeartbeatFlushScript, FinishScript, DecideScript, ExtendDeadlineScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript, ReviewIndexScript, ReviewUnindexScript, ReportProblemScript, RequestSecondLookScript];
+        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, HeartbeatFlushScript, FinishScript, DecideScript, ExtendDeadlineScript, ApplyAllowanceScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript, ReviewIndexScript, ReviewUnindexScript, ReportProblemScript, RequestSecondLookScript];
 
     private IDatabase Db => storage.Database;
 
@@ -251,7 +255,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
         await storage.WriteAsync(keys.CourseSessions(exam.CourseId), (db, k) => db.SortedSetAddAsync(k, s.SessionId, s.StartedAt.ToUnixTimeMilliseconds()));
         await storage.WriteAsync(keys.RetentionDue, (db, k) => db.SortedSetAddAsync(k, s.SessionId, s.Deadline.ToUnixTimeMilliseconds(), SortedSetWhen.NotExists));
         await storage.WriteAsync(keys.LearnerSessions(s.LearnerId), (db, k) => db.SortedSetAddAsync(k, LearnerMember(s.StartedAt, s.SessionId), 0));
-        await storage.WriteAsync(keys.Deadlines, (db, k) => db.SortedSetAddAsync(k, s.SessionId, s.Deadline.ToUnixTimeMilliseconds()));
+        await storage.WriteAsync(keys.Deadlines, (db, k) => db.SortedSetAddAsync(k, s.SessionId, (s.Deadline + s.Grace).ToUnixTimeMilliseconds()));
         var gap = exam.ConnectionLostAfter.ToTimeSpan();
         await storage.WriteAsync(keys.HeartbeatDue, (db, k) => db.SortedSetAddAsync(k, s.SessionId, (s.StartedAt + gap).ToUnixTimeMilliseconds()));
         var session = keys.Session(s.SessionId).Hash;
@@ -273,6 +277,9 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
             facePhoto = s.FacePhoto is null ? 0 : 1,
             facePhotoRef = PinnedEvidence.Format(s.FacePhoto),
             startRequest = s.StartRequest,
+            timeMultiplier = Num(s.TimeMultiplier),
+            graceMs = (long)s.Grace.TotalMilliseconds,
+            allowHeadphones = s.AllowHeadphones ? 1 : 0,
         });
         return (long)created == 1;
     }
@@ -281,9 +288,35 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     public async Task<DateTimeOffset?> ExtendDeadlineAsync(string sessionId, TimeSpan extra)
     {
         var session = keys.Session(sessionId).Hash;
-        var deadline = (long)await storage.WriteAsync(session, ExtendDeadlineScript, new { session, extraMs = (long)extra.TotalMilliseconds });
+        var r = (RedisResult[])(await storage.WriteAsync(session, ExtendDeadlineScript, new { session, extraMs = (long)extra.TotalMilliseconds }))!;
+        return await RescheduleAsync(sessionId, r);
+    }
+
+    /// <summary>
+    /// Applies a learner's allowance to their running session (time multiplier, grace, headphones; the deadline moves
+    /// to start + time limit x multiplier + <paramref name="extra"/>); returns the new deadline, or null when not running.
+    /// </summary>
+    public async Task<DateTimeOffset?> ApplyAllowanceAsync(string sessionId, double timeMultiplier, TimeSpan grace, bool allowHeadphones, TimeSpan extra)
+    {
+        var session = keys.Session(sessionId).Hash;
+        var r = (RedisResult[])(await storage.WriteAsync(session, ApplyAllowanceScript, new
+        {
+            session,
+            timeMultiplier = Num(timeMultiplier),
+            graceMs = (long)grace.TotalMilliseconds,
+            allowHeadphones = allowHeadphones ? 1 : 0,
+            extraMs = (long)extra.TotalMilliseconds,
+        }))!;
+        return await RescheduleAsync(sessionId, r);
+    }
+
+    /// <summary>A moved deadline ({deadline, grace} from a script, {0} when not running): the deadline index at deadline + grace.</summary>
+    private async Task<DateTimeOffset?> RescheduleAsync(string sessionId, RedisResult[] r)
+    {
+        var deadline = Number(r[0]);
         if (deadline == 0) return null;
-        await storage.WriteAsync(keys.Deadlines, (db, k) => db.SortedSetAddAsync(k, sessionId, deadline));
+        var ends = deadline + Number(r[1]);
+        await storage.WriteAsync(keys.Deadlines, (db, k) => db.SortedSetAddAsync(k, sessionId, ends));
         return DateTimeOffset.FromUnixTimeMilliseconds(deadline);
     }
 
