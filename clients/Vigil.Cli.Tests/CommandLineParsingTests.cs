@@ -43,6 +43,7 @@ public sealed partial class CommandLineParsingTests
         "board second-look --session s1 --notes \"blurred photo\"", "board history --session s1",
         "results export --course c1 --out /tmp/results.csv", "results export --course c1 --out r.csv --page-size 500",
         "exam allow --exam e1 --learner l1 --reason \"hearing aid\" --time-multiplier 1.5 --grace-minutes 5 --headphones", "exam allow --exam e1 --learner l1 --reason r",
+        "exam reset --exam e1 --learner l1 --reason \"fire alarm\"",
         "audit list --course c1", "audit list --course c1 --kind decision --from 2026-12-01T08:00Z --to 2026-12-02T08:00Z --page-size 20 --all-pages",
         "board accept-saved --session s1 --report inc-3 --reason \"platform outage\" --reference INC-4711",
         "dashboard", "dashboard --watch",

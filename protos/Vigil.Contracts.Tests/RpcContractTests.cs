@@ -25,6 +25,7 @@ public sealed class RpcContractTests
         { "vigil.session.v1.ExamService", "GrantExtraTime", "GrantExtraTimeRequest", "GrantExtraTimeResponse", false, false },
         { "vigil.session.v1.ExamService", "GrantAllowance", "GrantAllowanceRequest", "GrantAllowanceResponse", false, false },
         { "vigil.session.v1.ExamService", "GetAllowance", "GetAllowanceRequest", "GetAllowanceResponse", false, false },
+        { "vigil.session.v1.ExamService", "ResetAttempt", "ResetAttemptRequest", "ResetAttemptResponse", false, false },
         { "vigil.session.v1.SessionService", "StartSession", "StartSessionRequest", "StartSessionResponse", false, false },
         { "vigil.session.v1.SessionService", "GetSession", "GetSessionRequest", "GetSessionResponse", false, false },
         { "vigil.session.v1.SessionService", "StreamExam", "StreamExamRequest", "StreamExamResponse", true, true },

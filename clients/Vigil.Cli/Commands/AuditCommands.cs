@@ -19,6 +19,7 @@ internal static class AuditCommands
         ["second-look"] = AuditActionKind.SecondLookRequested,
         ["export"] = AuditActionKind.ResultsExported,
         ["allowance"] = AuditActionKind.AllowanceGranted,
+        ["reset"] = AuditActionKind.AttemptReset,
     };
 
     public static Command Create(VigilCommandLine cli)

@@ -54,7 +54,17 @@ internal static class ExamCommands
             }));
             return 0;
         });
-        return new Command("exam", "Exams (course staff)") { create, allow };
+
+        var resetExam = OptionKinds.Exam();
+        var resetLearner = OptionKinds.Required("--learner", "LEARNER", "The learner's id");
+        var resetReason = OptionKinds.Required("--reason", "TEXT", "Why, for the record");
+        var reset = new Command("reset", "Reset a learner's finished attempt (course staff): they may start again; the old one is kept, marked") { resetExam, resetLearner, resetReason };
+        cli.OnGateway(reset, async (call, _) =>
+        {
+            call.Output.Emit(await call.Journey.ResetAttemptAsync(call.RequireToken(), call.Get(resetExam), call.Get(resetLearner), call.Get(resetReason)!));
+            return 0;
+        });
+        return new Command("exam", "Exams (course staff)") { create, allow, reset };
     }
 
     /// <summary><c>vigil session start|run|final-check|receipt</c>.</summary>

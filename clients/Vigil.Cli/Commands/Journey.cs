@@ -100,6 +100,14 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         return a;
     }
 
+    /// <summary>Resets a learner's finished attempt at an exam (a new request id).</summary>
+    public async Task<ResetAttemptResponse> ResetAttemptAsync(string token, string examId, string learnerId, string reason)
+    {
+        var r = await _exams.ResetAttemptAsync(new ResetAttemptRequest { RequestId = NewRequestId(), ExamId = examId, LearnerId = learnerId, Reason = reason }, GatewayConnection.With(token));
+        output.Ok($"attempt {r.SessionId} of {learnerId} reset by {r.ResetBy}: a new attempt may start");
+        return r;
+    }
+
     public async Task ConfigureVerificationAsync(string token, Exam exam)
     {
         var response = await _identity.ConfigureExamVerificationAsync(new ConfigureExamVerificationRequest

@@ -156,6 +156,45 @@ internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, Sessio
         };
     }
 
+    public override async Task<ResetAttemptResponse> ResetAttempt(ResetAttemptRequest request, ServerCallContext context)
+    {
+        var caller = Caller.From(context);
+        var exam = await access.ForStaffAsync(caller, request.ExamId);
+        var violations = new List<(string, string)>();
+        if (string.IsNullOrWhiteSpace(request.RequestId)) violations.Add(("request_id", "An idempotency key is required."));
+        if (string.IsNullOrWhiteSpace(request.LearnerId)) violations.Add(("learner_id", "The learner is required."));
+        if (string.IsNullOrWhiteSpace(request.Reason)) violations.Add(("reason", "The reason is required, for the record."));
+        else if (request.Reason.Length > 1000) violations.Add(("reason", "The reason is at most 1000 characters."));
+        if (violations.Count > 0) throw new InvalidRequestException(violations);
+        var requestKey = caller.Subject + ":" + request.RequestId;
+        // The attempt a retry names is the one the request was bound to (the claim is released by then).
+        var sessionId = await store.ResetRequestAsync(exam.ExamId, requestKey) ?? await sessions.GetClaimAsync(exam.ExamId, request.LearnerId);
+        var session = sessionId is null ? null : await sessions.GetAsync(sessionId);
+        if (session is null || session.LearnerId != request.LearnerId || session.ExamId != exam.ExamId)
+        {
+            throw new ResourceNotFoundException("attempt", $"{exam.ExamId}/{request.LearnerId}");
+        }
+        if (!session.IsFinished)
+        {
+            throw new PreconditionFailedException("SESSION_IN_PROGRESS", "sessions/" + session.SessionId, "The attempt is still in progress: reset it once it has ended.");
+        }
+        sessionId = await store.BindResetRequestAsync(exam.ExamId, requestKey, session.SessionId);
+        var entry = await audit.PrepareAsync(audit.Entry(caller, AuditTrail.StaffRole(caller, exam.CourseId), AuditActionKind.AttemptReset, exam.CourseId,
+            $"attempt reset (the session was {session.State.ToString().ToLowerInvariant()})", exam.ExamId, sessionId), AuditPlace.Session, sessionId);
+        // Whole milliseconds, as stored: the first answer and a retry's are the same.
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
+        var reply = await sessions.ResetAttemptAsync(sessionId, caller.Subject, now, request.Reason, entry);
+        if (reply.Status != ResetStatus.Reset) await audit.AbandonAsync(entry);
+        if (reply.Status is ResetStatus.InProgress)
+        {
+            throw new PreconditionFailedException("SESSION_IN_PROGRESS", "sessions/" + sessionId, "The attempt is still in progress: reset it once it has ended.");
+        }
+        if (reply.Status is ResetStatus.Missing) throw new ResourceNotFoundException("attempt", $"{exam.ExamId}/{request.LearnerId}");
+        // Marked first, then the claim goes (only if it still names this session): a crash in between is finished by a retry.
+        await sessions.ReleaseClaimAsync(exam.ExamId, request.LearnerId, sessionId);
+        return new ResetAttemptResponse { SessionId = sessionId, ResetAt = Timestamp.FromDateTimeOffset(reply.At), ResetBy = reply.By };
+    }
+
     private static string FormatDuration(TimeSpan t) => t.TotalMinutes == Math.Floor(t.TotalMinutes)
         ? $"{(long)t.TotalMinutes} min"
         : $"{t.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s";

@@ -168,6 +168,21 @@ internal sealed class ExamStore(RedisStorage storage)
         }) == 1;
     }
 
+    /// <summary>The session a ResetAttempt request is bound to (binding <paramref name="sessionId"/> when none).</summary>
+    public async Task<string> BindResetRequestAsync(string examId, string requestKey, string sessionId)
+    {
+        var requests = RequestsKey(examId);
+        if (await storage.WriteAsync(requests, (db, k) => db.HashSetAsync(k, "reset:" + requestKey, sessionId, When.NotExists))) return sessionId;
+        return (await Db.HashGetAsync(requests, "reset:" + requestKey)).ToString();
+    }
+
+    /// <summary>The session a ResetAttempt request is bound to, or null.</summary>
+    public async Task<string?> ResetRequestAsync(string examId, string requestKey)
+    {
+        var v = await Db.HashGetAsync(RequestsKey(examId), "reset:" + requestKey);
+        return v.IsNullOrEmpty ? null : v.ToString();
+    }
+
     /// <summary>A learner's allowance on an exam, or null.</summary>
     public async Task<Allowance?> GetAllowanceAsync(string examId, string learnerId)
     {

@@ -45,6 +45,10 @@ internal sealed class SessionData
     /// <summary>Who asked for the open second look; null when none is open.</summary>
     public string? SecondLookBy { get; init; }
     public DateTimeOffset? LastHeartbeat { get; init; }
+    /// <summary>When the staff reset this attempt (ResetAttempt), who and why; null when it was not reset.</summary>
+    public DateTimeOffset? ResetAt { get; init; }
+    public string ResetBy { get; init; } = string.Empty;
+    public string ResetReason { get; init; } = string.Empty;
 
     /// <summary>Whether the session is finished (a finished state never goes back).</summary>
     public bool IsFinished => State != SessionState.InProgress;
@@ -88,6 +92,9 @@ internal sealed class SessionData
             ProblemReports = Get("problem_reports").IsNullOrEmpty ? 0 : (long)Get("problem_reports"),
             SecondLookBy = Get("second_look_by").IsNullOrEmpty ? null : Get("second_look_by").ToString(),
             LastHeartbeat = OptMs(Get("last_hb")),
+            ResetAt = OptMs(Get("reset_at")),
+            ResetBy = Get("reset_by").ToString(),
+            ResetReason = Get("reset_reason").ToString(),
         };
     }
 
@@ -105,6 +112,9 @@ internal sealed class SessionData
         SubmittedAt = SubmittedAt is { } s ? Timestamp.FromDateTimeOffset(s) : null,
         Rules = Exam.Rules?.Clone() ?? new ExamRules(),
         HeartbeatInterval = Exam.HeartbeatInterval?.Clone(),
+        ResetAt = ResetAt is { } r ? Timestamp.FromDateTimeOffset(r) : null,
+        ResetBy = ResetBy,
+        ResetReason = ResetReason,
     };
 }
 
