@@ -4,12 +4,14 @@ using Grpc.Core;
 using Microsoft.Net.Http.Headers;
 using Vigil.Contracts.Certificate.V1;
 using Vigil.Gateway.Routing;
+using Vigil.Gateway.SignIn;
 
 namespace Vigil.Gateway.Api;
 
 /// <summary>
-/// The small JSON API behind the browser pages. The gateway calls the certificate service over gRPC with the
-/// caller's own bearer token, so the service does its object-level checks exactly as for any client; the
+/// The small JSON API behind the browser pages, for a signed-in session (the gateway's cookie, SignIn) or a bearer
+/// token. The gateway calls the certificate service over gRPC with the caller's own access token (the session's,
+/// or the bearer's), so the service does its object-level checks exactly as for any client; the
 /// gateway never decides whose dashboard is whose.
 /// </summary>
 internal static class PagesApi
@@ -31,7 +33,7 @@ internal static class PagesApi
             {
                 return Problem(ex);
             }
-        }).RequireAuthorization();
+        }).RequireAuthorization(SignInExtensions.PagesPolicy);
 
         // The learner's dashboard, live: one JSON object per line (the snapshot, then each change).
         app.MapGet("/api/dashboard/watch", async (HttpContext http, ServiceChannels channels) =>
@@ -57,7 +59,7 @@ internal static class PagesApi
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled) { }
             catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested) { }
-        }).RequireAuthorization();
+        }).RequireAuthorization(SignInExtensions.PagesPolicy);
 
         // Anyone may check a certificate by its code.
         app.MapGet("/api/certificates/{code}", async (string code, HttpContext http, ServiceChannels channels) =>
@@ -82,6 +84,8 @@ internal static class PagesApi
         var metadata = new Metadata();
         var authorization = http.Request.Headers[HeaderNames.Authorization].ToString();
         if (authorization.Length > 0) metadata.Add("authorization", authorization);
+        // A signed-in session (cookie): its access token, refreshed when near expiry (SessionTokens).
+        else if (http.Items[SessionTokens.AccessTokenItem] is string token) metadata.Add("authorization", "Bearer " + token);
         return metadata;
     }
 

@@ -5,6 +5,7 @@ using Vigil.Gateway.Api;
 using Vigil.Gateway.Health;
 using Vigil.Gateway.RateLimiting;
 using Vigil.Gateway.Routing;
+using Vigil.Gateway.SignIn;
 using Vigil.ServiceDefaults.Errors;
 using Vigil.ServiceDefaults.Health;
 using Vigil.ServiceDefaults.Hosting;
@@ -37,6 +38,8 @@ internal static class GatewayExtensions
         builder.Services.AddSingleton<RoutableClusters>();
         builder.Services.AddHealthChecks().AddCheck<RoutingHealthCheck>("routing", tags: [HealthTags.Ready]);
 
+        // The pages' sign-in at the provider (code flow + PKCE) and their cookie session (Gateway:SignIn).
+        builder.AddGatewaySignIn();
         builder.Services.AddGatewayRateLimits();
         builder.Services.AddSingleton<ServiceChannels>();
         return builder;
@@ -58,6 +61,7 @@ internal static class GatewayExtensions
         app.UseRateLimiter();
         app.MapPages();
         app.MapPagesApi();
+        app.MapSignIn();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseLoadBalancing();

@@ -1,5 +1,6 @@
 // The learner's dashboard: the entries now, then each change as the board decides (a streamed fetch of
-// newline-delimited JSON, so the token stays in a header and never goes into a URL or a log).
+// newline-delimited JSON). The person signs in at the platform's provider through the gateway (/signin); the
+// session is the gateway's HttpOnly cookie, so no token is ever in this page, a URL or storage.
 (() => {
   "use strict";
   const STATUS = {
@@ -13,15 +14,15 @@
   };
   const $ = (id) => document.getElementById(id);
   const entries = new Map();
-  let token = null;
 
-  function readToken() {
-    const hash = new URLSearchParams(location.hash.slice(1));
-    if (hash.get("token")) {
-      sessionStorage.setItem("vigil-token", hash.get("token"));
-      history.replaceState(null, "", location.pathname + location.search);
-    }
-    return sessionStorage.getItem("vigil-token");
+  function signedOut(text) {
+    $("account").hidden = true;
+    $("dashboard").hidden = true;
+    entries.clear();
+    render(null);
+    $("signin").hidden = false;
+    showError(text || "");
+    setLive(false, "signed out");
   }
 
   function setLive(on, text) {
@@ -99,12 +100,9 @@
     let backoff = 1000;
     for (;;) {
       try {
-        const response = await fetch("/api/dashboard/watch", { headers: { Authorization: "Bearer " + token } });
+        const response = await fetch("/api/dashboard/watch", { credentials: "same-origin" });
         if (response.status === 401 || response.status === 403) {
-          sessionStorage.removeItem("vigil-token");
-          showError("Your access token is not valid (any more): sign in again.");
-          $("signin").hidden = false;
-          setLive(false, "signed out");
+          signedOut("Your session has ended: sign in again.");
           return;
         }
         if (!response.ok) throw new Error("HTTP " + response.status);
@@ -143,15 +141,33 @@
   }
 
   async function start() {
-    token = readToken();
-    if (!token) {
-      $("signin").hidden = false;
-      setLive(false, "signed out");
+    if (new URLSearchParams(location.search).get("signin") === "failed") {
+      showError("The sign-in did not succeed: try again.");
+    }
+    let me;
+    try {
+      const response = await fetch("/api/me", { credentials: "same-origin" });
+      if (response.status === 401) {
+        const config = await fetch("/api/signin").then((r) => r.json()).catch(() => ({ enabled: true }));
+        if (!config.enabled) {
+          $("signin-text").textContent = "Sign-in is not configured on this gateway.";
+          $("signin-link").hidden = true;
+        }
+        signedOut($("error").hidden ? "" : $("error").textContent);
+        return;
+      }
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      me = await response.json();
+    } catch (err) {
+      showError("Vigil cannot be reached just now: reload the page in a moment.");
+      setLive(false, "offline");
       return;
     }
     $("signin").hidden = true;
+    $("who").textContent = "Signed in as " + (me.name || me.subject);
+    $("account").hidden = !me.signOut;
     try {
-      const response = await fetch("/api/dashboard", { headers: { Authorization: "Bearer " + token } });
+      const response = await fetch("/api/dashboard", { credentials: "same-origin" });
       if (response.ok) {
         const data = await response.json();
         for (const e of data.entries || []) entries.set(e.sessionId, e);
@@ -162,17 +178,5 @@
     watch();
   }
 
-  $("token-form").addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    const value = $("token-input").value.trim();
-    if (!value) return;
-    sessionStorage.setItem("vigil-token", value);
-    $("token-input").value = "";
-    start();
-  });
-  // A link with a new token opened on this page: take it and start again.
-  window.addEventListener("hashchange", () => {
-    if (new URLSearchParams(location.hash.slice(1)).get("token")) { readToken(); location.reload(); }
-  });
   start();
 })();
