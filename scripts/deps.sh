@@ -131,7 +131,7 @@ CONF
 }
 
 # Virtual hosts made at start: one per test suite ("/" stays for local runs).
-VIGIL_RABBITMQ_VHOSTS=${VIGIL_RABBITMQ_VHOSTS:-"defaults identity session certificate gateway e2e faults failover bench pods"}
+VIGIL_RABBITMQ_VHOSTS=${VIGIL_RABBITMQ_VHOSTS:-"defaults identity session certificate gateway e2e signin faults failover bench pods"}
 
 # rabbitmqctl against our node (same cookie, node name and epmd port as the server).
 vigil_rabbitmqctl() {

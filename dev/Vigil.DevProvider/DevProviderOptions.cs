@@ -24,6 +24,16 @@ internal sealed class DevProviderOptions
     /// <summary>How long a signed-in user stays signed in at the provider (the login cookie).</summary>
     public TimeSpan LoginLifetime { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>The client id of the gateway (the pages' sign-in, authorization code + PKCE).</summary>
+    public string GatewayClientId { get; set; } = "vigil-gateway";
+
+    /// <summary>
+    /// The gateway's page addresses (scheme, host, port): each gives <see cref="GatewayClientId"/> the redirect URI
+    /// <c>{url}/signin-oidc</c> and the post-logout URI <c>{url}/signout-callback-oidc</c>. A list of its own, so that
+    /// a test or a compose file can give its gateway's address (DevProvider__GatewayUrls__0) without restating the client.
+    /// </summary>
+    public List<string> GatewayUrls { get; set; } = [];
+
     /// <summary>The demo users.</summary>
     public List<DevUser> Users { get; set; } = [];
 

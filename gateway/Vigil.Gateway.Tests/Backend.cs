@@ -12,7 +12,7 @@ namespace Vigil.Gateway.Tests;
 
 /// <summary>
 /// A real gRPC server on a loopback port (h2c) standing in for one replica of a service behind the gateway:
-/// it answers VerifyCertificate with its own name and counts calls, and its /health/ready can be turned off.
+/// it answers VerifyCertificate with its own name (GetDashboard with nothing) and counts calls, and its /health/ready can be turned off.
 /// It tests the gateway's routing, balancing and health checks; the services themselves are tested elsewhere.
 /// </summary>
 public sealed class Backend : IAsyncDisposable
@@ -56,6 +56,7 @@ public sealed class Backend : IAsyncDisposable
         var backend = new Backend(app, name);
         app.MapGrpcService<VerificationBackend>();
         app.MapGrpcService<SessionBackend>();
+        app.MapGrpcService<DashboardBackend>();
         app.MapGet("/health/ready", () => backend.Ready ? Results.Ok("Healthy") : Results.StatusCode(503));
         Instances[app] = backend;
         await app.StartAsync();
@@ -75,6 +76,18 @@ public sealed class Backend : IAsyncDisposable
         Instances.TryRemove(_app, out _);
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+}
+
+/// <summary>Answers GetDashboard with no entry and keeps the authorization header it got (what the pages' API forwarded).</summary>
+internal sealed class DashboardBackend : DashboardService.DashboardServiceBase
+{
+    public override Task<GetDashboardResponse> GetDashboard(GetDashboardRequest request, ServerCallContext context)
+    {
+        var backend = Backend.Of(context);
+        Interlocked.Increment(ref backend.Calls);
+        backend.LastAuthorization = context.RequestHeaders.GetValue("authorization");
+        return Task.FromResult(new GetDashboardResponse());
     }
 }
 

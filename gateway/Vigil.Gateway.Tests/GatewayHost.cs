@@ -1,17 +1,21 @@
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Vigil.Contracts.Certificate.V1;
 using Vigil.Testing;
 
 namespace Vigil.Gateway.Tests;
 
 /// <summary>The gateway in process (Testing environment), in front of real loopback backends.</summary>
-public sealed class GatewayHost(IDictionary<string, string?> settings) : WebApplicationFactory<GatewayApp>
+/// <param name="clock">The gateway's clock (a fake one to age a sign-in session), else the system's.</param>
+public sealed class GatewayHost(IDictionary<string, string?> settings, TimeProvider? clock = null) : WebApplicationFactory<GatewayApp>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        if (clock is not null) builder.ConfigureTestServices(s => s.AddSingleton(clock));
         var all = new Dictionary<string, string?>
         {
             ["Hosting:DrainDelay"] = "00:00:00.050",

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Vigil.Contracts.Auth;
 using Vigil.Contracts.Certificate.V1;
 using Vigil.Contracts.Identity.V1;
 using Vigil.Contracts.Session.V1;
@@ -40,6 +41,13 @@ public sealed class Journey : IDisposable
         _front = _identity = new SharedEndpoint(shared);
         Clock = clock ?? TimeProvider.System;
     }
+
+    /// <summary>
+    /// Where the journey's tokens come from (staff creating exams, learners, board members): the kit's test signer
+    /// (<see cref="TestTokens.Mint"/>) unless told, e.g. <c>spec => provider.TokenAsync(spec)</c> for a stack that
+    /// trusts the development provider (<see cref="DevProvider"/>).
+    /// </summary>
+    public Func<TokenSpec, Task<string>> Tokens { get; init; } = spec => Task.FromResult(TestTokens.Mint(spec));
 
     /// <summary>The clock the services under test read: exam windows are built from it.</summary>
     public TimeProvider Clock { get; }
@@ -99,7 +107,7 @@ public sealed class Journey : IDisposable
     /// </summary>
     public async Task<Exam> CreateExamAsync(Exam definition, IGrpcEndpoint? via = null)
     {
-        var exams = Exams(TestTokens.Staff(Id("staff"), definition.CourseId), via);
+        var exams = Exams(await Tokens(new TokenSpec(Id("staff")) { StaffCourses = [definition.CourseId] }), via);
         var request = new CreateExamRequest { RequestId = RequestId(), Exam = definition };
         return (await Eventually.SucceedsAsync(async () => await exams.CreateExamAsync(request), $"exam creation for {definition.CourseId}")).Exam;
     }
@@ -107,12 +115,13 @@ public sealed class Journey : IDisposable
     /// <summary>
     /// A learner with a token who registered an alias-free address (IdentityService/RegisterLearner) under
     /// <paramref name="name"/>; the token carries <paramref name="tokenName"/> when given (an identity provider's own
-    /// spelling of the name), else the same name.
+    /// spelling of the name), else the same name; the learner is <paramref name="learnerId"/> when given (a user of
+    /// the provider), else a new one.
     /// </summary>
-    public async Task<TestLearner> RegisteredLearnerAsync(string? name = null, string? tokenName = null)
+    public async Task<TestLearner> RegisteredLearnerAsync(string? name = null, string? tokenName = null, string? learnerId = null)
     {
-        var id = Id("learner");
-        var learner = new TestLearner(id, name ?? "Ada " + id[^4..], TestTokens.Learner(id, tokenName ?? name), this);
+        var id = learnerId ?? Id("learner");
+        var learner = new TestLearner(id, name ?? "Ada " + id[^4..], await Tokens(new TokenSpec(id) { Roles = [VigilRoles.Learner], Name = tokenName ?? name }), this);
         await Identity(learner.Token).RegisterLearnerAsync(new RegisterLearnerRequest
         {
             RequestId = RequestId(), Email = $"{id}@example.org", DisplayName = learner.Name,
@@ -204,12 +213,12 @@ public sealed class Journey : IDisposable
     /// <summary>
     /// A verified learner's submitted session of a new <see cref="ExamBuilder.Standard"/> exam of the course, every
     /// answer right (q1 "b", q2 "Paris", q3 42); the learner registered as <paramref name="learnerName"/>, their token
-    /// says <paramref name="tokenName"/> when given.
+    /// says <paramref name="tokenName"/> when given; the learner is <paramref name="learnerId"/> when given.
     /// </summary>
-    public async Task<SubmittedSession> SubmittedSessionAsync(string courseId, string? learnerName = null, string? tokenName = null)
+    public async Task<SubmittedSession> SubmittedSessionAsync(string courseId, string? learnerName = null, string? tokenName = null, string? learnerId = null)
     {
         var exam = await StandardExamAsync(courseId);
-        var learner = await RegisteredLearnerAsync(learnerName, tokenName);
+        var learner = await RegisteredLearnerAsync(learnerName, tokenName, learnerId);
         await VerifyAsync(learner, exam.ExamId);
         var session = await learner.StartAsync(exam.ExamId);
         var last = await SaveAnswersAsync(learner, session.SessionId,
@@ -222,11 +231,11 @@ public sealed class Journey : IDisposable
     /// A board member of the session's course records a decision (RecordDecision), retried with the same request id
     /// while the session is not reviewable yet or the service is coming back.
     /// </summary>
-    public Task<BoardDecision> DecideAsync(StartedLearner started, DecisionOutcome outcome = DecisionOutcome.Valid, TimeSpan? timeout = null)
+    public async Task<BoardDecision> DecideAsync(StartedLearner started, DecisionOutcome outcome = DecisionOutcome.Valid, TimeSpan? timeout = null)
     {
-        var board = Board(TestTokens.Board(Id("board"), started.CourseId));
+        var board = Board(await Tokens(new TokenSpec(Id("board")) { BoardCourses = [started.CourseId] }));
         var request = new RecordDecisionRequest { RequestId = RequestId(), SessionId = started.SessionId, Outcome = outcome };
-        return Eventually.SucceedsAsync(async () => (await board.RecordDecisionAsync(request)).Decision,
+        return await Eventually.SucceedsAsync(async () => (await board.RecordDecisionAsync(request)).Decision,
             $"a {outcome} decision on {started.SessionId}", timeout,
             retryOn: ex => ex is RpcException { StatusCode: StatusCode.FailedPrecondition or StatusCode.Unavailable });
     }

@@ -52,6 +52,9 @@ public sealed class ProcessStackOptions
     /// <summary>Settings of the certificate service only.</summary>
     public IReadOnlyDictionary<string, string?> CertificateSettings { get; init; } = None;
 
+    /// <summary>The first gateway's HTTP (pages) port, when the test must know it before the stack starts (a provider's redirect URI names it); a free port unless told.</summary>
+    public int? GatewayPagesPort { get; init; }
+
     /// <summary>Settings of every gateway.</summary>
     public IReadOnlyDictionary<string, string?> GatewaySettings { get; init; } = None;
 
@@ -325,7 +328,7 @@ public sealed class ProcessStack : IAsyncDisposable, IGrpcEndpoint
         }
         foreach (var (k, v) in _options.GatewaySettings) settings[k] = v;
         foreach (var (k, v) in extra) settings[k] = v;
-        var port = (ServiceProcess.FreePort(), ServiceProcess.FreePort());
+        var port = (ServiceProcess.FreePort(), _gateways.Count == 0 && _options.GatewayPagesPort is { } pages ? pages : ServiceProcess.FreePort());
         var process = await ServiceProcess.StartAsync(GatewayProject, settings, port.Item1, port.Item2, _options.StartTimeout, hosts: _hosts);
         lock (_all) _all.Add(process);
         _options.Started?.Invoke(process);

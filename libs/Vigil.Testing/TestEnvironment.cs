@@ -9,7 +9,7 @@ public static class TestEnvironment
     /// <summary>Redis, "host:port".</summary>
     public static string Redis => Require("VIGIL_REDIS");
 
-    /// <summary>RabbitMQ's AMQP URI for a virtual host made by scripts/deps.sh (identity, session, certificate, gateway, e2e, faults, failover, bench, pods).</summary>
+    /// <summary>RabbitMQ's AMQP URI for a virtual host made by scripts/deps.sh (identity, session, certificate, gateway, e2e, signin, faults, failover, bench, pods).</summary>
     public static string RabbitMq(string virtualHost)
     {
         var uri = new UriBuilder(Require("VIGIL_RABBITMQ")) { Path = "/" + Uri.EscapeDataString(virtualHost) };

@@ -6,25 +6,31 @@ namespace Vigil.EndToEnd.Tests;
 
 /// <summary>
 /// The learner's dashboard page and the public verification page in a real headless Chromium, driven by
-/// playwright-core (tests/browser/pages.mjs), against the gateway. Screenshots go to artifacts/screenshots/.
+/// playwright-core (tests/browser/pages.mjs), against a gateway whose pages sign people in at the real development
+/// provider (<see cref="SignInStack"/>): the learner ada signs in with her password at the provider's login page,
+/// sees her own results only, sees the board's withdrawal live, signs out; the board member bea signs in too.
+/// Screenshots go to artifacts/screenshots/.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class BrowserTests(EndToEndStack stack) : IDisposable
+public sealed class BrowserTests(SignInStack stack) : IClassFixture<SignInStack>, IDisposable
 {
     private readonly Journey _journey = stack.NewJourney();
 
     [Fact]
-    public async Task The_dashboard_page_shows_the_certificate_then_the_withdrawal_live_and_the_code_verifies_publicly()
+    public async Task A_learner_signs_in_at_the_provider_sees_only_her_results_live_signs_out_and_no_token_is_in_any_url()
     {
         var course = Journey.Id("course");
-        var submitted = await _journey.SubmittedSessionAsync(course);
-        var board = TestTokens.Board(Journey.Id("board"), course);
-        await _journey.AwaitReviewableAsync(board, course, submitted.SessionId);
+        // ada (a demo user of the provider) and grace each have a submitted session of the course.
+        var ada = await _journey.SubmittedSessionAsync(course, "Ada Lovelace", learnerId: "ada");
+        var grace = await _journey.SubmittedSessionAsync(course, "Grace Hopper", learnerId: "grace");
+        var board = await stack.Provider.TokenAsync(new TokenSpec(Journey.Id("board")) { BoardCourses = [course] });
+        await _journey.AwaitReviewableAsync(board, course, ada.SessionId);
         var valid = (await _journey.Board(board).RecordDecisionAsync(new RecordDecisionRequest
         {
-            RequestId = Journey.RequestId(), SessionId = submitted.SessionId, Outcome = DecisionOutcome.Valid,
+            RequestId = Journey.RequestId(), SessionId = ada.SessionId, Outcome = DecisionOutcome.Valid,
         })).Decision;
-        await _journey.AwaitEntryAsync(submitted.Token, submitted.SessionId, e => e.Status == Vigil.Contracts.Certificate.V1.ResultStatus.Certified);
+        await _journey.AwaitEntryAsync(ada.Token, ada.SessionId, e => e.Status == Vigil.Contracts.Certificate.V1.ResultStatus.Certified);
+        await _journey.AwaitEntryAsync(grace.Token, grace.SessionId, _ => true);
 
         var root = ServiceProcess.RepositoryRoot;
         var screenshots = Path.Combine(root, "artifacts", "screenshots");
@@ -37,16 +43,20 @@ public sealed class BrowserTests(EndToEndStack stack) : IDisposable
             WorkingDirectory = Path.Combine(root, "tools"),
         };
         psi.Environment["VIGIL_TOOLS"] = Path.Combine(root, "tools");
-        psi.Environment["VIGIL_PAGES"] = stack.GatewayPages.ToString().TrimEnd('/');
-        psi.Environment["VIGIL_LEARNER_TOKEN"] = submitted.Token;
-        psi.Environment["VIGIL_SESSION_ID"] = submitted.SessionId;
+        psi.Environment["VIGIL_PAGES"] = stack.Pages.ToString().TrimEnd('/');
+        psi.Environment["VIGIL_PROVIDER"] = stack.Provider.Issuer.ToString().TrimEnd('/');
+        psi.Environment["VIGIL_LEARNER"] = "ada";
+        psi.Environment["VIGIL_BOARD_MEMBER"] = "bea";
+        psi.Environment["VIGIL_PASSWORD"] = DevProvider.DemoPassword;
+        psi.Environment["VIGIL_SESSION_ID"] = ada.SessionId;
+        psi.Environment["VIGIL_OTHER_SESSION_ID"] = grace.SessionId;
         psi.Environment["VIGIL_SCREENSHOTS"] = screenshots;
         psi.Environment["VIGIL_CHROMIUM"] = Chromium.Path();
 
         using var node = Process.Start(psi)!;
         var stderr = node.StandardError.ReadToEndAsync();
         var seen = new List<string>();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(240));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(300));
         try
         {
             while (await node.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
@@ -56,7 +66,7 @@ public sealed class BrowserTests(EndToEndStack stack) : IDisposable
                 {
                     await _journey.Board(board).RecordDecisionAsync(new RecordDecisionRequest
                     {
-                        RequestId = Journey.RequestId(), SessionId = submitted.SessionId, Outcome = DecisionOutcome.Withdrawn,
+                        RequestId = Journey.RequestId(), SessionId = ada.SessionId, Outcome = DecisionOutcome.Withdrawn,
                         Reason = RefusalReason.Documents, Notes = "Notes were used during the exam.", ExpectedVersion = valid.Version,
                     });
                     await node.StandardInput.WriteLineAsync("go");
@@ -69,15 +79,20 @@ public sealed class BrowserTests(EndToEndStack stack) : IDisposable
         {
             if (!node.HasExited) node.Kill(entireProcessTree: true);
         }
-        var log = string.Join("\n", seen) + "\n" + await stderr;
+        var log = string.Join("\n", seen) + "\n" + await stderr + "\n" + stack.Processes.Logs(20);
         Assert.True(node.ExitCode == 0, "The browser test failed:\n" + log);
-        Assert.Contains("step signed-out", seen);
-        Assert.Contains("step certified", seen);
-        Assert.Contains("step withdrawn-live", seen);
-        Assert.Contains("step verify-withdrawn", seen);
-        Assert.Contains("step verify-unknown", seen);
+        foreach (var step in new[] { "signed-out", "provider-login", "certified", "withdrawn-live", "signed-out-again", "board-signed-in", "verify-withdrawn", "verify-unknown" })
+        {
+            Assert.True(seen.Contains("step " + step), $"step {step} missing:\n{log}");
+        }
         Assert.Contains("done", seen);
-        foreach (var shot in new[] { "dashboard-certified.png", "dashboard-withdrawn-live.png", "verify-withdrawn.png", "verify-unknown.png" })
+        // Every address the browsers visited was checked by the script (no access, ID or refresh token, no JWT);
+        // the sign-in went through the provider and its callback.
+        var urls = seen.Where(l => l.StartsWith("url ", StringComparison.Ordinal)).Select(l => l[4..]).ToList();
+        Assert.Contains(urls, u => u.StartsWith(stack.Provider.Issuer + "account/login", StringComparison.Ordinal));
+        Assert.Contains(urls, u => u.Contains("/signin-oidc?", StringComparison.Ordinal));
+        Assert.DoesNotContain(urls, u => u.Contains("token=", StringComparison.OrdinalIgnoreCase) || u.Contains("id_token_hint", StringComparison.Ordinal));
+        foreach (var shot in new[] { "dashboard-signed-out.png", "provider-login.png", "dashboard-certified.png", "dashboard-withdrawn-live.png", "dashboard-board-member.png", "verify-withdrawn.png", "verify-unknown.png" })
         {
             var file = new FileInfo(Path.Combine(screenshots, shot));
             Assert.True(file.Exists && file.Length > 5000, $"Screenshot {shot} missing or empty.");

@@ -44,15 +44,25 @@ internal sealed class ClientSeeder(IServiceProvider services, IOptions<DevProvid
                 descriptor.Permissions.Add(Permissions.Prefixes.GrantType + DevProviderExtensions.TestUserGrant);
             }
         }
-        if (client.RedirectUris.Count > 0)
+        var redirectUris = client.RedirectUris.ToList();
+        var postLogoutUris = client.PostLogoutRedirectUris.ToList();
+        if (client.ClientId == options.Value.GatewayClientId)
+        {
+            foreach (var url in options.Value.GatewayUrls.Where(u => !string.IsNullOrWhiteSpace(u)).Select(u => u.TrimEnd('/')))
+            {
+                redirectUris.Add(url + "/signin-oidc");
+                postLogoutUris.Add(url + "/signout-callback-oidc");
+            }
+        }
+        if (redirectUris.Count > 0)
         {
             descriptor.Permissions.UnionWith([
                 Permissions.Endpoints.Authorization, Permissions.Endpoints.EndSession,
                 Permissions.GrantTypes.AuthorizationCode, Permissions.GrantTypes.RefreshToken, Permissions.ResponseTypes.Code,
             ]);
             descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
-            foreach (var uri in client.RedirectUris) descriptor.RedirectUris.Add(new Uri(uri));
-            foreach (var uri in client.PostLogoutRedirectUris) descriptor.PostLogoutRedirectUris.Add(new Uri(uri));
+            foreach (var uri in redirectUris.Distinct(StringComparer.Ordinal)) descriptor.RedirectUris.Add(new Uri(uri));
+            foreach (var uri in postLogoutUris.Distinct(StringComparer.Ordinal)) descriptor.PostLogoutRedirectUris.Add(new Uri(uri));
         }
         if (client.DeviceFlow)
         {
@@ -61,7 +71,7 @@ internal sealed class ClientSeeder(IServiceProvider services, IOptions<DevProvid
                 Permissions.Prefixes.Scope + Scopes.OfflineAccess,
             ]);
         }
-        if (client.RedirectUris.Count > 0 || client.Password)
+        if (redirectUris.Count > 0 || client.Password)
         {
             descriptor.Permissions.Add(Permissions.Prefixes.Scope + Scopes.OfflineAccess);
         }

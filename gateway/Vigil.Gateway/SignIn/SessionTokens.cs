@@ -21,9 +21,30 @@ internal sealed partial class SessionTokens(IOptions<SignInOptions> options, IOp
     /// <summary>Where the request's access token is left.</summary>
     public const string AccessTokenItem = "vigil:access-token";
 
+    /// <summary>Where the session's start is kept in the cookie (its lifetime counts from there, renewals or not).</summary>
+    private const string StartedItem = "vigil:session-start";
+
+    /// <summary>When the session is made (the provider's callback signs in): its start.</summary>
+    public Task SigningInAsync(CookieSigningInContext context)
+    {
+        if (!context.Properties.Items.ContainsKey(StartedItem))
+        {
+            context.Properties.Items[StartedItem] = time.GetUtcNow().ToString("o", CultureInfo.InvariantCulture);
+        }
+        return Task.CompletedTask;
+    }
+
     public async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
         var properties = context.Properties;
+        // A renewed cookie (after a refresh) gets a new expiry; the session still ends CookieLifetime after its start.
+        if (!properties.Items.TryGetValue(StartedItem, out var started)
+            || !DateTimeOffset.TryParse(started, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var startedAt)
+            || time.GetUtcNow() >= startedAt + options.Value.CookieLifetime)
+        {
+            await EndAsync(context, "the session reached its lifetime (Gateway:SignIn:CookieLifetime)");
+            return;
+        }
         var accessToken = properties.GetTokenValue("access_token");
         if (string.IsNullOrEmpty(accessToken) || !options.Value.Enabled
             || !DateTimeOffset.TryParse(properties.GetTokenValue("expires_at"), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var expiresAt))

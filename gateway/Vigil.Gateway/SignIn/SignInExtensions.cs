@@ -49,6 +49,7 @@ internal static class SignInExtensions
                 OnRedirectToLogin = context => { context.Response.StatusCode = StatusCodes.Status401Unauthorized; return Task.CompletedTask; },
                 OnRedirectToAccessDenied = context => { context.Response.StatusCode = StatusCodes.Status403Forbidden; return Task.CompletedTask; },
                 OnValidatePrincipal = tokens.ValidateAsync,
+                OnSigningIn = tokens.SigningInAsync,
             };
         });
         if (configured.Enabled)
@@ -105,7 +106,12 @@ internal static class SignInExtensions
                 {
                     context.Response.Redirect("/dashboard");
                     context.HandleResponse();
+                    return Task.CompletedTask;
                 }
+                // No ID token in the end-session URL (it would sit in the browser's history and the provider's access
+                // log): the client id names who asks, as RP-initiated logout allows.
+                context.ProtocolMessage.IdTokenHint = null;
+                context.ProtocolMessage.ClientId = context.Options.ClientId;
                 return Task.CompletedTask;
             },
             OnRemoteFailure = context =>
