@@ -12,7 +12,7 @@ namespace Vigil.Gateway.Tests;
 /// provider's login page and back to /signin-oidc, the cookie session it leaves, the pages' API with that cookie
 /// (the backend gets the session's access token), the refresh before expiry, the session's end (sign-out, cookie
 /// lifetime, a provider that cannot renew an expired token). HTTP clients follow the redirects by hand, so every
-/// address on the way is seen.
+/// address on the way is seen. The provider runs from its build output (dev/Vigil.DevProvider, built with the solution).
 /// </summary>
 public sealed class SignInTests : IAsyncLifetime
 {
@@ -40,10 +40,12 @@ public sealed class SignInTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Redirect, signin.StatusCode);
         var location = signin.Headers.Location!.ToString();
         Assert.StartsWith(_provider.Issuer + "connect/authorize?", location, StringComparison.Ordinal);
-        Assert.Contains("response_type=code&", location, StringComparison.Ordinal);
-        Assert.Contains("code_challenge_method=S256", location, StringComparison.Ordinal);
-        Assert.Contains("redirect_uri=http%3A%2F%2Flocalhost%2Fsignin-oidc", location, StringComparison.Ordinal);
-        Assert.Contains("scope=openid%20profile%20offline_access%20vigil", location, StringComparison.Ordinal);
+        var query = System.Web.HttpUtility.ParseQueryString(signin.Headers.Location.Query);
+        Assert.Equal("code", query["response_type"]);
+        Assert.Equal("S256", query["code_challenge_method"]);
+        Assert.False(string.IsNullOrEmpty(query["code_challenge"]));
+        Assert.Equal(GatewayBase + "/signin-oidc", query["redirect_uri"]);
+        Assert.Equal("openid profile offline_access vigil", query["scope"]);
         Assert.DoesNotContain("token", location, StringComparison.OrdinalIgnoreCase);
     }
 
