@@ -115,7 +115,7 @@ internal sealed class Demo(Journey journey, Output output, DevTokens tokens)
 
         var pages = dashboardUrl.TrimEnd('/');
         output.Line();
-        output.Line($"Dashboard page (development token in the link's fragment): {pages}/dashboard#token={learner}");
+        output.Line($"Dashboard page: {pages}/dashboard (the learner signs in there at the identity provider; no token in the link)");
         output.Line($"Public verification page: {pages}/verify?code={Uri.EscapeDataString(code)}");
         output.Emit(new JsonObject
         {
@@ -124,7 +124,7 @@ internal sealed class Demo(Journey journey, Output output, DevTokens tokens)
             ["examId"] = exam.ExamId,
             ["sessionId"] = sessionId,
             ["verificationCode"] = code,
-            ["dashboardUrl"] = $"{pages}/dashboard#token={learner}",
+            ["dashboardUrl"] = $"{pages}/dashboard",
             ["verifyUrl"] = $"{pages}/verify?code={Uri.EscapeDataString(code)}",
         });
         return 0;
