@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs Vigil on this machine and takes one learner through a whole exam:
-#   scripts/run.sh          build, start Redis, RabbitMQ, the three services and the gateway on loopback,
-#                           run `vigil demo` through the gateway, print the dashboard's address, then wait:
+#   scripts/run.sh          build, start Redis, RabbitMQ, the development identity provider, the three services
+#                           and the gateway on loopback, run `vigil demo` through the gateway with tokens from
+#                           the provider, print how to sign in to the dashboard, then wait:
 #                           Ctrl-C (or SIGTERM) stops every process this script started, by pid.
 #   scripts/run.sh --once   the same, but stop everything and exit after the demo (exit code = the demo's).
 # Ports (loopback): gateway 5100 (gRPC) and 5180 (pages, /health, /metrics); identity 5101/5201,
-# session 5102/5202, certificate 5103/5203. Logs go to a temporary folder printed at start.
+# session 5102/5202, certificate 5103/5203; the identity provider 5190 (dev/Vigil.DevProvider). Logs go to a temporary folder printed at start.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -13,7 +14,7 @@ ONCE=0
 for a in "$@"; do
   case "$a" in
     --once) ONCE=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -28,7 +29,7 @@ for tool in curl; do
   command -v "$tool" >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq "$tool" >/dev/null; }
 done
 
-PROJECTS=(services/identity/Vigil.Identity services/session/Vigil.Session services/certificate/Vigil.Certificate gateway/Vigil.Gateway clients/Vigil.Cli)
+PROJECTS=(dev/Vigil.DevProvider services/identity/Vigil.Identity services/session/Vigil.Session services/certificate/Vigil.Certificate gateway/Vigil.Gateway clients/Vigil.Cli)
 echo "==> building (${CONF})"
 # One build of the solution (one restore, one graph; a no-op after scripts/test.sh); when some other project
 # of the solution does not build, build just what runs here.
@@ -70,6 +71,9 @@ trap stop_all EXIT
 trap on_signal INT TERM
 
 IDENTITY=http://127.0.0.1:5101; SESSION=http://127.0.0.1:5102; CERTIFICATE=http://127.0.0.1:5103
+PROVIDER=http://127.0.0.1:5190/
+# Every service and the gateway trust the development provider (its discovery document and keys): no shared key.
+AUTH=("Auth__Authority=$PROVIDER" "Auth__Issuer=" "Auth__DevelopmentKey=")
 COMMON=(
   ASPNETCORE_ENVIRONMENT=Development DOTNET_ENVIRONMENT=Development
   "Redis__Configuration=$VIGIL_REDIS" "RabbitMq__Uri=$VIGIL_RABBITMQ"
@@ -102,12 +106,18 @@ wait_ready() { # wait_ready NAME URL
   return 1
 }
 
-echo "==> starting the services and the gateway (logs in $RUN_DIR)"
-start identity services/identity/Vigil.Identity 5101 5201
-start session services/session/Vigil.Session 5102 5202
-start certificate services/certificate/Vigil.Certificate 5103 5203
+echo "==> starting the identity provider, the services and the gateway (logs in $RUN_DIR)"
+# The development provider (demo users, clients; Development only): its pages and token endpoint on 5190.
+start provider dev/Vigil.DevProvider 5191 5190 "DevProvider__Issuer=$PROVIDER"
+wait_ready provider http://127.0.0.1:5190/health/ready || exit 1
+# Each service gets its tokens for the others by client credentials from the provider.
+start identity services/identity/Vigil.Identity 5101 5201 "${AUTH[@]}" Auth__ClientId=vigil-identity Auth__ClientSecret=dev-identity-secret
+start session services/session/Vigil.Session 5102 5202 "${AUTH[@]}" Auth__ClientId=vigil-session Auth__ClientSecret=dev-session-secret
+start certificate services/certificate/Vigil.Certificate 5103 5203 "${AUTH[@]}" Auth__ClientId=vigil-certificate Auth__ClientSecret=dev-certificate-secret
 # The gateway's own defaults (appsettings.json, "ReverseProxy") are these addresses; probes every second here.
-start gateway gateway/Vigil.Gateway 5100 5180 \
+# Its pages sign people in at the provider (client vigil-gateway, redirect URI http://127.0.0.1:5180/signin-oidc).
+start gateway gateway/Vigil.Gateway 5100 5180 "${AUTH[@]}" \
+  Gateway__SignIn__ClientId=vigil-gateway Gateway__SignIn__ClientSecret=dev-gateway-secret \
   ReverseProxy__Clusters__identity__HealthCheck__Active__Interval=00:00:01 \
   ReverseProxy__Clusters__session__HealthCheck__Active__Interval=00:00:01 \
   ReverseProxy__Clusters__certificate__HealthCheck__Active__Interval=00:00:01
@@ -119,7 +129,7 @@ sleep 2 # one round of the gateway's active health checks
 
 echo "==> one learner through a whole exam, through the gateway"
 echo
-dotnet "$ROOT/clients/Vigil.Cli/bin/$CONF/net10.0/vigil.dll" demo --gateway http://127.0.0.1:5100 --dashboard-url http://127.0.0.1:5180
+dotnet "$ROOT/clients/Vigil.Cli/bin/$CONF/net10.0/vigil.dll" demo --gateway http://127.0.0.1:5100 --dashboard-url http://127.0.0.1:5180 --provider "$PROVIDER"
 rc=$?
 echo
 if [ "$rc" -ne 0 ]; then
@@ -128,7 +138,10 @@ fi
 if [ "$ONCE" = 1 ]; then
   exit "$rc"
 fi
-echo "Vigil is running: gateway gRPC http://127.0.0.1:5100, pages http://127.0.0.1:5180/dashboard and /verify."
+echo "Vigil is running: gateway gRPC http://127.0.0.1:5100, pages http://127.0.0.1:5180/dashboard and /verify,"
+echo "identity provider $PROVIDER (development only)."
+echo "Sign in to the dashboard: open http://127.0.0.1:5180/dashboard, \"Sign in\", user ada (the demo's learner;"
+echo "also grace, alan), password vigil-demo. bea (exam board of course-demo) and sam (its staff) have the same password."
 echo "Try: dotnet clients/Vigil.Cli/bin/$CONF/net10.0/vigil.dll --help      Press Ctrl-C to stop everything."
 while :; do
   for pid in "${PIDS[@]}"; do

@@ -12,7 +12,7 @@ namespace Vigil.EndToEnd.Tests;
 /// Screenshots go to artifacts/screenshots/.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class BrowserTests(SignInStack stack) : IClassFixture<SignInStack>, IDisposable
+public sealed class BrowserTests(SignInStack stack) : IDisposable
 {
     private readonly Journey _journey = stack.NewJourney();
 

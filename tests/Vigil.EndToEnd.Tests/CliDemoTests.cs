@@ -6,8 +6,35 @@ namespace Vigil.EndToEnd.Tests;
 
 /// <summary>The README's run command's heart: `vigil demo` takes one learner through a whole exam via the gateway.</summary>
 [Collection(StackCollection.Name)]
-public sealed class CliDemoTests(EndToEndStack stack)
+public sealed class CliDemoTests(EndToEndStack stack, SignInStack signIn)
 {
+    [Fact]
+    public async Task Vigil_demo_with_the_provider_gets_its_tokens_there_and_prints_how_to_sign_in_not_a_token()
+    {
+        // What scripts/run.sh runs: Vigil trusting the development provider only, the demo users by password.
+        var cli = Path.Combine(AppContext.BaseDirectory, "vigil.dll");
+        var psi = new ProcessStartInfo("dotnet", [cli, "demo", "--gateway", signIn.Processes.Gateway.GrpcAddress.ToString().TrimEnd('/'),
+            "--dashboard-url", signIn.Pages.ToString().TrimEnd('/'), "--provider", signIn.Provider.Issuer.ToString()])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // No development key anywhere near: the CLI's default key would be refused by this stack anyway.
+        psi.Environment["VIGIL_DEV_KEY"] = "";
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(240));
+        await process.WaitForExitAsync(timeout.Token);
+        var output = await stdout;
+        Assert.True(process.ExitCode == 0, $"vigil demo exited {process.ExitCode}:\n{output}\n{await stderr}\n{signIn.Processes.Logs()}");
+        Assert.Contains("Learner Ada Lovelace (ada), course course-demo", output, StringComparison.Ordinal);
+        Assert.Contains($"{signIn.Pages.ToString().TrimEnd('/')}/dashboard: sign in as ada (password vigil-demo)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("token=", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("eyJ", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Vigil_demo_takes_a_learner_to_a_verified_certificate_through_the_gateway()
     {

@@ -58,7 +58,7 @@ public sealed class EndToEndStack : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class StackCollection : ICollectionFixture<EndToEndStack>
+public sealed class StackCollection : ICollectionFixture<EndToEndStack>, ICollectionFixture<SignInStack>
 {
     public const string Name = "vigil-stack";
 }

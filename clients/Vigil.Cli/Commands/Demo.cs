@@ -13,9 +13,11 @@ namespace Vigil.Cli.Commands;
 /// One learner through a whole exam against the gateway: an alias email refused, registration, a start
 /// refused without an ID photo, the verification steps with generated photos, the exam stream, the final
 /// check and its receipt, the board's review and decision, the certificate live on the dashboard, and the
-/// public check of its code. Tokens come from the development key (a Development deployment only).
+/// public check of its code. With <c>--provider</c> (what scripts/run.sh does) the tokens are the development
+/// provider's, by password, for its demo users (learner ada, staff sam and board bea of course-demo); without it,
+/// from the development key (a Development or Testing deployment only).
 /// </summary>
-internal sealed class Demo(Journey journey, Output output, DevTokens tokens)
+internal sealed class Demo(Journey journey, Output output)
 {
     /// <summary><c>vigil demo [--dashboard-url URL] [--course C] [--learner ID]</c>.</summary>
     public static Command Command(VigilCommandLine cli)
@@ -26,22 +28,45 @@ internal sealed class Demo(Journey journey, Output output, DevTokens tokens)
             Description = "The gateway's pages, for the links printed at the end",
             DefaultValueFactory = _ => "http://127.0.0.1:5180",
         };
-        var course = new Option<string>("--course") { HelpName = "COURSE", Description = "The demo's course", DefaultValueFactory = _ => "stats-101" };
-        var learner = new Option<string?>("--learner") { HelpName = "ID", Description = "The demo learner's id [default: a fresh learner-xxxxxx]" };
-        var demo = new Command("demo", "One learner through a whole exam, the board's decision and the certificate (development tokens)") { pages, course, learner };
-        cli.OnGateway(demo, (call, cancellationToken) =>
-            new Demo(call.Journey, call.Output, call.DevTokens).RunAsync(call.Gateway, call.Get(pages), call.Get(course), call.Get(learner), cancellationToken));
+        var course = new Option<string?>("--course") { HelpName = "COURSE", Description = "The demo's course [default: stats-101; course-demo with --provider]" };
+        var learner = new Option<string?>("--learner") { HelpName = "ID", Description = "The demo learner's id [default: a fresh learner-xxxxxx; ada with --provider]" };
+        var provider = new Option<Uri?>("--provider")
+        {
+            HelpName = "URL",
+            Description = "The development identity provider (dev/Vigil.DevProvider): tokens of its demo users by password instead of the development key",
+        };
+        var password = new Option<string>("--password") { HelpName = "PASSWORD", Description = "The demo users' password at --provider", DefaultValueFactory = _ => "vigil-demo" };
+        var demo = new Command("demo", "One learner through a whole exam, the board's decision and the certificate") { pages, course, learner, provider, password };
+        cli.OnGateway(demo, async (call, cancellationToken) =>
+        {
+            if (call.Get(provider) is not { } authority)
+            {
+                var courseId = call.Get(course) ?? "stats-101";
+                var dev = call.DevTokens;
+                return await new Demo(call.Journey, call.Output).RunAsync(call.Gateway, call.Get(pages), courseId, call.Get(learner) ?? $"learner-{Suffix()}",
+                    (learnerId, name) => Task.FromResult((dev.Mint(DevRole.Learner, learnerId, [], name), dev.Mint(DevRole.Staff, "staff-demo", [courseId]), dev.Mint(DevRole.Board, "board-demo", [courseId]))),
+                    signIn: null, cancellationToken);
+            }
+            using var tokens = new ProviderTokens(authority);
+            var secret = call.Get(password);
+            var learnerUser = call.Get(learner) ?? "ada";
+            return await new Demo(call.Journey, call.Output).RunAsync(call.Gateway, call.Get(pages), call.Get(course) ?? "course-demo", learnerUser,
+                async (_, _) => (await tokens.PasswordAsync(learnerUser, secret, "vigil", cancellationToken),
+                    await tokens.PasswordAsync("sam", secret, "vigil", cancellationToken),
+                    await tokens.PasswordAsync("bea", secret, "vigil", cancellationToken)),
+                signIn: (learnerUser, secret), cancellationToken);
+        });
         return demo;
     }
 
-    public async Task<int> RunAsync(string gateway, string dashboardUrl, string course, string? learnerOption, CancellationToken cancellationToken)
+    private static string Suffix() => Guid.NewGuid().ToString("N")[..6];
+
+    public async Task<int> RunAsync(string gateway, string dashboardUrl, string course, string learnerId,
+        Func<string, string, Task<(string Learner, string Staff, string Board)>> getTokens, (string User, string Password)? signIn, CancellationToken cancellationToken)
     {
-        var suffix = Guid.NewGuid().ToString("N")[..6];
-        var learnerId = learnerOption ?? $"learner-{suffix}";
+        var suffix = Suffix();
         const string learnerName = "Ada Lovelace";
-        var learner = tokens.Mint(DevRole.Learner, learnerId, [], learnerName);
-        var staff = tokens.Mint(DevRole.Staff, "staff-demo", [course]);
-        var board = tokens.Mint(DevRole.Board, "board-demo", [course]);
+        var (learner, staff, board) = await getTokens(learnerId, learnerName);
         var aliasEmail = $"ada.{suffix}+exam@example.org";
 
         output.Line($"Vigil demo through the gateway {gateway}");
@@ -115,7 +140,9 @@ internal sealed class Demo(Journey journey, Output output, DevTokens tokens)
 
         var pages = dashboardUrl.TrimEnd('/');
         output.Line();
-        output.Line($"Dashboard page: {pages}/dashboard (the learner signs in there at the identity provider; no token in the link)");
+        output.Line(signIn is { } user
+            ? $"Dashboard page: {pages}/dashboard: sign in as {user.User} (password {user.Password}) at the identity provider"
+            : $"Dashboard page: {pages}/dashboard (the learner signs in there at the identity provider; no token in the link)");
         output.Line($"Public verification page: {pages}/verify?code={Uri.EscapeDataString(code)}");
         output.Emit(new JsonObject
         {

@@ -15,6 +15,13 @@
   const $ = (id) => document.getElementById(id);
   const entries = new Map();
 
+  // Signed in, but not as a learner (a board member, staff): the services refuse a dashboard (403).
+  function noDashboard() {
+    $("dashboard").hidden = true;
+    $("no-dashboard").hidden = false;
+    setLive(false, "no dashboard");
+  }
+
   function signedOut(text) {
     $("account").hidden = true;
     $("dashboard").hidden = true;
@@ -101,8 +108,12 @@
     for (;;) {
       try {
         const response = await fetch("/api/dashboard/watch", { credentials: "same-origin" });
-        if (response.status === 401 || response.status === 403) {
+        if (response.status === 401) {
           signedOut("Your session has ended: sign in again.");
+          return;
+        }
+        if (response.status === 403) {
+          noDashboard();
           return;
         }
         if (!response.ok) throw new Error("HTTP " + response.status);
@@ -168,6 +179,10 @@
     $("account").hidden = !me.signOut;
     try {
       const response = await fetch("/api/dashboard", { credentials: "same-origin" });
+      if (response.status === 403) {
+        noDashboard();
+        return;
+      }
       if (response.ok) {
         const data = await response.json();
         for (const e of data.entries || []) entries.set(e.sessionId, e);
