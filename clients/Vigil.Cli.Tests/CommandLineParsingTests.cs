@@ -20,6 +20,8 @@ public sealed partial class CommandLineParsingTests
     {
         // scripts/run.sh, scripts/test.d/containers.sh and CliDemoTests
         "demo --gateway http://127.0.0.1:5100 --dashboard-url http://127.0.0.1:5180",
+        "demo --gateway http://127.0.0.1:5100 --dashboard-url http://127.0.0.1:5180 --provider http://127.0.0.1:5190/",
+        "demo --provider http://127.0.0.1:5190/ --password vigil-demo --learner grace",
         "demo --json --gateway http://127.0.0.1:5100 --dashboard-url http://127.0.0.1:5180",
         "demo --course stats-101 --learner ada",
         // docs/client.md
