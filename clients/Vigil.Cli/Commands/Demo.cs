@@ -30,7 +30,7 @@ internal sealed class Demo(Journey journey, Output output)
         };
         var course = new Option<string?>("--course") { HelpName = "COURSE", Description = "The demo's course [default: stats-101; course-demo with --provider]" };
         var learner = new Option<string?>("--learner") { HelpName = "ID", Description = "The demo learner's id [default: a fresh learner-xxxxxx; ada with --provider]" };
-        var provider = new Option<Uri?>("--provider")
+        var provider = new Option<string?>("--provider")
         {
             HelpName = "URL",
             Description = "The development identity provider (dev/Vigil.DevProvider): tokens of its demo users by password instead of the development key",
@@ -39,13 +39,17 @@ internal sealed class Demo(Journey journey, Output output)
         var demo = new Command("demo", "One learner through a whole exam, the board's decision and the certificate") { pages, course, learner, provider, password };
         cli.OnGateway(demo, async (call, cancellationToken) =>
         {
-            if (call.Get(provider) is not { } authority)
+            if (call.Get(provider) is not { Length: > 0 } providerUrl)
             {
                 var courseId = call.Get(course) ?? "stats-101";
                 var dev = call.DevTokens;
                 return await new Demo(call.Journey, call.Output).RunAsync(call.Gateway, call.Get(pages), courseId, call.Get(learner) ?? $"learner-{Suffix()}",
                     (learnerId, name) => Task.FromResult((dev.Mint(DevRole.Learner, learnerId, [], name), dev.Mint(DevRole.Staff, "staff-demo", [courseId]), dev.Mint(DevRole.Board, "board-demo", [courseId]))),
                     signIn: null, cancellationToken);
+            }
+            if (!Uri.TryCreate(providerUrl, UriKind.Absolute, out var authority) || (authority.Scheme != Uri.UriSchemeHttp && authority.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new UsageException($"--provider takes the identity provider's http(s) address (its issuer), not '{providerUrl}'.");
             }
             using var tokens = new ProviderTokens(authority);
             var secret = call.Get(password);
