@@ -59,4 +59,30 @@ public sealed class ExamStoreTests(StoreRedis redis) : IClassFixture<StoreRedis>
         Assert.Equal(TimeSpan.FromMinutes(20), await store.GetExtraTimeAsync("exam-a", "learner-1"));
         Assert.Equal(TimeSpan.Zero, await store.GetExtraTimeAsync("exam-a", "learner-2"));
     }
+
+    [Fact]
+    public async Task An_erasure_removes_a_learners_extra_time_and_allowances_from_every_exam_and_nobody_elses()
+    {
+        var store = New();
+        var one = NewExam("course-1", "One");
+        var two = NewExam("course-1", "Two");
+        await store.CreateAsync(one);
+        await store.CreateAsync(two);
+        var learner = "learner-" + Guid.NewGuid().ToString("N")[..8];
+        var other = "learner-" + Guid.NewGuid().ToString("N")[..8];
+        await store.SetExtraTimeAsync(one.ExamId, learner, TimeSpan.FromMinutes(10));
+        Assert.True(await store.SetAllowanceAsync(two.ExamId, new Allowance { LearnerId = learner, TimeMultiplier = 1.5, Reason = "hearing aid" }, "staff:a1"));
+        await store.SetExtraTimeAsync(two.ExamId, other, TimeSpan.FromMinutes(5));
+        Assert.True(await store.SetAllowanceAsync(one.ExamId, new Allowance { LearnerId = other, TimeMultiplier = 2, Reason = "dyslexia" }, "staff:a2"));
+
+        Assert.Equal(2, await store.EraseLearnerGrantsAsync(learner));
+
+        Assert.Equal(TimeSpan.Zero, await store.GetExtraTimeAsync(one.ExamId, learner));
+        Assert.Null(await store.GetAllowanceAsync(two.ExamId, learner));
+        Assert.Equal(TimeSpan.FromMinutes(5), await store.GetExtraTimeAsync(two.ExamId, other));
+        Assert.Equal("dyslexia", (await store.GetAllowanceAsync(one.ExamId, other))!.Reason);
+        // Nothing left that names the learner: the index went last; a second run finds nothing.
+        Assert.Empty(redis.Connection.GetServers().SelectMany(server => server.Keys(pattern: $"*{learner}*")));
+        Assert.Equal(0, await store.EraseLearnerGrantsAsync(learner));
+    }
 }

@@ -5,6 +5,7 @@ using Vigil.Contracts.Events;
 using Vigil.Contracts.Session.V1;
 using Vigil.ServiceDefaults.Messaging;
 using Vigil.ServiceDefaults.Telemetry;
+using Vigil.Session.Exams;
 using Vigil.Session.Retention;
 using Vigil.Session.Storage;
 
@@ -19,6 +20,7 @@ namespace Vigil.Session.Erasure;
 /// </summary>
 internal sealed partial class SessionErasureConsumer(
     SessionStore sessions,
+    ExamStore exams,
     PrivacyMetrics metrics,
     TimeProvider time,
     ILogger<SessionErasureConsumer> logger) : IConsumer<LearnerErasureRequested>
@@ -37,6 +39,8 @@ internal sealed partial class SessionErasureConsumer(
             await sessions.RemoveFromLearnerAsync(m.LearnerId, sessionId);
         }
         metrics.Erased("sessions", erased);
+        // The learner's extra time and allowances on any exam (an allowance's reason may be about their health).
+        metrics.Erased("exam-grants", await exams.EraseLearnerGrantsAsync(m.LearnerId));
         LogErased(logger, m.RequestId, erased);
         await context.ReportErasureAsync(ErasureServices.Session, erased, time.GetUtcNow());
     }

@@ -32,6 +32,7 @@ internal sealed class ExamStore(RedisStorage storage)
     private static readonly RedisScript CreateScript = RedisScript.Load<ExamStore>("CreateExam");
     private static readonly RedisScript UpdateScript = RedisScript.Load<ExamStore>("UpdateExam");
     private static readonly RedisScript SetExtraTimeScript = RedisScript.Load<ExamStore>("SetExtraTime");
+    private static readonly RedisScript EraseLearnerGrantsScript = RedisScript.Load<ExamStore>("EraseLearnerGrants");
     private static readonly RedisScript SetAllowanceScript = RedisScript.Load<ExamStore>("SetAllowance");
 
     private IDatabase Db => storage.Database;
@@ -47,6 +48,13 @@ internal sealed class ExamStore(RedisStorage storage)
 
     /// <summary>Hash: learner id → their allowance (protobuf Allowance).</summary>
     private RedisKey AllowancesKey(string examId) => storage.Keys.Record("exam", examId).Part("allowances");
+
+    /// <summary>
+    /// Set: the exams on which a learner was granted extra time or an allowance (their entries in those exams' hashes
+    /// name the learner, and an allowance's reason may be about their health): what an erasure must reach. Written
+    /// before the grant (another slot), as the session indexes are; a stale member only costs the erasure a look.
+    /// </summary>
+    private RedisKey LearnerGrantsKey(string learnerId) => storage.Keys.Record("learner", learnerId).Part("exam-grants");
 
     /// <summary>Hash: UpdateExam request key → the version it wrote.</summary>
     private RedisKey RequestsKey(string examId) => storage.Keys.Record("exam", examId).Part("requests");
@@ -127,10 +135,11 @@ internal sealed class ExamStore(RedisStorage storage)
     }
 
     /// <summary>Sets a learner's extra time on an exam, with the grant's audit entry in the same step.</summary>
-    public Task SetExtraTimeAsync(string examId, string learnerId, TimeSpan extra, AuditWrite? audit = null)
+    public async Task SetExtraTimeAsync(string examId, string learnerId, TimeSpan extra, AuditWrite? audit = null)
     {
         var extraKey = ExtraTimeKey(examId);
-        return storage.WriteAsync(extraKey, SetExtraTimeScript, new
+        await IndexGrantAsync(learnerId, examId);
+        await storage.WriteAsync(extraKey, SetExtraTimeScript, new
         {
             extra = extraKey,
             learnerId,
@@ -155,6 +164,7 @@ internal sealed class ExamStore(RedisStorage storage)
     public async Task<bool> SetAllowanceAsync(string examId, Allowance allowance, string requestKey, AuditWrite? audit = null)
     {
         var allowances = AllowancesKey(examId);
+        await IndexGrantAsync(allowance.LearnerId, examId);
         return (long)await storage.WriteAsync(allowances, SetAllowanceScript, new
         {
             allowances,
@@ -181,6 +191,31 @@ internal sealed class ExamStore(RedisStorage storage)
     {
         var v = await Db.HashGetAsync(RequestsKey(examId), "reset:" + requestKey);
         return v.IsNullOrEmpty ? null : v.ToString();
+    }
+
+    private Task IndexGrantAsync(string learnerId, string examId)
+    {
+        var grants = LearnerGrantsKey(learnerId);
+        return storage.WriteAsync(grants, (db, k) => db.SetAddAsync(k, examId));
+    }
+
+    /// <summary>
+    /// Erasure: removes the learner's extra time and allowances from every exam that granted them any (each exam's
+    /// entries in one step, in its slot), then the index; returns how many exams held some. Idempotent: a crash
+    /// part-way leaves the index, and the next run finds the rest.
+    /// </summary>
+    public async Task<int> EraseLearnerGrantsAsync(string learnerId)
+    {
+        var grants = LearnerGrantsKey(learnerId);
+        var erased = 0;
+        foreach (var examId in (await Db.SetMembersAsync(grants)).Select(v => v.ToString()))
+        {
+            var extra = ExtraTimeKey(examId);
+            var allowances = AllowancesKey(examId);
+            if ((long)await storage.WriteAsync(extra, EraseLearnerGrantsScript, new { extra, allowances, learnerId }) > 0) erased++;
+            await storage.WriteAsync(grants, (db, k) => db.SetRemoveAsync(k, examId));
+        }
+        return erased;
     }
 
     /// <summary>A learner's allowance on an exam, or null.</summary>
