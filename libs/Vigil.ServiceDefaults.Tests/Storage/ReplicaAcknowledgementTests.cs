@@ -10,7 +10,8 @@ namespace Vigil.ServiceDefaults.Tests.Storage;
 
 /// <summary>
 /// <c>Redis:AcknowledgeReplicas</c> against the real standalone server of the tests, which has no replica: a write
-/// that asks for one is carried out but never acknowledged, and readiness says writes cannot be acknowledged. (With
+/// that asks for one is carried out but never acknowledged, and readiness says so, Degraded (still in rotation: reads are
+/// served, as after a failover that left the promoted primary without a replica). (With
 /// real replicas, and through failovers: tests/Vigil.Failover.Tests.)
 /// </summary>
 public sealed class ReplicaAcknowledgementTests
@@ -29,7 +30,7 @@ public sealed class ReplicaAcknowledgementTests
     }
 
     [Fact]
-    public async Task A_write_no_replica_confirms_is_carried_out_but_not_acknowledged_and_readiness_is_off()
+    public async Task A_write_no_replica_confirms_is_carried_out_but_not_acknowledged_and_readiness_is_degraded()
     {
         await using var app = await TestHost.StartAsync(settings: new()
         {
@@ -51,7 +52,23 @@ public sealed class ReplicaAcknowledgementTests
 
         using var client = app.GetTestClient();
         using var ready = await client.GetAsync("/health/ready");
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        using var body = System.Text.Json.JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
+        var redis = body.RootElement.GetProperty("checks").GetProperty("redis");
+        Assert.Equal("Degraded", redis.GetProperty("status").GetString());
+        Assert.Contains("reads are served", redis.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_write_while_no_server_owns_its_slot_is_a_store_outage_not_a_bug()
+    {
+        // Nobody listens there: like a Sentinel failover's seconds between the primary's death and the promotion.
+        using var nowhere = await ConnectionMultiplexer.ConnectAsync("127.0.0.1:1,abortConnect=false,connectTimeout=200,connectRetry=0");
+        using var writes = RedisWrites.WaitingForReplicas(nowhere, 1, TimeSpan.FromMilliseconds(150));
+        var storage = new RedisStorage(nowhere, new RedisKeyspace("outage-test:"), writes);
+        var failure = await Assert.ThrowsAnyAsync<RedisException>(() =>
+            storage.WriteAsync(storage.Keys.Global("k"), (db, k) => db.StringSetAsync(k, "v", TimeSpan.FromMinutes(1), When.Always, CommandFlags.DemandMaster)));
+        Assert.True(RedisFailure.IsUnavailable(failure), failure.ToString());
     }
 
     [Theory]

@@ -50,7 +50,10 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
         {
             return GrpcErrors.ToRpcException(refusal);
         }
-        if (ex is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        // The caller went away: it cancelled, or reset the stream (a request stream's read then throws an IOException,
+        // "The client reset the request stream", with the call's token cancelled). Not a bug, and nobody is left to
+        // read the status; it was logged as an unhandled error and answered Internal.
+        if (ex is OperationCanceledException or IOException && context.CancellationToken.IsCancellationRequested)
         {
             return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
         }

@@ -57,14 +57,19 @@ public static class RedisExtensions
 }
 
 /// <summary>
-/// Readiness: a write can be acknowledged now. It writes the service's <c>&lt;prefix&gt;readiness</c> key through the one
-/// write path (a primary only, its replicas confirming when <c>Redis:AcknowledgeReplicas</c> asks for them): a PING
-/// would pass on a replica, on a cluster without a primary for a slot (CLUSTERDOWN) and on a primary whose replicas
-/// are gone, none of which can take an acknowledged write. On a Redis Cluster it writes one such key on every primary
-/// (<see cref="ReadinessKeys"/>): Healthy when every shard acknowledged, Degraded (still in rotation) when only some
-/// did, Unhealthy when none did. One key on one shard made every replica of a service unready whenever that shard
-/// alone had lost its replica, taking the whole service out of rotation for what a third of its sessions suffered
-/// (and those get UNAVAILABLE with RetryInfo on their own writes anyway).
+/// Readiness: a primary takes writes now, and acknowledges them. It writes the service's <c>&lt;prefix&gt;readiness</c>
+/// key through the one write path (a primary only, its replicas confirming when <c>Redis:AcknowledgeReplicas</c> asks
+/// for them): a PING would pass on a replica and on a cluster without a primary for a slot (CLUSTERDOWN). On a Redis
+/// Cluster it writes one such key on every primary (<see cref="ReadinessKeys"/>).
+/// <list type="bullet">
+/// <item>Healthy: every primary took the write and its replicas confirmed it.</item>
+/// <item>Degraded (200, still in rotation): some primary took the write but its replicas did not confirm it in time,
+/// or some primaries (not all) could not take it. Reads are served; the writes that cannot be acknowledged get
+/// UNAVAILABLE with RetryInfo on their own. After a failover the promoted primary has no replica until the old one
+/// rejoins (hours, if a node is lost): unready then took every replica of the service out of rotation, the board's
+/// reads and the dashboards with it, for what no other replica could do better.</item>
+/// <item>Unhealthy: no primary took the write (Redis down or hung, no primary, a replica where the primary was).</item>
+/// </list>
 /// </summary>
 internal sealed class RedisHealthCheck(IServiceProvider services) : IHealthCheck
 {
@@ -92,41 +97,56 @@ internal sealed class RedisHealthCheck(IServiceProvider services) : IHealthCheck
         cancellationToken.ThrowIfCancellationRequested();
         var failed = failures.Where(f => f is not null).Select(f => f!).ToList();
         var took = TimeProvider.System.GetElapsedTime(started).TotalMilliseconds;
+        var unwritten = failed.Count(f => !f.Written);
         if (failed.Count == 0)
         {
             return HealthCheckResult.Healthy(keys.Count == 1
                 ? $"write acknowledged in {took:F1} ms"
                 : $"a write acknowledged on each of the {keys.Count} primaries in {took:F1} ms");
         }
-        if (failed.Count < keys.Count)
+        if (unwritten == keys.Count)
         {
-            return HealthCheckResult.Degraded(
-                $"{failed.Count} of the {keys.Count} primaries cannot take an acknowledged write (their keys' calls get UNAVAILABLE): {failed[0].Message}",
-                failed[0].Exception);
+            return HealthCheckResult.Unhealthy(failed[0].Message, failed[0].Exception);
         }
-        return HealthCheckResult.Unhealthy(failed[0].Message, failed[0].Exception);
+        var what = keys.Count == 1 ? "the primary" : $"{failed.Count} of the {keys.Count} primaries";
+        return HealthCheckResult.Degraded(
+            $"{what} cannot take an acknowledged write (their keys' writes get UNAVAILABLE with a retry hint; reads are served): {failed[0].Message}",
+            failed[0].Exception);
     }
 
     private static async Task<Failure?> TryWriteAsync(RedisStorage storage, RedisKey key, CancellationToken budget)
     {
+        // Set once the primary replied: what is left is its replicas' confirmation.
+        var written = false;
         try
         {
-            await storage.WriteAsync(key, (db, k) =>
-                db.StringSetAsync(k, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), TimeSpan.FromMinutes(10), When.Always, CommandFlags.DemandMaster))
+            await storage.WriteAsync(key, async (db, k) =>
+                {
+                    var set = await db.StringSetAsync(k, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), TimeSpan.FromMinutes(10), When.Always, CommandFlags.DemandMaster);
+                    Volatile.Write(ref written, true);
+                    return set;
+                })
                 .WaitAsync(budget);
             return null;
         }
         catch (OperationCanceledException) when (budget.IsCancellationRequested)
         {
-            return new Failure($"Redis did not acknowledge a write within {Budget.TotalMilliseconds:0} ms", null);
+            return Volatile.Read(ref written)
+                ? new Failure($"a primary took a write, but its replicas did not confirm it within {Budget.TotalMilliseconds:0} ms", null, Written: true)
+                : new Failure($"Redis did not take a write within {Budget.TotalMilliseconds:0} ms", null, Written: false);
+        }
+        catch (StoreNotAcknowledgedException ex)
+        {
+            return new Failure(ex.Message, ex, Written: true);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            return new Failure("Redis cannot take an acknowledged write: " + ex.Message.Split('\n')[0], ex);
+            return new Failure("Redis cannot take a write: " + ex.Message.Split('\n')[0], ex, Written: false);
         }
     }
 
-    private sealed record Failure(string Message, Exception? Exception);
+    /// <param name="Written">The primary took the write (only its replicas did not confirm it).</param>
+    private sealed record Failure(string Message, Exception? Exception, bool Written);
 }
 
 /// <summary>

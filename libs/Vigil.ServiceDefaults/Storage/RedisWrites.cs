@@ -121,7 +121,7 @@ public sealed class RedisWrites : IDisposable
 
     private async Task<T> WriteAndWaitAsync<T>(RedisKey slot, Func<IDatabase, Task<T>> write)
     {
-        var expected = _connection.GetServer(slot);
+        var expected = PrimaryOf(slot);
         var socketsBefore = Sockets(expected);
         var session = new ProfilingSession();
         T result;
@@ -155,6 +155,23 @@ public sealed class RedisWrites : IDisposable
     }
 
     private static long Sockets(IServer server) => server.GetCounters().Interactive.SocketCount;
+
+    /// <summary>
+    /// The server that owns <paramref name="slot"/>. While no connected server does (a primary is gone and none is
+    /// promoted yet) StackExchange.Redis throws an InvalidOperationException, which reached clients as INTERNAL during a
+    /// Sentinel failover: it is a store outage like a lost connection (UNAVAILABLE with a retry hint, topology re-read).
+    /// </summary>
+    private IServer PrimaryOf(RedisKey slot)
+    {
+        try
+        {
+            return _connection.GetServer(slot);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.DemandMaster, "No Redis server owns this key's slot now (a failover may be under way).", ex, CommandStatus.WaitingToBeSent);
+        }
+    }
 
     /// <summary>Asks every connection to read the topology again (at most once a second): a failover may have moved a primary.</summary>
     internal void Follow()

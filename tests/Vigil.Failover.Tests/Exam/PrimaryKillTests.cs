@@ -59,10 +59,11 @@ public sealed class PrimaryKillTests(ITestOutputHelper output)
         Assert.Equal(0, f.Refusals);
         Assert.Equal(f.Decisions, f.DashboardsWithOneDecidedEntry);
         Assert.Equal(f.Decisions, f.DecisionEventsDistinct);
-        // Readiness followed the store: off while no write could be acknowledged, on again after.
-        // (Under Sentinel the one primary is gone: readiness must turn off. In a cluster it is Degraded, still in rotation,
-        // while only the failed shard cannot acknowledge, and off only if a probe lands while the cluster is down:
-        // ClusterReadinessTests.)
+        // Readiness followed the store: off while no primary took writes, on again after (Degraded, in rotation, while
+        // the promoted primary has no replica to confirm them: reads are served, writes told to retry).
+        // (Under Sentinel the one primary is gone until the promotion: readiness must turn off. In a cluster it is
+        // Degraded while only the failed shard cannot take writes, and off only if a probe lands while the cluster is
+        // down: ClusterReadinessTests.)
         if (!f.Topology.StartsWith("Redis Cluster", StringComparison.Ordinal))
         {
             Assert.True(f.ReadinessNotReady > 0, "readiness never turned not-ready while no write could be acknowledged");

@@ -18,9 +18,10 @@ namespace Vigil.Failover.Tests.Storage;
 public sealed class ClusterReadinessTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task One_primary_without_its_replica_degrades_readiness_and_every_primary_without_makes_it_unhealthy()
+    public async Task Primaries_whose_replicas_do_not_confirm_degrade_readiness_and_no_primary_taking_writes_makes_it_unhealthy()
     {
-        await using var topology = await RedisTopology.StartClusterAsync();
+        // A node timeout well past the primaries' pause below: nothing fails over meanwhile.
+        await using var topology = await RedisTopology.StartClusterAsync(nodeTimeoutMs: 15000);
         using var reads = await ConnectAsync(topology);
         using var writes = RedisWrites.WaitingForReplicas(await ConnectAsync(topology), 1, TimeSpan.FromMilliseconds(300), reads);
         await using var services = new ServiceCollection()
@@ -52,15 +53,34 @@ public sealed class ClusterReadinessTests(ITestOutputHelper output)
             Assert.Equal(HealthStatus.Degraded, degraded.Status);
             Assert.Contains("1 of the 3 primaries", degraded.Description, StringComparison.Ordinal);
 
+            // Every primary still takes writes; none can be acknowledged: still in rotation (reads are served, writes
+            // get UNAVAILABLE with a retry hint on their own), as after a failover that left the promoted primary alone.
             replicas[1].Pause();
             replicas[2].Pause();
-            var unhealthy = await CheckAsync(check);
-            output.WriteLine("[readiness] every replica paused: " + unhealthy.Status + ": " + unhealthy.Description);
-            Assert.Equal(HealthStatus.Unhealthy, unhealthy.Status);
+            var unconfirmed = await CheckAsync(check);
+            output.WriteLine("[readiness] every replica paused: " + unconfirmed.Status + ": " + unconfirmed.Description);
+            Assert.Equal(HealthStatus.Degraded, unconfirmed.Status);
+            Assert.Contains("3 of the 3 primaries", unconfirmed.Description, StringComparison.Ordinal);
+            Assert.Contains("reads are served", unconfirmed.Description, StringComparison.Ordinal);
         }
         finally
         {
             foreach (var replica in replicas.Where(r => r.IsPaused)) replica.Resume();
+        }
+        await Eventually.Async(async () => (await CheckAsync(check)).Status == HealthStatus.Healthy, "readiness healthy again once the replicas resumed");
+
+        // No primary answers at all (stopped for less than the cluster's node timeout, so nothing fails over): unhealthy.
+        foreach (var primary in primaries) primary.Pause();
+        try
+        {
+            var unhealthy = await CheckAsync(check);
+            output.WriteLine("[readiness] every primary paused: " + unhealthy.Status + ": " + unhealthy.Description);
+            Assert.Equal(HealthStatus.Unhealthy, unhealthy.Status);
+            Assert.Contains("did not take a write", unhealthy.Description, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var primary in primaries.Where(p => p.IsPaused)) primary.Resume();
         }
         await Eventually.Async(async () => (await CheckAsync(check)).Status == HealthStatus.Healthy, "readiness healthy again once the replicas resumed");
     }
