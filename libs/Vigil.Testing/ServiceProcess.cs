@@ -100,7 +100,17 @@ public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
         var service = new ServiceProcess(process, name, address, g, h);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await service.WaitLiveAsync(timeout ?? TimeSpan.FromSeconds(60));
+        try
+        {
+            await service.WaitLiveAsync(timeout ?? TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            // Nobody else holds it yet: a process that never answered would outlive the test run (a development
+            // provider started by a failed test was still running after the clean-clone run here).
+            await service.DisposeAsync();
+            throw;
+        }
         return service;
     }
 
