@@ -139,17 +139,24 @@ public sealed class CertificateStoreTests(StoreRedis redis) : IClassFixture<Stor
 
         Assert.Equal(2, (await store.GetLearnerSessionsAsync(learner)).Count);
         var submitted = Submitted(s1, learner);
-        Assert.Equal(new ErasureOutcome(2, 1), await store.EraseLearnerAsync(learner, T0.AddDays(1)));
+        // The learner came back after the request (a redelivered request is consumed after their new result): kept.
+        var later = NewId("s");
+        await store.IndexLearnerAsync(learner, later);
+        await store.ApplySubmittedAsync(Submitted(later, learner) with { SubmittedAt = T0.AddDays(3) });
+        Assert.Equal(new ErasureOutcome(2, 1), await store.EraseLearnerAsync(learner, requestedAt: T0.AddDays(1), now: T0.AddDays(4)));
+        Assert.Equal([later], (await storage.Database.SetMembersAsync(keys.Learner(learner))).Select(v => v.ToString()));
+        Assert.NotNull(await store.GetAsync(later));
+        Assert.Equal(new ErasureOutcome(1, 0), await store.EraseLearnerAsync(learner, requestedAt: T0.AddDays(3), now: T0.AddDays(4)));
 
         Assert.Null(await store.GetAsync(s1));
         Assert.Null(await store.FindByCodeAsync(code));
-        Assert.Equal(new CodeLookup(null, T0.AddDays(1)), await store.LookupCodeAsync(code));
+        Assert.Equal(new CodeLookup(null, T0.AddDays(4)), await store.LookupCodeAsync(code));
         Assert.Empty(await store.GetLearnerSessionsAsync(learner));
         Assert.NotNull(await store.GetAsync(s3));
         Assert.Equal((FactResult.Erased, (SessionRecord?)null), await store.ApplySubmittedAsync(submitted));
         Assert.Equal(FactResult.Erased, (await store.ApplyDecisionAsync(Decision(s1, learner, 1, DecisionOutcome.Valid))).Result);
         Assert.Equal(ProjectionWrite.Erased, await store.TryWriteProjectionAsync(s1, 0, Shown(ResultStatus.NotPassed), null, T0));
-        Assert.Equal(new ErasureOutcome(0, 0), await store.EraseLearnerAsync(learner, T0.AddDays(2)));
+        Assert.Equal(new ErasureOutcome(0, 0), await store.EraseLearnerAsync(learner, T0.AddDays(5), T0.AddDays(5)));
 
         // Nothing under the erased sessions names the learner; the tombstone and its applied-event set live for the
         // redelivery horizon, the withdrawn code as long as the certificate would have.

@@ -26,7 +26,7 @@ internal sealed partial class CertificateErasureConsumer(
         EventValidation.Require(ErasureReports.IsWellFormed(m), ErasureReports.Malformed);
         var now = time.GetUtcNow();
         await store.MarkLearnerErasedAsync(m.LearnerId, m.RequestedAt, now);
-        var erased = await store.EraseLearnerAsync(m.LearnerId, now);
+        var erased = await store.EraseLearnerAsync(m.LearnerId, m.RequestedAt, now);
         metrics.Erased("dashboard_entries", erased.Entries);
         metrics.Erased("certificates", erased.Certificates);
         LogErased(logger, m.RequestId, erased.Entries, erased.Certificates);

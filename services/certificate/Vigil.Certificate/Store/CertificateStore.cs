@@ -227,23 +227,24 @@ internal sealed class CertificateStore(RedisStorage storage, CertificateKeys key
     // ---- erasure ----
 
     /// <summary>
-    /// Erases a learner: each session becomes a tombstone (for the redelivery horizon), each certificate's code is kept
-    /// as "withdrawn at <paramref name="now"/> for erasure" (no session, no name; as long as the code would have lived),
-    /// then the dashboard index goes.
+    /// Erases a learner for a request made at <paramref name="requestedAt"/>: each session submitted (or expired) by
+    /// then becomes a tombstone (for the redelivery horizon), each certificate's code is kept as "withdrawn at
+    /// <paramref name="now"/> for erasure" (no session, no name; as long as the code would have lived), and leaves the
+    /// dashboard index. A session submitted after the request stays, with its index entry: a request redelivered after
+    /// the learner came back (queues are not ordered between them) erased their new result.
     /// </summary>
-    public async Task<ErasureOutcome> EraseLearnerAsync(string learnerId, DateTimeOffset now)
+    public async Task<ErasureOutcome> EraseLearnerAsync(string learnerId, DateTimeOffset requestedAt, DateTimeOffset now)
     {
         var ids = await Db.SetMembersAsync(keys.Learner(learnerId));
         int entries = 0, certificates = 0;
         foreach (var id in ids)
         {
-            switch (await EraseSessionAsync(id.ToString(), learnerId, now))
-            {
-                case true: entries++; certificates++; break;
-                case false: entries++; break;
-            }
+            var (status, code) = await EraseSessionCoreAsync(id.ToString(), learnerId, now, requestedAt);
+            if (status == 2) continue;
+            if (status == 1) entries++;
+            if (code.Length > 0) certificates++;
+            await UnindexLearnerAsync(learnerId, id.ToString());
         }
-        await storage.WriteAsync(keys.Learner(learnerId), (db, k) => db.KeyDeleteAsync(k));
         return new ErasureOutcome(entries, certificates);
     }
 
@@ -254,15 +255,29 @@ internal sealed class CertificateStore(RedisStorage storage, CertificateKeys key
     /// </summary>
     public async Task<bool?> EraseSessionAsync(string sessionId, string? learnerId, DateTimeOffset now)
     {
+        var (status, code) = await EraseSessionCoreAsync(sessionId, learnerId, now, notAfter: null);
+        return status == 1 ? code.Length > 0 : null;
+    }
+
+    /// <summary>EraseSession.lua: 1 erased (with the code kept as withdrawn, if any), 0 nothing to erase, 2 left alone (submitted after <paramref name="notAfter"/>).</summary>
+    private async Task<(long Status, string Code)> EraseSessionCoreAsync(string sessionId, string? learnerId, DateTimeOffset now, DateTimeOffset? notAfter)
+    {
         var session = keys.Session(sessionId);
-        var r = (RedisResult[])(await storage.WriteAsync(session, EraseScript,
-            new { session, events = keys.Events(sessionId), learnerId = learnerId ?? string.Empty, horizonMs = Ms(_retention.RedeliveryHorizon) }))!;
-        if ((long)r[0] == 0) return null;
-        var code = r[1].ToString();
-        if (code.Length == 0) return false;
-        await storage.WriteAsync(keys.Code(code), (db, k) =>
-            db.StringSetAsync(k, ErasedCode + now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), null, keepTtl: true, When.Exists));
-        return true;
+        var r = (RedisResult[])(await storage.WriteAsync(session, EraseScript, new
+        {
+            session,
+            events = keys.Events(sessionId),
+            learnerId = learnerId ?? string.Empty,
+            horizonMs = Ms(_retention.RedeliveryHorizon),
+            notAfter = notAfter is { } n ? n.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) : string.Empty,
+        }))!;
+        var (status, code) = ((long)r[0], r[1].ToString());
+        if (status == 1 && code.Length > 0)
+        {
+            await storage.WriteAsync(keys.Code(code), (db, k) =>
+                db.StringSetAsync(k, ErasedCode + now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), null, keepTtl: true, When.Exists));
+        }
+        return (status, status == 1 ? code : string.Empty);
     }
 
     /// <summary>Takes a session out of a learner's dashboard index (a fact that raced an erasure put it back).</summary>

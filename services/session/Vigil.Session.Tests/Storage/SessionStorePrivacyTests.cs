@@ -86,6 +86,9 @@ public sealed class SessionStorePrivacyTests(StoreRedis redis) : IClassFixture<S
         var s = New();
         var id = await FinishedAsync(s, "learner-a", finish: false);
         Assert.Equal([id], await s.Store.GetLearnerSessionIdsAsync("learner-a"));
+        // An erasure requested before the session started (a request redelivered after the learner came back) leaves it.
+        Assert.Equal([id], await s.Store.GetLearnerSessionIdsAsync("learner-a", startedNotAfter: T0));
+        Assert.Empty(await s.Store.GetLearnerSessionIdsAsync("learner-a", startedNotAfter: T0.AddMilliseconds(-1)));
         Assert.Equal([new DueSession(id, T0.AddMinutes(60))], await s.Store.DueRetentionAsync(T0.AddDays(1), 10));
         Assert.Empty(await s.Store.DueRetentionAsync(T0.AddMinutes(59), 10));
     }

@@ -32,7 +32,7 @@ internal sealed partial class SessionErasureConsumer(
         var m = context.Message;
         ErasureMessages.Require(ErasureReports.IsWellFormed(m), ErasureReports.Malformed);
         var erased = 0;
-        foreach (var sessionId in await sessions.GetLearnerSessionIdsAsync(m.LearnerId))
+        foreach (var sessionId in await sessions.GetLearnerSessionIdsAsync(m.LearnerId, startedNotAfter: m.RequestedAt))
         {
             if (await EraseAsync(sessionId, m.LearnerId)) erased++;
             // Out of the learner's index once erased (or found gone): an id added meanwhile by a new start stays.

@@ -53,10 +53,20 @@ internal sealed partial class SessionStore
 
     // ---- a learner's sessions ----
 
-    /// <summary>The ids of a learner's sessions (the index may hold ids whose session is gone: readers check).</summary>
-    public async Task<IReadOnlyList<string>> GetLearnerSessionIdsAsync(string learnerId) =>
+    /// <summary>
+    /// The ids of a learner's sessions (the index may hold ids whose session is gone: readers check); with
+    /// <paramref name="startedNotAfter"/>, only those started by then (an erasure request redelivered after the learner
+    /// came back must leave their new sessions alone).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> GetLearnerSessionIdsAsync(string learnerId, DateTimeOffset? startedNotAfter = null) =>
         (await Db.SortedSetRangeByRankAsync(keys.LearnerSessions(learnerId)))
-            .Select(v => LearnerMemberSession(v.ToString())).Order(StringComparer.Ordinal).ToList();
+            .Select(v => v.ToString())
+            .Where(m => startedNotAfter is not { } bound || LearnerMemberStartedMs(m) is not { } started || started <= bound.ToUnixTimeMilliseconds())
+            .Select(LearnerMemberSession).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The start time (ms) of a member of a learner's index ("startedAtMs|sessionId"), or null for a bare id.</summary>
+    private static long? LearnerMemberStartedMs(string member) =>
+        ReviewMemberSession(member) is not null ? long.Parse(member.AsSpan(0, 13), System.Globalization.CultureInfo.InvariantCulture) : null;
 
     /// <summary>Takes a session out of its learner's index (the key goes with its last member). A learner has a few sessions: the member is found by reading them.</summary>
     public async Task RemoveFromLearnerAsync(string learnerId, string sessionId)
