@@ -35,6 +35,9 @@ internal sealed class StreamWorker
 
     private StreamWorker(StreamSpec spec) => _spec = spec;
 
+    /// <summary>The schedule's heartbeat interval (ticks); none when the spec sends no heartbeats.</summary>
+    private long HeartbeatIntervalTicks => _spec.HeartbeatSeconds > 0 ? (long)(_spec.HeartbeatSeconds * TicksPerSecond) : long.MaxValue;
+
     public static async Task<int> RunAsync(FileInfo specFile)
     {
         var spec = SpecIo.ReadSpec(await File.ReadAllTextAsync(specFile.FullName));
@@ -151,11 +154,10 @@ internal sealed class StreamWorker
                         if (r.HeartbeatReply.NextHeartbeatAfter is { } after)
                         {
                             // The server sets the pace: as a client does, the next heartbeat waits that long from
-                            // this reply (the sender takes it when it is wider than the exam's interval).
+                            // this reply when it is wider than the exam's interval (never sooner than the schedule).
                             var afterTicks = (long)(after.ToTimeSpan().TotalSeconds * TicksPerSecond);
-                            l.PaceNotBefore = now + afterTicks;
-                            l.PaceTicks = afterTicks;
-                            InterlockedMax(ref _paceMaxMs, (long)after.ToTimeSpan().TotalMilliseconds);
+                            if (afterTicks > HeartbeatIntervalTicks) l.PaceNotBefore = now + afterTicks;
+                            AtomicMax.Raise(ref _paceMaxMs, (long)after.ToTimeSpan().TotalMilliseconds);
                         }
                         if (l.PendingHeartbeats.TryRemove(r.HeartbeatReply.Sequence, out var hb))
                         {
@@ -268,7 +270,7 @@ internal sealed class StreamWorker
 
     private async Task OpenLoopAsync(Learner l, int index, int count)
     {
-        var hbInterval = _spec.HeartbeatSeconds > 0 ? (long)(_spec.HeartbeatSeconds * TicksPerSecond) : long.MaxValue;
+        var hbInterval = HeartbeatIntervalTicks;
         var saveInterval = _spec.SaveSeconds > 0 ? (long)(_spec.SaveSeconds * TicksPerSecond) : long.MaxValue;
         // Streams evenly staggered over each interval, heartbeats and saves with different offsets.
         var nextHb = hbInterval == long.MaxValue ? long.MaxValue : _go + (long)(hbInterval * (index / (double)count));
@@ -286,7 +288,7 @@ internal sealed class StreamWorker
                     await SendHeartbeatAsync(l, next);
                     nextHb += hbInterval;
                     // A pace wider than the exam's interval moves the next heartbeat out (never in).
-                    if (l.PaceTicks > hbInterval && l.PaceNotBefore > nextHb)
+                    if (l.PaceNotBefore > nextHb)
                     {
                         nextHb = l.PaceNotBefore;
                         Interlocked.Increment(ref _pacedHeartbeats);
@@ -325,17 +327,6 @@ internal sealed class StreamWorker
         catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException)
         {
             Error($"send: {ex.GetType().Name} {ex.Message}");
-        }
-    }
-
-    private static void InterlockedMax(ref long target, long value)
-    {
-        var seen = Volatile.Read(ref target);
-        while (value > seen)
-        {
-            var was = Interlocked.CompareExchange(ref target, value, seen);
-            if (was == seen) return;
-            seen = was;
         }
     }
 
@@ -509,8 +500,7 @@ internal sealed class StreamWorker
         /// <summary>1 while a resend loop runs for this stream.</summary>
         public int Resending;
         public SemaphoreSlim WriteLock { get; } = new(1, 1);
-        /// <summary>The last heartbeat reply's pace: not before this tick, and the pace itself (ticks).</summary>
+        /// <summary>The next heartbeat not before this tick: set by a reply whose pace is wider than the exam's interval.</summary>
         public long PaceNotBefore { get; set; }
-        public long PaceTicks { get; set; }
     }
 }

@@ -19,8 +19,7 @@ internal sealed class Timeline(int seconds)
         if (second < 0 || second >= _count.Length) return;
         var us = latencyTicks * 1_000_000 / Stopwatch.Frequency;
         Interlocked.Increment(ref _count[second]);
-        long seen;
-        while ((seen = Volatile.Read(ref _maxMicros[second])) < us && Interlocked.CompareExchange(ref _maxMicros[second], us, seen) != seen) { }
+        AtomicMax.Raise(ref _maxMicros[second], us);
     }
 
     public List<long[]> Export() => [.. _count.Select((c, i) => new[] { c, _maxMicros[i] })];

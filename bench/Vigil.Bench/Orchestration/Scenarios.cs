@@ -138,8 +138,7 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
                     if (t1 >= windowStart)
                     {
                         Interlocked.Increment(ref ops);
-                        long seen;
-                        while ((seen = Interlocked.Read(ref lastCompletion)) < t1 && Interlocked.CompareExchange(ref lastCompletion, t1, seen) != seen) { }
+                        AtomicMax.Raise(ref lastCompletion, t1);
                     }
                     if (t0 >= windowStart) latency.RecordTicks(t1 - t0);
                 }
