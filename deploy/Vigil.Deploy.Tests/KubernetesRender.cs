@@ -45,8 +45,7 @@ public sealed class KubernetesRender
     /// <summary>The environment of a Deployment's first container, with envFrom ConfigMaps expanded.</summary>
     public Dictionary<string, RenderedVariable> Environment(string deployment)
     {
-        var d = Find("Deployment", deployment) ?? throw new InvalidOperationException($"no Deployment {deployment}");
-        var container = (YamlMappingNode)Seq(Map(Map(Map(d, "spec"), "template"), "spec"), "containers")!.Children[0];
+        var container = FirstContainer(deployment);
         var env = new Dictionary<string, RenderedVariable>(StringComparer.Ordinal);
         foreach (var from in Seq(container, "envFrom")?.Children.OfType<YamlMappingNode>() ?? [])
         {
@@ -82,9 +81,13 @@ public sealed class KubernetesRender
     /// <summary>A Deployment's first container's <c>resources.limits.&lt;resource&gt;</c> as written ("1Gi", "2"), or null.</summary>
     public string? Limit(string deployment, string resource)
     {
+        return Scalar(Map(Map(FirstContainer(deployment), "resources"), "limits"), resource);
+    }
+
+    private YamlMappingNode FirstContainer(string deployment)
+    {
         var d = Find("Deployment", deployment) ?? throw new InvalidOperationException($"no Deployment {deployment}");
-        var container = (YamlMappingNode)Seq(Map(Map(Map(d, "spec"), "template"), "spec"), "containers")!.Children[0];
-        return Scalar(Map(Map(container, "resources"), "limits"), resource);
+        return (YamlMappingNode)Seq(Map(Map(Map(d, "spec"), "template"), "spec"), "containers")!.Children[0];
     }
 
     /// <summary>A Kubernetes memory quantity in bytes ("512Mi", "1Gi", "1G", "800000000").</summary>
