@@ -12,23 +12,10 @@ public sealed class CliDemoTests(EndToEndStack stack, SignInStack signIn)
     public async Task Vigil_demo_with_the_provider_gets_its_tokens_there_and_prints_how_to_sign_in_not_a_token()
     {
         // What scripts/run.sh runs: Vigil trusting the development provider only, the demo users by password.
-        var cli = Path.Combine(AppContext.BaseDirectory, "vigil.dll");
-        var psi = new ProcessStartInfo("dotnet", [cli, "demo", "--gateway", signIn.Processes.Gateway.GrpcAddress.ToString().TrimEnd('/'),
-            "--dashboard-url", signIn.Pages.ToString().TrimEnd('/'), "--provider", signIn.Provider.Issuer.ToString()])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
         // No development key anywhere near: the CLI's default key would be refused by this stack anyway.
-        psi.Environment["VIGIL_DEV_KEY"] = "";
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(240));
-        await process.WaitForExitAsync(timeout.Token);
-        var output = await stdout;
-        Assert.True(process.ExitCode == 0, $"vigil demo exited {process.ExitCode}:\n{output}\n{await stderr}\n{signIn.Processes.Logs()}");
+        var output = await RunDemoAsync(["--gateway", signIn.Processes.Gateway.GrpcAddress.ToString().TrimEnd('/'),
+            "--dashboard-url", signIn.Pages.ToString().TrimEnd('/'), "--provider", signIn.Provider.Issuer.ToString()],
+            () => signIn.Processes.Logs(), ("VIGIL_DEV_KEY", ""));
         Assert.Contains("Learner Ada Lovelace (ada), course course-demo", output, StringComparison.Ordinal);
         Assert.Contains($"{signIn.Pages.ToString().TrimEnd('/')}/dashboard: sign in as ada (password vigil-demo)", output, StringComparison.Ordinal);
         Assert.DoesNotContain("token=", output, StringComparison.Ordinal);
@@ -38,22 +25,8 @@ public sealed class CliDemoTests(EndToEndStack stack, SignInStack signIn)
     [Fact]
     public async Task Vigil_demo_takes_a_learner_to_a_verified_certificate_through_the_gateway()
     {
-        var cli = Path.Combine(AppContext.BaseDirectory, "vigil.dll");
-        Assert.True(File.Exists(cli), "vigil.dll is not next to the tests.");
-        var psi = new ProcessStartInfo("dotnet", [cli, "demo", "--json", "--gateway", stack.GatewayGrpc.ToString().TrimEnd('/'), "--dashboard-url", stack.GatewayPages.ToString().TrimEnd('/'),
-            "--issuer", TestTokens.Issuer, "--audience", TestTokens.Audience])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(240));
-        await process.WaitForExitAsync(timeout.Token);
-        var output = await stdout;
-        Assert.True(process.ExitCode == 0, $"vigil demo exited {process.ExitCode}:\n{output}\n{await stderr}\n{stack.Logs()}");
+        var output = await RunDemoAsync(["--json", "--gateway", stack.GatewayGrpc.ToString().TrimEnd('/'), "--dashboard-url", stack.GatewayPages.ToString().TrimEnd('/'),
+            "--issuer", TestTokens.Issuer, "--audience", TestTokens.Audience], () => stack.Logs());
 
         var steps = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(["email", "exam", "verification", "exam", "decision", "done"],
@@ -65,5 +38,27 @@ public sealed class CliDemoTests(EndToEndStack stack, SignInStack signIn)
         using var journey = stack.NewJourney();
         var verdict = await journey.Verification().VerifyCertificateAsync(new() { VerificationCode = code });
         Assert.Equal(Vigil.Contracts.Certificate.V1.VerificationResult.Valid, verdict.Result);
+    }
+
+    /// <summary>Runs `vigil demo` with these arguments (and environment), waits for it (4 minutes at most) and returns what it printed; a failure shows the stack's logs.</summary>
+    private static async Task<string> RunDemoAsync(string[] arguments, Func<string> logs, params (string Name, string Value)[] environment)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "vigil.dll");
+        Assert.True(File.Exists(cli), "vigil.dll is not next to the tests.");
+        var psi = new ProcessStartInfo("dotnet", [cli, "demo", .. arguments])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(240));
+        await process.WaitForExitAsync(timeout.Token);
+        var output = await stdout;
+        Assert.True(process.ExitCode == 0, $"vigil demo exited {process.ExitCode}:\n{output}\n{await stderr}\n{logs()}");
+        return output;
     }
 }
