@@ -25,6 +25,7 @@ public sealed partial class CommandLineParsingTests
         "demo --json --gateway http://127.0.0.1:5100 --dashboard-url http://127.0.0.1:5180",
         "demo --course stats-101 --learner ada",
         // docs/client.md
+        "login --provider http://127.0.0.1:5190/", "login --provider https://id.example.org/realms/mooc --client-id vigil-desktop", "logout",
         "token mint --role learner --sub ada",
         "token mint --role board --sub m1 --course c1 --course c2,c3 --name Mary --lifetime 01:00:00",
         "email check ada@example.org",
@@ -113,6 +114,7 @@ public sealed partial class CommandLineParsingTests
     [InlineData("audit list --course c1 --kind gossip", "--kind")]
     [InlineData("exam allow --exam e1 --learner l1 --reason r --time-multiplier 9", "--time-multiplier")]
     [InlineData("audit list --course c1 --from yesterday", "--from")]
+    [InlineData("login --provider ftp://id.example.org", "--provider")]
     public async Task A_mistake_exits_2_with_a_message_naming_the_option(string line, string named)
     {
         var (code, stdout, stderr) = await RunAsync(System.CommandLine.Parsing.CommandLineParser.SplitCommandLine(line).ToArray());

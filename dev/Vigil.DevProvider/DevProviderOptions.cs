@@ -21,6 +21,9 @@ internal sealed class DevProviderOptions
     /// <summary>Refresh token lifetime.</summary>
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromHours(8);
 
+    /// <summary>How long a device code (and its user code) waits for the user to sign the device in.</summary>
+    public TimeSpan DeviceCodeLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long a signed-in user stays signed in at the provider (the login cookie).</summary>
     public TimeSpan LoginLifetime { get; set; } = TimeSpan.FromHours(1);
 

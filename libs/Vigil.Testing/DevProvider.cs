@@ -78,22 +78,23 @@ public sealed class DevProvider : IAsyncDisposable
     };
 
     /// <summary>A token for a test user with these claims, from the test-user grant.</summary>
-    public Task<string> TokenAsync(TokenSpec spec, TimeSpan? lifetime = null, string? audience = null)
+    public Task<string> TokenAsync(TokenSpec spec, TimeSpan? lifetime = null, string? audience = null) =>
+        AccessTokenAsync(TestUserForm(spec, lifetime, audience));
+
+    /// <summary>
+    /// An access token and a refresh token for a test user (the test-user grant with <c>offline_access</c>): what a
+    /// signed-in client holds. <paramref name="lifetime"/> applies to this access token only; a refreshed one lives the
+    /// provider's usual lifetime.
+    /// </summary>
+    public async Task<TokenSet> TokenSetAsync(TokenSpec spec, TimeSpan? lifetime = null) =>
+        TokenSet.From(await TokenResponseAsync([.. TestUserForm(spec, lifetime, audience: null), new("scope", "offline_access")]));
+
+    /// <summary>New tokens for a refresh token of the tests' client; throws with the provider's error when it is refused (revoked, expired).</summary>
+    public async Task<TokenSet> RefreshAsync(string refreshToken, string clientId = TestClient, string? clientSecret = TestClientSecret)
     {
-        var form = new List<KeyValuePair<string, string>>
-        {
-            new("grant_type", "urn:vigil:dev:test-user"),
-            new("client_id", TestClient),
-            new("client_secret", TestClientSecret),
-            new("subject", spec.Subject),
-        };
-        form.AddRange(spec.Roles.Select(r => KeyValuePair.Create("role", r)));
-        form.AddRange(spec.BoardCourses.Select(c => KeyValuePair.Create("board_course", c)));
-        form.AddRange(spec.StaffCourses.Select(c => KeyValuePair.Create("staff_course", c)));
-        if (spec.Name is not null) form.Add(new("name", spec.Name));
-        if (lifetime is { } l) form.Add(new("lifetime_seconds", ((int)l.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        if (audience is not null) form.Add(new("token_audience", audience));
-        return AccessTokenAsync(form);
+        var form = new List<KeyValuePair<string, string>> { new("grant_type", "refresh_token"), new("refresh_token", refreshToken), new("client_id", clientId) };
+        if (clientSecret is not null) form.Add(new("client_secret", clientSecret));
+        return TokenSet.From(await TokenResponseAsync(form));
     }
 
     /// <summary>A learner's token from the provider.</summary>
@@ -128,7 +129,28 @@ public sealed class DevProvider : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
-    private async Task<string> AccessTokenAsync(IEnumerable<KeyValuePair<string, string>> form)
+    private static List<KeyValuePair<string, string>> TestUserForm(TokenSpec spec, TimeSpan? lifetime, string? audience)
+    {
+        var form = new List<KeyValuePair<string, string>>
+        {
+            new("grant_type", "urn:vigil:dev:test-user"),
+            new("client_id", TestClient),
+            new("client_secret", TestClientSecret),
+            new("subject", spec.Subject),
+        };
+        form.AddRange(spec.Roles.Select(r => KeyValuePair.Create("role", r)));
+        form.AddRange(spec.BoardCourses.Select(c => KeyValuePair.Create("board_course", c)));
+        form.AddRange(spec.StaffCourses.Select(c => KeyValuePair.Create("staff_course", c)));
+        if (spec.Name is not null) form.Add(new("name", spec.Name));
+        if (lifetime is { } l) form.Add(new("lifetime_seconds", ((int)l.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (audience is not null) form.Add(new("token_audience", audience));
+        return form;
+    }
+
+    private async Task<string> AccessTokenAsync(IEnumerable<KeyValuePair<string, string>> form) =>
+        (await TokenResponseAsync(form)).GetProperty("access_token").GetString()!;
+
+    private async Task<JsonElement> TokenResponseAsync(IEnumerable<KeyValuePair<string, string>> form)
     {
         using var response = await _http.PostAsync("connect/token", new FormUrlEncodedContent(form));
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -136,7 +158,7 @@ public sealed class DevProvider : IAsyncDisposable
         {
             throw new InvalidOperationException($"The provider refused the token request: {(int)response.StatusCode} {body}");
         }
-        return body.GetProperty("access_token").GetString()!;
+        return body;
     }
 
     /// <inheritdoc />
@@ -145,4 +167,12 @@ public sealed class DevProvider : IAsyncDisposable
         _http.Dispose();
         await Process.DisposeAsync();
     }
+}
+
+/// <summary>What a signed-in client holds: an access token and the refresh token that renews it.</summary>
+public sealed record TokenSet(string AccessToken, string RefreshToken)
+{
+    internal static TokenSet From(JsonElement body) => new(
+        body.GetProperty("access_token").GetString()!,
+        body.TryGetProperty("refresh_token", out var refresh) ? refresh.GetString()! : throw new InvalidOperationException("The provider gave no refresh token: " + body));
 }

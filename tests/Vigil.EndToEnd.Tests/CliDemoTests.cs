@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Vigil.Testing;
 
@@ -43,22 +42,8 @@ public sealed class CliDemoTests(EndToEndStack stack, SignInStack signIn)
     /// <summary>Runs `vigil demo` with these arguments (and environment), waits for it (4 minutes at most) and returns what it printed; a failure shows the stack's logs.</summary>
     private static async Task<string> RunDemoAsync(string[] arguments, Func<string> logs, params (string Name, string Value)[] environment)
     {
-        var cli = Path.Combine(AppContext.BaseDirectory, "vigil.dll");
-        Assert.True(File.Exists(cli), "vigil.dll is not next to the tests.");
-        var psi = new ProcessStartInfo("dotnet", [cli, "demo", .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (name, value) in environment) psi.Environment[name] = value;
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(240));
-        await process.WaitForExitAsync(timeout.Token);
-        var output = await stdout;
-        Assert.True(process.ExitCode == 0, $"vigil demo exited {process.ExitCode}:\n{output}\n{await stderr}\n{logs()}");
+        var (code, output, errors) = await CliProcess.RunAsync(["demo", .. arguments], environment);
+        Assert.True(code == 0, $"vigil demo exited {code}:\n{output}\n{errors}\n{logs()}");
         return output;
     }
 }

@@ -28,6 +28,8 @@ public sealed class SignInStack : IAsyncLifetime
         var trust = new Dictionary<string, string?>(Provider.HostSettings)
         {
             ["Auth:ServiceToken"] = "",
+            // A short-lived token really expires during a test (ExamStreamTokenTests).
+            ["Auth:ClockSkew"] = "00:00:00",
             ["Hosting:DrainDelay"] = "00:00:00.100",
         };
         Processes = await ProcessStack.StartAsync(new ProcessStackOptions

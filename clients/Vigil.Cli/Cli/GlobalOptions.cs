@@ -6,7 +6,8 @@ namespace Vigil.Cli.Cli;
 
 /// <summary>
 /// The options every command takes (before or after its name): the gateway, the caller's token (--token,
-/// VIGIL_TOKEN, or --as role:subject[:courses] minted from the development key) and --json.
+/// VIGIL_TOKEN, or --as role:subject[:courses] minted from the development key; without them, the one
+/// <c>vigil login</c> stored) and --json.
 /// </summary>
 internal sealed class GlobalOptions
 {
@@ -96,8 +97,8 @@ internal sealed class GlobalOptions
     public DevTokens DevTokensOf(ParseResult parse) =>
         new(parse.GetValue(DevKey) ?? Env("VIGIL_DEV_KEY") ?? DevelopmentTokens.LocalKey, parse.GetValue(Issuer)!, parse.GetValue(Audience)!);
 
-    /// <summary>The caller's token: --token, then --as, then VIGIL_TOKEN; or none.</summary>
-    public string? CallerToken(ParseResult parse) =>
+    /// <summary>The token given on this command line: --token, then --as, then VIGIL_TOKEN; or none (the stored sign-in is asked next).</summary>
+    public string? GivenToken(ParseResult parse) =>
         parse.GetValue(Token) is { Length: > 0 } token ? token
         : parse.GetValue(As) is { } who ? DevTokensOf(parse).Mint(who)
         : Env("VIGIL_TOKEN");

@@ -17,7 +17,7 @@ internal sealed class ProviderTokens(Uri authority, string clientId = ProviderTo
     /// <summary>An access token of <paramref name="userName"/>, for Vigil's audience scope.</summary>
     public async Task<string> PasswordAsync(string userName, string password, string scope, CancellationToken cancellationToken)
     {
-        _tokenEndpoint ??= await TokenEndpointAsync(cancellationToken);
+        _tokenEndpoint ??= (await SignIn.ProviderEndpoints.DiscoverAsync(_http, authority, cancellationToken)).Token;
         using var response = await _http.PostAsync(_tokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["grant_type"] = "password",
@@ -33,13 +33,6 @@ internal sealed class ProviderTokens(Uri authority, string clientId = ProviderTo
             throw new InvalidOperationException($"The identity provider refused a token for {userName}: {(int)response.StatusCode} {error}");
         }
         return token.GetString()!;
-    }
-
-    private async Task<Uri> TokenEndpointAsync(CancellationToken cancellationToken)
-    {
-        var discovery = new Uri(authority.ToString().TrimEnd('/') + "/.well-known/openid-configuration");
-        var document = await _http.GetFromJsonAsync<JsonElement>(discovery, cancellationToken);
-        return new Uri(document.GetProperty("token_endpoint").GetString()!);
     }
 
     public void Dispose() => _http.Dispose();

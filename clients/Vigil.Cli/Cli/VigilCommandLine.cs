@@ -23,6 +23,8 @@ internal sealed class VigilCommandLine
         foreach (var option in Globals.All) Root.Options.Add(option);
         foreach (var command in new[]
         {
+            SignInCommands.Login(this),
+            SignInCommands.Logout(this),
             TokenCommands.Create(this),
             IdentityCommands.Email(this),
             IdentityCommands.Register(this),
@@ -60,7 +62,8 @@ internal sealed class VigilCommandLine
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var connection = new GatewayConnection(Globals.GatewayOf(parse));
-            return await action(new Invocation(parse, Globals, OutputFor(parse), connection), cancellationToken);
+            var call = await Invocation.StartAsync(parse, Globals, OutputFor(parse), connection, SignIn.StoredSignIn.ForUser(), cancellationToken);
+            return await action(call, cancellationToken);
         });
 
     /// <summary>Parses and runs a command line.</summary>

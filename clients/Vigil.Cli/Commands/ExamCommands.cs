@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
+using Google.Rpc;
+using Grpc.Core;
 using Vigil.Cli.Cli;
 using Vigil.Contracts.Session.V1;
 
@@ -91,10 +93,12 @@ internal static class ExamCommands
         };
         cli.OnGateway(run, async (call, cancellationToken) =>
         {
-            var token = call.RequireToken();
+            call.RequireToken();
             var id = call.Get(runSession);
             var parsed = ParseAnswers(await File.ReadAllTextAsync(call.Get(answers).FullName, cancellationToken));
-            var last = await call.Journey.RunAsync(token, id, parsed, cancellationToken: cancellationToken);
+            var last = await RunWithReconnectsAsync(call, id, parsed, cancellationToken);
+            // A long exam may have outlived the token the stream opened with: the final check asks for a fresh one.
+            var token = await call.FreshTokenAsync(renew: false, cancellationToken);
             if (call.Get(noFinalCheck))
             {
                 call.Output.Line($"    last acknowledged save: {last} (run `vigil session final-check --session {id} --last-seq {last}` to submit)");
@@ -145,6 +149,44 @@ internal static class ExamCommands
         });
         session.Subcommands.Add(problem);
         return session;
+    }
+
+    /// <summary>How often a broken exam stream is reopened before the run gives up.</summary>
+    private const int StreamAttempts = 5;
+
+    /// <summary>
+    /// The exam stream, reopened when it breaks (UNAVAILABLE: after the server's pushback or a short backoff) or when a
+    /// reopen is refused because the token expired (TOKEN_EXPIRED: once, with a renewed token). The stream was
+    /// authorized when it opened and outlives its token; each (re)open asks the stored sign-in for a token first, which
+    /// is renewed when it is about to expire. Saves already acknowledged are not sent again.
+    /// </summary>
+    private static async Task<long> RunWithReconnectsAsync(Invocation call, string sessionId, IReadOnlyList<(string QuestionId, Answer Answer)> answers, CancellationToken cancellationToken)
+    {
+        var progress = new StreamProgress();
+        var renew = false;
+        var backoff = TimeSpan.FromMilliseconds(200);
+        for (var attempt = 1; ; attempt++)
+        {
+            var token = await call.FreshTokenAsync(renew, cancellationToken);
+            try
+            {
+                return await call.Journey.RunAsync(token, sessionId, answers, progress: progress, cancellationToken: cancellationToken);
+            }
+            catch (RpcException ex) when (attempt < StreamAttempts && ex.StatusCode == StatusCode.Unavailable)
+            {
+                renew = false;
+                var wait = ex.Trailers.GetValue("grpc-retry-pushback-ms") is { } ms && long.TryParse(ms, out var pushback) ? TimeSpan.FromMilliseconds(pushback) : backoff;
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(3.2).Ticks));
+                call.Output.Line($"    ↻ the exam stream broke ({ex.Status.Detail}): reopening in {wait.TotalSeconds:0.#} s");
+                await Task.Delay(wait + wait * (Random.Shared.NextDouble() * 0.5), cancellationToken);
+            }
+            catch (RpcException ex) when (attempt < StreamAttempts && !renew && call.Renewable && ex.StatusCode == StatusCode.Unauthenticated
+                                          && ex.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason == "TOKEN_EXPIRED")
+            {
+                renew = true;
+                call.Output.Line("    ↻ the token expired: reopening the exam stream with a renewed one");
+            }
+        }
     }
 
     /// <summary>An answers file: question ids to <c>vigil.session.v1.Answer</c> in proto JSON, in the file's order.</summary>

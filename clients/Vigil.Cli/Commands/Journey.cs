@@ -130,7 +130,8 @@ internal sealed class Journey(GatewayConnection connection, Output output)
     /// that one message, the stream stays open) is sent again, in order, after the hint. Returns the highest
     /// acknowledged sequence.
     /// </summary>
-    public async Task<long> RunAsync(string token, string sessionId, IReadOnlyList<(string QuestionId, Answer Answer)> answers, long firstSequence = 1, CancellationToken cancellationToken = default)
+    public async Task<long> RunAsync(string token, string sessionId, IReadOnlyList<(string QuestionId, Answer Answer)> answers, long firstSequence = 1,
+        StreamProgress? progress = null, CancellationToken cancellationToken = default)
     {
         using var call = _sessions.StreamExam(GatewayConnection.With(token, cancellationToken));
         await call.RequestStream.WriteAsync(new StreamExamRequest { Open = new OpenStream { SessionId = sessionId } }, cancellationToken);
@@ -146,7 +147,11 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         var resend = new SortedSet<long>();
         var resendAfter = TimeSpan.Zero;
         long heartbeat = 0;
-        var sequence = Math.Max(firstSequence, lastAcked + 1);
+        var sequence = progress?.FirstSequence ?? Math.Max(firstSequence, lastAcked + 1);
+        // A reopened stream: the answers the server has acknowledged (sequences up to its last) are not sent again.
+        var skip = (int)Math.Clamp(lastAcked + 1 - sequence, 0, answers.Count);
+        if (progress is not null) progress.FirstSequence ??= sequence;
+        sequence += skip;
         var reader = Task.Run(async () =>
         {
             var acks = new List<StreamExamResponse>();
@@ -200,7 +205,7 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         }, cancellationToken);
 
         await Beat();
-        foreach (var (questionId, answer) in answers)
+        foreach (var (questionId, answer) in answers.Skip(skip))
         {
             var seq = sequence++;
             var save = new AnswerSave { Sequence = seq, QuestionId = questionId, Answer = answer };
@@ -529,4 +534,10 @@ internal sealed class Journey(GatewayConnection connection, Output output)
     }
 
     private static string Short(string digest) => digest.Length > 12 ? digest[..12] + "…" : digest;
+}
+
+/// <summary>What an exam run keeps across reopened streams: the sequence its first answer was sent with.</summary>
+internal sealed class StreamProgress
+{
+    public long? FirstSequence { get; set; }
 }

@@ -67,7 +67,7 @@ internal sealed class ClientSeeder(IServiceProvider services, IOptions<DevProvid
         if (client.DeviceFlow)
         {
             descriptor.Permissions.UnionWith([
-                Permissions.Endpoints.DeviceAuthorization, Permissions.GrantTypes.DeviceCode, Permissions.GrantTypes.RefreshToken,
+                Permissions.Endpoints.DeviceAuthorization, Permissions.Endpoints.Revocation, Permissions.GrantTypes.DeviceCode, Permissions.GrantTypes.RefreshToken,
                 Permissions.Prefixes.Scope + Scopes.OfflineAccess,
             ]);
         }

@@ -48,6 +48,7 @@ internal static class LoginEndpoints
                 <form method="post" action="/connect/verify">
                   <label>Code shown by the device <input name="user_code" value="{code}" autofocus></label>
                   <button type="submit" name="approve" value="yes">Sign the device in</button>
+                  <button type="submit" name="approve" value="no">Refuse</button>
                 </form>{(known || code.Length == 0 ? "" : "<p>This code is unknown or has expired.</p>")}
                 """);
         });
@@ -55,6 +56,12 @@ internal static class LoginEndpoints
         app.MapPost("/connect/verify", [Authorize(AuthenticationSchemes = CookieAuthenticationDefaults.AuthenticationScheme)] async (HttpContext http, DevUsers users) =>
         {
             var result = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            var form = await http.Request.ReadFormAsync();
+            if (result.Succeeded && form["approve"] == "no")
+            {
+                // The user refuses: the device's polling gets access_denied.
+                return Results.Forbid(new AuthenticationProperties { RedirectUri = "/account/device-refused" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+            }
             var user = users.Find(http.User.FindFirstValue(Claims.Subject));
             if (!result.Succeeded || user is null || string.IsNullOrEmpty(result.Principal?.GetClaim(Claims.ClientId)))
             {
@@ -65,6 +72,7 @@ internal static class LoginEndpoints
         }).DisableAntiforgery();
 
         app.MapGet("/account/device-done", () => Page("Device signed in", "<p>The device is signed in: you can close this page.</p>"));
+        app.MapGet("/account/device-refused", () => Page("Device refused", "<p>The device was not signed in: you can close this page.</p>"));
     }
 
     private static string Form(string action, string? returnUrl, string? error) => $"""

@@ -57,7 +57,8 @@ internal static class DevProviderExtensions
                     .SetTokenEndpointUris("connect/token")
                     .SetEndSessionEndpointUris("connect/logout")
                     .SetDeviceAuthorizationEndpointUris("connect/device")
-                    .SetEndUserVerificationEndpointUris("connect/verify");
+                    .SetEndUserVerificationEndpointUris("connect/verify")
+                    .SetRevocationEndpointUris("connect/revoke");
                 o.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange()
                     .AllowClientCredentialsFlow()
                     .AllowRefreshTokenFlow()
@@ -71,6 +72,7 @@ internal static class DevProviderExtensions
                 o.DisableAccessTokenEncryption();
                 o.SetAccessTokenLifetime(options.AccessTokenLifetime);
                 o.SetRefreshTokenLifetime(options.RefreshTokenLifetime);
+                o.SetDeviceCodeLifetime(options.DeviceCodeLifetime);
                 o.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
