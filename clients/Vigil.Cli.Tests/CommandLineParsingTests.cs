@@ -33,7 +33,7 @@ public sealed partial class CommandLineParsingTests
         "verify system --exam e1", "verify mic --exam e1", "verify room --exam e1 --details \"room scanned\"",
         $"verify id-photo {Photo} --exam e1", $"verify face-photo {Photo} --exam e1", "verify status --exam e1",
         "images --out /tmp/photos",
-        $"exam create {Photo} --as staff:s1:c1",
+        $"exam create {Photo} --as staff:s1:c1", $"exam create {Photo} --max-attempts 3 --practice",
         "session start --exam e1",
         $"session run --session s1 --answers {Photo}", $"session run --session s1 --answers {Photo} --no-final-check",
         "session final-check --session s1 --last-seq 12",
@@ -115,6 +115,7 @@ public sealed partial class CommandLineParsingTests
     [InlineData("exam allow --exam e1 --learner l1 --reason r --time-multiplier 9", "--time-multiplier")]
     [InlineData("audit list --course c1 --from yesterday", "--from")]
     [InlineData("login --provider ftp://id.example.org", "--provider")]
+    [InlineData("exam create EXAM.json --max-attempts 11", "--max-attempts")]
     public async Task A_mistake_exits_2_with_a_message_naming_the_option(string line, string named)
     {
         var (code, stdout, stderr) = await RunAsync(System.CommandLine.Parsing.CommandLineParser.SplitCommandLine(line).ToArray());

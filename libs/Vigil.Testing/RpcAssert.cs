@@ -22,6 +22,10 @@ public static class RpcAssert
     /// <summary>The reason code of an error's google.rpc.ErrorInfo (a refused token's, for example).</summary>
     public static string? ErrorReason(RpcException ex) => ex.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason;
 
+    /// <summary>The metadata of an error's google.rpc.ErrorInfo (empty when it has none).</summary>
+    public static IReadOnlyDictionary<string, string> ErrorMetadata(RpcException ex) =>
+        ex.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Metadata.ToDictionary() ?? new Dictionary<string, string>();
+
     /// <summary>The precondition violations of a FailedPrecondition error.</summary>
     public static IReadOnlyList<PreconditionFailure.Types.Violation> PreconditionViolations(RpcException ex) =>
         ex.GetRpcStatus()?.GetDetail<PreconditionFailure>()?.Violations.ToList() ?? [];

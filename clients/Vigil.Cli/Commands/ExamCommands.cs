@@ -12,14 +12,29 @@ namespace Vigil.Cli.Commands;
 /// <summary>Exams (course staff) and exam sessions (the learner): start, the exam stream, the final check, the receipt.</summary>
 internal static class ExamCommands
 {
-    /// <summary><c>vigil exam create EXAM.json</c>.</summary>
+    /// <summary><c>vigil exam create EXAM.json [--max-attempts N] [--practice]</c>.</summary>
     public static Command Exam(VigilCommandLine cli)
     {
         var file = OptionKinds.ExistingFile("EXAM.json", "The exam, as the proto JSON of vigil.session.v1.Exam");
-        var create = new Command("create", "Create an exam (course staff)") { file };
+        var maxAttempts = new Option<int?>("--max-attempts")
+        {
+            HelpName = "N",
+            Description = "Attempts per learner, 1 to 10 (default: the file's max_attempts, else 1)",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+                if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= 10) return n;
+                result.AddError($"--max-attempts takes a whole number from 1 to 10, not '{text}'.");
+                return null;
+            },
+        };
+        var practice = new Option<bool>("--practice") { Description = "A practice exam: its sessions never reach the certificate service" };
+        var create = new Command("create", "Create an exam (course staff)") { file, maxAttempts, practice };
         cli.OnGateway(create, async (call, cancellationToken) =>
         {
             var exam = JsonParser.Default.Parse<Exam>(await File.ReadAllTextAsync(call.Get(file).FullName, cancellationToken));
+            if (call.Get(maxAttempts) is { } n) exam.MaxAttempts = n;
+            if (call.Get(practice)) exam.Kind = ExamKind.Practice;
             call.Output.Emit(await call.Journey.CreateExamAsync(call.RequireToken(), exam));
             return 0;
         });
@@ -60,7 +75,7 @@ internal static class ExamCommands
         var resetExam = OptionKinds.Exam();
         var resetLearner = OptionKinds.Required("--learner", "LEARNER", "The learner's id");
         var resetReason = OptionKinds.Required("--reason", "TEXT", "Why, for the record");
-        var reset = new Command("reset", "Reset a learner's finished attempt (course staff): they may start again; the old one is kept, marked") { resetExam, resetLearner, resetReason };
+        var reset = new Command("reset", "Reset a learner's latest attempt once ended (course staff): it no longer counts, they may start again; the old one is kept, marked") { resetExam, resetLearner, resetReason };
         cli.OnGateway(reset, async (call, _) =>
         {
             call.Output.Emit(await call.Journey.ResetAttemptAsync(call.RequireToken(), call.Get(resetExam), call.Get(resetLearner), call.Get(resetReason)!));

@@ -87,7 +87,7 @@ internal sealed class Journey(GatewayConnection connection, Output output)
     public async Task<Exam> CreateExamAsync(string token, Exam exam)
     {
         var created = (await _exams.CreateExamAsync(new CreateExamRequest { RequestId = NewRequestId(), Exam = exam }, GatewayConnection.With(token))).Exam;
-        output.Ok($"exam \"{created.Title}\" created: {created.ExamId} (course {created.CourseId}, {created.Questions.Count} questions, pass mark {created.PassMark})");
+        output.Ok($"exam \"{created.Title}\" created: {created.ExamId} (course {created.CourseId}, {created.Questions.Count} questions, pass mark {created.PassMark}, {created.MaxAttempts} attempt(s) per learner{(created.Kind == ExamKind.Practice ? ", practice: never certified" : string.Empty)})");
         return created;
     }
 
@@ -301,7 +301,7 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         foreach (var s in result.Sessions)
         {
             var decision = s.LatestDecision is null ? "awaiting decision" : $"{Name(s.LatestDecision.Outcome)} (v{s.LatestDecision.Version})";
-            output.Line($"      {s.Session.SessionId}  {s.ExamTitle}  learner {s.Session.LearnerId}  {Name(s.Session.State)}  score {s.Score}/{s.MaxScore}  incidents {s.IncidentCount}  {decision}");
+            output.Line($"      {s.Session.SessionId}  {s.ExamTitle}  learner {s.Session.LearnerId}{Attempt(s.Session)}  {Name(s.Session.State)}  score {s.Score}/{s.MaxScore}  incidents {s.IncidentCount}  {decision}");
         }
         if (result.NextPageToken.Length > 0) output.Line($"    more: --page-token {result.NextPageToken}");
         return result;
@@ -330,6 +330,10 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         return result;
     }
 
+    /// <summary>"  attempt N" (with "reset" when it was), or nothing for a session started before attempts were numbered.</summary>
+    private static string Attempt(Contracts.Session.V1.Session s) =>
+        s.Attempt == 0 ? string.Empty : $"  attempt {s.Attempt}{(s.ResetAt is null ? string.Empty : " (reset)")}";
+
     /// <summary>One page of the learner's own sessions, the latest start first.</summary>
     public async Task<ListMySessionsResponse> MySessionsAsync(string token, int pageSize, string? pageToken)
     {
@@ -337,7 +341,7 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         output.Line($"    {response.Sessions.Count} session(s):");
         foreach (var s in response.Sessions)
         {
-            output.Line($"      {s.Session.SessionId}  {s.ExamTitle}  exam {s.Session.ExamId}  {Name(s.Session.State)}  started {s.Session.StartedAt.ToDateTimeOffset():u}");
+            output.Line($"      {s.Session.SessionId}  {s.ExamTitle}  exam {s.Session.ExamId}{Attempt(s.Session)}  {Name(s.Session.State)}  started {s.Session.StartedAt.ToDateTimeOffset():u}");
         }
         if (response.NextPageToken.Length > 0) output.Line($"    more: --page-token {response.NextPageToken}");
         return response;

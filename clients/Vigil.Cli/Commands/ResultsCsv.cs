@@ -8,7 +8,7 @@ internal static class ResultsCsv
 {
     /// <summary>The header line.</summary>
     public const string Header =
-        "session_id,exam_id,exam_title,learner_id,learner_name,state,started_at,submitted_at,score,max_score,pass_mark,decision,decision_version,decision_reason,erased_at";
+        "session_id,exam_id,exam_title,learner_id,learner_name,state,started_at,submitted_at,score,max_score,pass_mark,decision,decision_version,decision_reason,erased_at,attempt,exam_kind";
 
     /// <summary>One row's line.</summary>
     public static string Line(ResultRow r) => string.Join(',',
@@ -18,7 +18,8 @@ internal static class ResultsCsv
         r.Decision == DecisionOutcome.Unspecified ? string.Empty : Journey.Name(r.Decision),
         r.DecisionVersion == 0 ? string.Empty : r.DecisionVersion.ToString(CultureInfo.InvariantCulture),
         r.DecisionReason == RefusalReason.Unspecified ? string.Empty : Journey.Name(r.DecisionReason).Replace(' ', '-'),
-        Time(r.ErasedAt));
+        Time(r.ErasedAt), r.Attempt == 0 ? string.Empty : r.Attempt.ToString(CultureInfo.InvariantCulture),
+        r.ExamKind == ExamKind.Unspecified ? string.Empty : Journey.Name(r.ExamKind));
 
     /// <summary>A text field, quoted when it must be (and a leading =, +, - or @ kept from spreadsheets' formulas by a quote mark).</summary>
     public static string Field(string value)

@@ -56,6 +56,12 @@ public sealed class PreconditionFailedException : DomainException
 
     /// <summary>Each precondition not met.</summary>
     public IReadOnlyList<(string Type, string Subject, string Description)> Violations { get; }
+
+    /// <summary>
+    /// Values a client can act on (e.g. attempts used and allowed), sent as a google.rpc.ErrorInfo beside the
+    /// PreconditionFailure (reason: the first violation's type, domain <see cref="GrpcErrors.Domain"/>); none when empty.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Info { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>

@@ -12,10 +12,14 @@ namespace Vigil.ServiceDefaults.Errors;
 /// </summary>
 public static class GrpcErrors
 {
+    /// <summary>The google.rpc.ErrorInfo domain of the services' refusals (token refusals have their own).</summary>
+    public const string Domain = "vigil";
+
     /// <summary>The status for <paramref name="error"/>.</summary>
     public static RpcException ToRpcException(DomainException error) => error switch
     {
         InvalidRequestException e => Build(Code.InvalidArgument, e.Message, Any.Pack(BadRequest(e))),
+        PreconditionFailedException { Info.Count: > 0 } e => Build(Code.FailedPrecondition, e.Message, Any.Pack(PreconditionFailure(e)), Any.Pack(ErrorInfo(e))),
         PreconditionFailedException e => Build(Code.FailedPrecondition, e.Message, Any.Pack(PreconditionFailure(e))),
         ResourceNotFoundException e => Build(Code.NotFound, e.Message,
             Any.Pack(new ResourceInfo { ResourceType = e.ResourceType, ResourceName = e.ResourceName, Description = e.Message })),
@@ -42,6 +46,13 @@ public static class GrpcErrors
         var failure = new PreconditionFailure();
         failure.Violations.AddRange(e.Violations.Select(v => new PreconditionFailure.Types.Violation { Type = v.Type, Subject = v.Subject, Description = v.Description }));
         return failure;
+    }
+
+    private static ErrorInfo ErrorInfo(PreconditionFailedException e)
+    {
+        var info = new ErrorInfo { Reason = e.Violations.Count > 0 ? e.Violations[0].Type : string.Empty, Domain = Domain };
+        foreach (var (key, value) in e.Info) info.Metadata[key] = value;
+        return info;
     }
 
     private static QuotaFailure QuotaFailure(QuotaExceededException e)

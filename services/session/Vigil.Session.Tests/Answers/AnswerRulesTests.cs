@@ -81,6 +81,12 @@ public sealed class AnswerRulesTests
         Assert.Contains("exam.pass_mark", fields);
         Assert.Contains("exam.time_limit", fields);
         Assert.Contains("exam.questions[0].answer_key.correct_option_ids", fields);
+        foreach (var attempts in new[] { -1, 11 })
+        {
+            var tooMany = Exam.Clone();
+            tooMany.MaxAttempts = attempts;
+            Assert.Equal(["exam.max_attempts"], ExamValidator.Validate(tooMany).Select(v => v.Field));
+        }
 
         var d = ExamValidator.WithDefaults(Exam);
         Assert.False(d.Rules.HeadphonesAllowed || d.Rules.InternetAllowed || d.Rules.CalculatorAllowed || d.Rules.DocumentsAllowed
@@ -88,6 +94,10 @@ public sealed class AnswerRulesTests
         Assert.Equal(DeadlinePolicy.DiscardUnvalidated, d.DeadlinePolicy);
         Assert.Equal(TimeSpan.FromSeconds(5), d.HeartbeatInterval.ToTimeSpan());
         Assert.Equal(TimeSpan.FromSeconds(30), d.ConnectionLostAfter.ToTimeSpan());
+        Assert.Equal(1, d.MaxAttempts);
+        var three = Exam.Clone();
+        three.MaxAttempts = 3;
+        Assert.Equal(3, ExamValidator.WithDefaults(three).MaxAttempts);
         Assert.All(ExamValidator.ForLearner(d), q => Assert.Null(q.AnswerKey));
     }
 }

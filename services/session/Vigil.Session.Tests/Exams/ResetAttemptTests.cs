@@ -19,12 +19,12 @@ public sealed class ResetAttemptTests(SessionFixture f)
         var first = await learner.StartAsync(exam.ExamId);
         var request = new ResetAttemptRequest { RequestId = "r1", ExamId = exam.ExamId, LearnerId = learner.Id, Reason = "fire alarm in the building" };
 
-        // One attempt by default: a running attempt is not reset, and a second start is refused.
+        // One attempt by default: a running attempt is not reset, and a second start is refused (the limit is reached).
         var running = await RpcAssert.ThrowsAsync(StatusCode.FailedPrecondition, async () => await staff.ResetAttemptAsync(request));
         Assert.Equal("SESSION_IN_PROGRESS", Assert.Single(RpcAssert.PreconditionViolations(running)).Type);
         await f.Journey.SubmitAsync(learner, first.SessionId, 0);
         var again = await RpcAssert.ThrowsAsync(StatusCode.FailedPrecondition, async () => await learner.StartAsync(exam.ExamId));
-        Assert.Equal("SESSION_ALREADY_STARTED", Assert.Single(RpcAssert.PreconditionViolations(again)).Type);
+        Assert.Equal("ATTEMPTS_EXHAUSTED", Assert.Single(RpcAssert.PreconditionViolations(again)).Type);
 
         var reset = await staff.ResetAttemptAsync(request);
         Assert.Equal((first.SessionId, "staff-1"), (reset.SessionId, reset.ResetBy));
@@ -34,7 +34,7 @@ public sealed class ResetAttemptTests(SessionFixture f)
         // A new attempt: a new session; the old one is kept as it was, marked, and the board sees it.
         var second = await learner.StartAsync(exam.ExamId);
         Assert.NotEqual(first.SessionId, second.SessionId);
-        Assert.Equal(SessionState.InProgress, second.State);
+        Assert.Equal((SessionState.InProgress, 2), (second.State, second.Attempt));
         var old = (await f.Board(course).GetSessionRecordAsync(new GetSessionRecordRequest { SessionId = first.SessionId })).Record;
         Assert.Equal((SessionState.Submitted, "staff-1", "fire alarm in the building", reset.ResetAt), (old.Session.State, old.Session.ResetBy, old.Session.ResetReason, old.Session.ResetAt));
         Assert.Null((await learner.Sessions().GetSessionAsync(new GetSessionRequest { SessionId = second.SessionId })).Session.ResetAt);

@@ -43,7 +43,8 @@ public sealed class SessionStorePrivacyTests(StoreRedis redis) : IClassFixture<S
     {
         exam ??= NewExam();
         var sessionId = "ses-" + Guid.NewGuid().ToString("N");
-        Assert.Equal(sessionId, await s.Store.ClaimAsync(exam.ExamId, learnerId, sessionId));
+        var previous = await s.Store.GetClaimAsync(exam.ExamId, learnerId);
+        Assert.Equal(AttemptClaimStatus.Claimed, (await s.Store.ClaimAttemptAsync(exam.ExamId, learnerId, sessionId, previous, false, 10)).Status);
         Assert.True(await s.Store.CreateAsync(new NewSession(sessionId, exam, learnerId, "Jane " + learnerId, learnerId + "@example.org", T0, T0.AddMinutes(60),
             new PinnedEvidence("ph-id-" + learnerId, new string('a', 64), T0), new PinnedEvidence("ph-face-" + learnerId, new string('b', 64), T0), "start-1")));
         await s.Store.SaveAsync(sessionId, "q1", 1, "d1", new Answer { Text = "secret answer of " + learnerId }, T0.AddMinutes(1), maxAhead: 100);

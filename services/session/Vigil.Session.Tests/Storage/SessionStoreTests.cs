@@ -319,16 +319,54 @@ public sealed partial class SessionStoreTests(StoreRedis redis) : IClassFixture<
     }
 
     [Fact]
-    public async Task A_claim_is_held_once_and_released_only_by_its_own_start()
+    public async Task An_attempt_is_claimed_only_over_the_attempt_read_and_within_the_limit_and_released_only_by_its_own_start()
     {
         var s = New();
-        Assert.Null(await s.Store.GetClaimAsync("exam-1", "learner-1"));
-        Assert.Equal("ses-a", await s.Store.ClaimAsync("exam-1", "learner-1", "ses-a"));
-        Assert.Equal("ses-a", await s.Store.ClaimAsync("exam-1", "learner-1", "ses-b"));
-        await s.Store.ReleaseClaimAsync("exam-1", "learner-1", "ses-b");
-        Assert.Equal("ses-a", await s.Store.GetClaimAsync("exam-1", "learner-1"));
-        await s.Store.ReleaseClaimAsync("exam-1", "learner-1", "ses-a");
-        Assert.Null(await s.Store.GetClaimAsync("exam-1", "learner-1"));
+        var exam = "exam-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Null(await s.Store.GetClaimAsync(exam, "learner-1"));
+        Assert.Equal(new AttemptClaim(AttemptClaimStatus.Claimed, "ses-a", 1), await s.Store.ClaimAttemptAsync(exam, "learner-1", "ses-a", null, false, 2));
+        // Another start that read no claim, or another attempt than the one the claim names, reads it again.
+        Assert.Equal(new AttemptClaim(AttemptClaimStatus.Held, "ses-a"), await s.Store.ClaimAttemptAsync(exam, "learner-1", "ses-b", null, false, 2));
+        Assert.Equal(new AttemptClaim(AttemptClaimStatus.Held, "ses-a"), await s.Store.ClaimAttemptAsync(exam, "learner-1", "ses-b", "ses-x", false, 2));
+        // A start giving up releases only its own claim; its claim goes back to the attempt before it.
+        Assert.Equal(new AttemptClaim(AttemptClaimStatus.Claimed, "ses-b", 2), await s.Store.ClaimAttemptAsync(exam, "learner-1", "ses-b", "ses-a", false, 2));
+        await s.Store.ReleaseClaimAsync(exam, "learner-1", "ses-z", "ses-a");
+        Assert.Equal("ses-b", await s.Store.GetClaimAsync(exam, "learner-1"));
+        await s.Store.ReleaseClaimAsync(exam, "learner-1", "ses-b", "ses-a");
+        Assert.Equal("ses-a", await s.Store.GetClaimAsync(exam, "learner-1"));
+        Assert.Equal(0, await s.Store.AttemptNumberAsync(exam, "learner-1", "ses-b"));
+
+        // Two attempts of two: the third is refused with the count; a reset one gives its attempt back and keeps its number.
+        Assert.Equal(new AttemptClaim(AttemptClaimStatus.Claimed, "ses-c", 2), await s.Store.ClaimAttemptAsync(exam, "learner-1", "ses-c", "ses-a", false, 2));
+        Assert.Equal(new AttemptClaim(AttemptClaimStatus.Exhausted, Used: 2), await s.Store.ClaimAttemptAsync(exam, "learner-1", "ses-d", "ses-c", false, 2));
+        await s.Store.GiveBackAttemptAsync(exam, "learner-1", "ses-a");
+        Assert.Equal(1, await s.Store.AttemptNumberAsync(exam, "learner-1", "ses-a"));
+        Assert.Equal(new AttemptClaim(AttemptClaimStatus.Claimed, "ses-d", 3), await s.Store.ClaimAttemptAsync(exam, "learner-1", "ses-d", "ses-c", false, 2));
+        Assert.Equal(new AttemptClaim(AttemptClaimStatus.Exhausted, Used: 2), await s.Store.ClaimAttemptAsync(exam, "learner-1", "ses-e", "ses-d", false, 2));
+        // A claim read marked reset (its reset cut off before giving the attempt back) is given back by the start.
+        Assert.Equal(new AttemptClaim(AttemptClaimStatus.Claimed, "ses-e", 4), await s.Store.ClaimAttemptAsync(exam, "learner-1", "ses-e", "ses-d", true, 2));
+
+        // A claim written before attempts were counted counts as one; releasing the last attempt leaves no key.
+        var legacy = "exam-" + Guid.NewGuid().ToString("N")[..8];
+        await s.Storage.Database.StringSetAsync(s.Keys.Claim(legacy, "learner-2"), "ses-old");
+        Assert.Equal(new AttemptClaim(AttemptClaimStatus.Exhausted, Used: 1), await s.Store.ClaimAttemptAsync(legacy, "learner-2", "ses-new", "ses-old", false, 1));
+        Assert.Equal(new AttemptClaim(AttemptClaimStatus.Claimed, "ses-new", 2), await s.Store.ClaimAttemptAsync(legacy, "learner-2", "ses-new", "ses-old", false, 2));
+        await s.Store.ReleaseClaimAsync(legacy, "learner-2", "ses-new");
+        await s.Store.ReleaseClaimAsync(legacy, "learner-2", "ses-old");
+        var (claim, attempts, spent) = s.Keys.AttemptKeys(legacy, "learner-2");
+        Assert.False(await s.Storage.Database.KeyExistsAsync(claim) || await s.Storage.Database.KeyExistsAsync(attempts) || await s.Storage.Database.KeyExistsAsync(spent));
+    }
+
+    [Fact]
+    public async Task Concurrent_claims_over_the_same_attempt_take_one_new_attempt()
+    {
+        var s = New();
+        var exam = "exam-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(AttemptClaimStatus.Claimed, (await s.Store.ClaimAttemptAsync(exam, "learner-1", "ses-0", null, false, 3)).Status);
+        var claims = await Task.WhenAll(Enumerable.Range(1, 20).Select(i => s.Store.ClaimAttemptAsync(exam, "learner-1", "ses-" + i, "ses-0", false, 3)));
+        var won = Assert.Single(claims, c => c.Status == AttemptClaimStatus.Claimed);
+        Assert.Equal(2, won.Number);
+        Assert.All(claims.Where(c => c != won), c => Assert.Equal(new AttemptClaim(AttemptClaimStatus.Held, won.SessionId), c));
     }
 
     [Fact]

@@ -46,6 +46,10 @@ internal sealed record AuditPage(IReadOnlyList<AuditEntry> Entries, string? Cont
 internal sealed class AuditTrail(RedisStorage storage, SessionKeys keys, TimeProvider time)
 {
     private static readonly RedisScript AppendCourseScript = RedisScript.Load<AuditTrail>("AppendCourseAudit");
+    private static readonly RedisScript PseudonymiseScript = RedisScript.Load<AuditTrail>("PseudonymiseAuditEntry");
+
+    /// <summary>How a pseudonym starts: what replaces an erased learner's id in their audit entries.</summary>
+    internal const string PseudonymPrefix = "erased-";
 
     /// <summary>How old an index member without its entry is before a reader drops it (its action can no longer write it).</summary>
     internal static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(5);
@@ -54,6 +58,12 @@ internal sealed class AuditTrail(RedisStorage storage, SessionKeys keys, TimePro
 
     /// <summary>Sorted set (score 0, ordered by member): the course's audit index.</summary>
     private RedisKey IndexKey(string courseId) => storage.Keys.Record("course", courseId).Part("audit");
+
+    /// <summary>
+    /// Set: the audit entries that name a learner (member <c>place|id|entryId</c>), in the learner's slot; written before
+    /// the entry's script (another slot, as the course index), read and deleted by the erasure's pseudonymisation.
+    /// </summary>
+    internal RedisKey LearnerIndexKey(string learnerId) => storage.Keys.Record("learner", learnerId).Part("audit");
 
     /// <summary>The hash that holds the entries of one place.</summary>
     internal RedisKey EntriesKey(AuditPlace place, string id) => place switch
@@ -89,12 +99,76 @@ internal sealed class AuditTrail(RedisStorage storage, SessionKeys keys, TimePro
         var member = Member(entry, place, placeId);
         var index = IndexKey(entry.CourseId);
         await storage.WriteAsync(index, (db, k) => db.SortedSetAddAsync(k, member, 0));
+        // An entry naming a learner is in their index too, so their erasure finds it (a member without entry is skipped).
+        if (entry.LearnerId.Length > 0)
+        {
+            await storage.WriteAsync(LearnerIndexKey(entry.LearnerId), (db, k) => db.SetAddAsync(k, LearnerMember(place, placeId, entry.EntryId)));
+        }
         return new AuditWrite(entry, EntriesKey(place, placeId), entry.EntryId, entry.ToByteArray(), member);
     }
 
     /// <summary>Takes the entry's member out of the index: its action was refused, or was a retry, and wrote no entry.</summary>
-    public Task AbandonAsync(AuditWrite write) =>
-        storage.WriteAsync(IndexKey(write.Proto.CourseId), (db, k) => db.SortedSetRemoveAsync(k, write.Member));
+    public async Task AbandonAsync(AuditWrite write)
+    {
+        await storage.WriteAsync(IndexKey(write.Proto.CourseId), (db, k) => db.SortedSetRemoveAsync(k, write.Member));
+        if (write.Proto.LearnerId.Length > 0)
+        {
+            var (place, id) = PlaceOf(write.Member);
+            await storage.WriteAsync(LearnerIndexKey(write.Proto.LearnerId), (db, k) => db.SetRemoveAsync(k, LearnerMember(place, id, write.EntryId)));
+        }
+    }
+
+    /// <summary>
+    /// Erasure: every audit entry that names the learner (their index) keeps its fact, but the learner id, wherever it
+    /// appears in the entry, becomes one pseudonym (<c>erased-</c> and 32 random hex digits, kept nowhere else), the same
+    /// for all of the learner's entries so the board still sees they belong together. Each entry is rewritten in its own
+    /// slot only if it is still the entry read; the index is deleted last, so a pass cut short is finished by the next
+    /// one with the pseudonym it finds in the entries already rewritten. Returns how many entries were rewritten now.
+    /// Only erasure rewrites an entry: no RPC changes one.
+    /// </summary>
+    public async Task<int> PseudonymiseLearnerAsync(string learnerId)
+    {
+        var index = LearnerIndexKey(learnerId);
+        var members = (await Db.SetMembersAsync(index)).Select(v => v.ToString()).ToList();
+        if (members.Count == 0) return 0;
+        var places = members.Select(ParseLearnerMember).ToList();
+        var loaded = await Task.WhenAll(places.Select(p => p is null ? Task.FromResult(RedisValue.Null) : Db.HashGetAsync(EntriesKey(p.Value.Place, p.Value.Id), p.Value.EntryId)));
+        var entries = loaded.Select(v => v.IsNullOrEmpty ? null : AuditEntry.Parser.ParseFrom((byte[])v!)).ToList();
+        var pseudonym = entries.FirstOrDefault(e => e is not null && e.LearnerId != learnerId && e.LearnerId.StartsWith(PseudonymPrefix, StringComparison.Ordinal))?.LearnerId
+            ?? PseudonymPrefix + Guid.NewGuid().ToString("N");
+        var rewritten = 0;
+        for (var i = 0; i < members.Count; i++)
+        {
+            if (places[i] is not { } p || entries[i] is not { } entry || !Names(entry, learnerId)) continue;
+            var kept = entry.Clone();
+            if (kept.LearnerId == learnerId) kept.LearnerId = pseudonym;
+            kept.Summary = kept.Summary.Replace(learnerId, pseudonym, StringComparison.Ordinal);
+            var hash = EntriesKey(p.Place, p.Id);
+            if ((long)await storage.WriteAsync(hash, PseudonymiseScript, new { entries = hash, entryId = p.EntryId, expected = (byte[])loaded[i]!, entry = kept.ToByteArray() }) == 1)
+            {
+                rewritten++;
+            }
+        }
+        await storage.WriteAsync(index, (db, k) => db.KeyDeleteAsync(k));
+        return rewritten;
+    }
+
+    /// <summary>Whether an entry names the learner (its learner id, or the id in its summary).</summary>
+    private static bool Names(AuditEntry entry, string learnerId) =>
+        entry.LearnerId == learnerId || entry.Summary.Contains(learnerId, StringComparison.Ordinal);
+
+    private static string LearnerMember(AuditPlace place, string placeId, string entryId) =>
+        place.ToString().ToLowerInvariant() + "|" + placeId + "|" + entryId;
+
+    private static (AuditPlace Place, string Id, string EntryId)? ParseLearnerMember(string member)
+    {
+        var parts = member.Split('|');
+        if (parts.Length != 3 || parts[1].Length == 0 || parts[2].Length == 0) return null;
+        AuditPlace? place = parts[0] switch { "session" => AuditPlace.Session, "exam" => AuditPlace.Exam, "course" => AuditPlace.Course, _ => null };
+        return place is { } pl ? (pl, parts[1], parts[2]) : null;
+    }
+
+    private static (AuditPlace Place, string Id) PlaceOf(string member) => Parse(member) is { } p ? (p.Place, p.Id) : (AuditPlace.Course, string.Empty);
 
     /// <summary>Records an action that writes nothing else (a results export): entry and index member in one script in the course's slot.</summary>
     public async Task<AuditEntry> AppendCourseActionAsync(AuditEntry entry)

@@ -5,6 +5,7 @@ using Vigil.Contracts.Events;
 using Vigil.Contracts.Session.V1;
 using Vigil.ServiceDefaults.Messaging;
 using Vigil.ServiceDefaults.Telemetry;
+using Vigil.Session.Audit;
 using Vigil.Session.Exams;
 using Vigil.Session.Retention;
 using Vigil.Session.Storage;
@@ -15,12 +16,14 @@ namespace Vigil.Session.Erasure;
 /// The session service's part of an erasure (queue <c>session-learner-erasure-requested</c>): each of the learner's
 /// sessions loses everything personal in one step (learner, answers, incidents, receipt, exception, decisions' notes,
 /// the outbox's events) and keeps an erased record for the board; the claims, the due entries and the learner's index
-/// go. Then the report is published; the message is acknowledged only after it, so a crash erases again (nothing left
-/// to do) and reports again.
+/// go, as do their extra time and allowances; the audit entries naming them keep their facts under a pseudonym. Then
+/// the report is published; the message is acknowledged only after it, so a crash erases again (nothing left to do)
+/// and reports again.
 /// </summary>
 internal sealed partial class SessionErasureConsumer(
     SessionStore sessions,
     ExamStore exams,
+    AuditTrail audit,
     PrivacyMetrics metrics,
     TimeProvider time,
     ILogger<SessionErasureConsumer> logger) : IConsumer<LearnerErasureRequested>
@@ -41,6 +44,8 @@ internal sealed partial class SessionErasureConsumer(
         metrics.Erased("sessions", erased);
         // The learner's extra time and allowances on any exam (an allowance's reason may be about their health).
         metrics.Erased("exam-grants", await exams.EraseLearnerGrantsAsync(m.LearnerId));
+        // The audit entries that name the learner keep the fact under a pseudonym (entries are otherwise never changed).
+        metrics.Erased("audit-entries", await audit.PseudonymiseLearnerAsync(m.LearnerId));
         LogErased(logger, m.RequestId, erased);
         await context.ReportErasureAsync(ErasureServices.Session, erased, time.GetUtcNow());
     }
@@ -83,6 +88,7 @@ internal sealed partial class SessionErasureConsumer(
                 StartedAt = Timestamp.FromDateTimeOffset(s.StartedAt),
                 Deadline = Timestamp.FromDateTimeOffset(s.Deadline),
                 SubmittedAt = s.SubmittedAt is { } at ? Timestamp.FromDateTimeOffset(at) : null,
+                Attempt = s.Attempt,
             },
             ExamTitle = s.Exam.Title,
             ErasedAt = Timestamp.FromDateTimeOffset(now),

@@ -29,7 +29,7 @@ internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, Sessio
         // Identity first: if it is unreachable nothing is stored and the retry starts over.
         await identity.ConfigureExamAsync(request.RequestId + ":v1", examId, exam.CourseId, exam.RoomScanRequired, context.CancellationToken);
         var entry = await audit.PrepareAsync(audit.Entry(caller, AuditTrail.StaffRole(caller, exam.CourseId), AuditActionKind.ExamCreated, exam.CourseId,
-            $"exam created (version 1, {exam.Questions.Count} questions)", examId), AuditPlace.Exam, examId);
+            $"exam created (version 1, {exam.Questions.Count} questions, {(ExamValidator.IsPractice(exam) ? "practice" : "certification")}, {exam.MaxAttempts} attempt(s))", examId), AuditPlace.Exam, examId);
         if (!await store.CreateAsync(exam, entry)) await audit.AbandonAsync(entry);
         return new CreateExamResponse { Exam = await store.GetAsync(examId) ?? exam };
     }
@@ -41,9 +41,16 @@ internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, Sessio
         var current = await access.ForStaffAsync(caller, request.Exam?.ExamId ?? string.Empty, "exam.exam_id");
         var violations = ExamValidator.Validate(request.Exam);
         if (request.Exam!.CourseId != current.CourseId) violations.Add(("exam.course_id", "An exam cannot move to another course."));
+        // The kind is set at the creation (UNSPECIFIED: unchanged): sessions already sent to the certificate service, or never, stay so.
+        var currentKind = current.Kind == ExamKind.Unspecified ? ExamKind.Certification : current.Kind;
+        if (request.Exam.Kind != ExamKind.Unspecified && request.Exam.Kind != currentKind)
+        {
+            violations.Add(("exam.kind", $"An exam's kind is set when it is created; this one is {currentKind}."));
+        }
         if (violations.Count > 0) throw new InvalidRequestException(violations);
 
         var exam = ExamValidator.WithDefaults(request.Exam);
+        exam.Kind = currentKind;
         exam.Version = request.ExpectedVersion + 1;
         await identity.ConfigureExamAsync(request.RequestId + ":v" + exam.Version, exam.ExamId, exam.CourseId, exam.RoomScanRequired, context.CancellationToken);
         var entry = await audit.PrepareAsync(audit.Entry(caller, AuditTrail.StaffRole(caller, exam.CourseId), AuditActionKind.ExamUpdated, exam.CourseId,
@@ -190,8 +197,9 @@ internal sealed class ExamGrpcService(ExamStore store, ExamAccess access, Sessio
             throw new PreconditionFailedException("SESSION_IN_PROGRESS", "sessions/" + sessionId, "The attempt is still in progress: reset it once it has ended.");
         }
         if (reply.Status is ResetStatus.Missing) throw new ResourceNotFoundException("attempt", $"{exam.ExamId}/{request.LearnerId}");
-        // Marked first, then the claim goes (only if it still names this session): a crash in between is finished by a retry.
-        await sessions.ReleaseClaimAsync(exam.ExamId, request.LearnerId, sessionId);
+        // Marked first, then the attempt is given back (it no longer counts against max_attempts; the claim still names
+        // it, so the next start finds it ended): a crash in between is finished by a retry, or by that start.
+        await sessions.GiveBackAttemptAsync(exam.ExamId, request.LearnerId, sessionId);
         return new ResetAttemptResponse { SessionId = sessionId, ResetAt = Timestamp.FromDateTimeOffset(reply.At), ResetBy = reply.By };
     }
 

@@ -10,6 +10,15 @@ internal static class ExamValidator
     public static readonly TimeSpan DefaultConnectionLostAfter = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan DefaultWarnBeforeDeadline = TimeSpan.FromMinutes(5);
 
+    /// <summary>The most attempts an exam may allow a learner (the default is one).</summary>
+    public const int MaxAttemptsLimit = 10;
+
+    /// <summary>How many attempts an exam allows a learner (0, an exam stored before the setting: one).</summary>
+    public static int MaxAttempts(Exam exam) => exam.MaxAttempts > 0 ? exam.MaxAttempts : 1;
+
+    /// <summary>Whether an exam (or a session's snapshot of it) is for practice: nothing of it reaches the certificate service.</summary>
+    public static bool IsPractice(Exam exam) => exam.Kind == ExamKind.Practice;
+
     /// <summary>The field violations of an exam ("exam." prefixed), empty when valid.</summary>
     public static List<(string Field, string Description)> Validate(Exam? exam)
     {
@@ -94,11 +103,16 @@ internal static class ExamValidator
             v.Add(("exam.warn_before_deadline", "The warning time is zero or more."));
         }
         if (!System.Enum.IsDefined(exam.DeadlinePolicy)) v.Add(("exam.deadline_policy", "Unknown deadline policy."));
+        if (!System.Enum.IsDefined(exam.Kind)) v.Add(("exam.kind", "Unknown exam kind: CERTIFICATION or PRACTICE."));
+        if (exam.MaxAttempts < 0 || exam.MaxAttempts > MaxAttemptsLimit)
+        {
+            v.Add(("exam.max_attempts", $"An exam allows 1 to {MaxAttemptsLimit} attempts per learner (0: the default, 1); not {exam.MaxAttempts}."));
+        }
         if (exam.Instructions.Length > 20_000) v.Add(("exam.instructions", "The instructions are longer than 20000 characters."));
         return v;
     }
 
-    /// <summary>The exam with the platform's defaults filled in: rules not allowed, heartbeat 5 s, lost after 30 s, warning 5 min, discard at the deadline.</summary>
+    /// <summary>The exam with the platform's defaults filled in: rules not allowed, heartbeat 5 s, lost after 30 s, warning 5 min, discard at the deadline, one attempt, a certification exam.</summary>
     public static Exam WithDefaults(Exam exam)
     {
         var e = exam.Clone();
@@ -107,6 +121,8 @@ internal static class ExamValidator
         e.ConnectionLostAfter ??= Duration.FromTimeSpan(DefaultConnectionLostAfter);
         e.WarnBeforeDeadline ??= Duration.FromTimeSpan(DefaultWarnBeforeDeadline);
         if (e.DeadlinePolicy == DeadlinePolicy.Unspecified) e.DeadlinePolicy = DeadlinePolicy.DiscardUnvalidated;
+        e.MaxAttempts = MaxAttempts(e);
+        if (e.Kind == ExamKind.Unspecified) e.Kind = ExamKind.Certification;
         return e;
     }
 

@@ -71,6 +71,8 @@ internal sealed partial class ResultsGrpcService(SessionStore sessions, AuditTra
                 Decision = latest?.Outcome ?? DecisionOutcome.Unspecified,
                 DecisionVersion = latest?.Version ?? 0,
                 DecisionReason = latest?.Reason ?? RefusalReason.Unspecified,
+                Attempt = s.Attempt,
+                ExamKind = s.Exam.Kind == ExamKind.Unspecified ? ExamKind.Certification : s.Exam.Kind,
             };
         }
         if (await sessions.GetErasedAsync(sessionId) is { } gone && gone.CourseId == courseId)
@@ -89,6 +91,7 @@ internal sealed partial class ResultsGrpcService(SessionStore sessions, AuditTra
                 DecisionVersion = latest?.Version ?? 0,
                 DecisionReason = latest?.Reason ?? RefusalReason.Unspecified,
                 ErasedAt = record.ErasedAt,
+                Attempt = record.Session.Attempt,
             };
         }
         return null;

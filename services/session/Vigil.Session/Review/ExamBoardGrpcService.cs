@@ -6,6 +6,7 @@ using Vigil.ServiceDefaults.Auth;
 using Vigil.ServiceDefaults.Errors;
 using Vigil.Session.Answers;
 using Vigil.Session.Audit;
+using Vigil.Session.Exams;
 using Vigil.Session.Identity;
 using Vigil.Session.Paging;
 using Vigil.Session.Sessions;
@@ -207,6 +208,11 @@ internal sealed partial class ExamBoardGrpcService(
         if (violations.Count > 0) throw new InvalidRequestException(violations);
         var session = await access.ForBoardAsync(caller, request.SessionId);
         var requestKey = "decision:" + caller.Subject + ":" + request.RequestId;
+        if (ExamValidator.IsPractice(session.Exam))
+        {
+            throw new PreconditionFailedException("PRACTICE_SESSION", "sessions/" + session.SessionId,
+                "This session is of a practice exam: it certifies nothing and the board records no decision on it.");
+        }
 
         for (var attempt = 0; attempt < 3; attempt++)
         {

@@ -1,6 +1,7 @@
 using Vigil.Contracts.Events;
 using Vigil.Contracts.Session.V1;
 using Vigil.Session.Answers;
+using Vigil.Session.Exams;
 using Vigil.Session.Storage;
 
 namespace Vigil.Session.Sessions;
@@ -65,10 +66,18 @@ internal sealed class SessionFinisher(SessionStore store, TimeProvider time)
                 _ => (SessionState.ExpiredUnsubmitted, (SubmissionKind)0, false),
             };
             Submission? submission = null;
-            object evt;
+            object? evt;
             if (submitted)
             {
                 submission = Receipts.Build(sessionId, session.ExamId, session.LearnerId, session.Exam, answers, now, newState, session.LastAcked);
+            }
+            // A practice exam's session publishes nothing: the certificate service never hears of it (no outbox entry).
+            if (ExamValidator.IsPractice(session.Exam))
+            {
+                evt = null;
+            }
+            else if (submission is not null)
+            {
                 evt = new SessionSubmitted
                 {
                     EventId = Guid.NewGuid(),

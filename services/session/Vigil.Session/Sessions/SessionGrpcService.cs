@@ -33,24 +33,48 @@ internal sealed partial class SessionGrpcService(
         var exam = await exams.GetAsync(request.ExamId) ?? throw new ResourceNotFoundException("exam", request.ExamId);
         var learnerId = caller.Subject;
 
-        for (var attempt = 0; attempt < 3; attempt++)
+        var limit = ExamValidator.MaxAttempts(exam);
+        for (var round = 0; round < 3; round++)
         {
-            var sessionId = "ses-" + Guid.NewGuid().ToString("N");
-            var claimed = await sessions.ClaimAsync(exam.ExamId, learnerId, sessionId);
-            if (claimed != sessionId)
+            // The claim names the learner's latest attempt: a new one starts only once it has ended.
+            string? previous = null;
+            var previousReset = false;
+            if (await sessions.GetClaimAsync(exam.ExamId, learnerId) is { } claimed)
             {
                 var existing = await sessions.GetAsync(claimed);
-                if (existing is not null)
+                if (existing is null)
                 {
-                    if (existing.StartRequest == request.RequestId) return Started(existing);
-                    throw new PreconditionFailedException("SESSION_ALREADY_STARTED", "sessions/" + existing.SessionId,
-                        $"You already have a session for this exam ({existing.SessionId}); an exam is taken once. Resume it with GetSession.");
+                    // A start crashed between its claim and its session: finish that start with the claimed id.
+                    var number = await sessions.AttemptNumberAsync(exam.ExamId, learnerId, claimed);
+                    var resumed = await CreateAsync(claimed, exam, learnerId, request.RequestId, number, null, context.CancellationToken);
+                    if (resumed is not null) return Started(resumed);
+                    continue;
                 }
-                // A start crashed between its claim and its session: finish that start with the claimed id.
-                sessionId = claimed;
+                if (existing.StartRequest == request.RequestId) return Started(existing);
+                if (!existing.IsFinished)
+                {
+                    throw new PreconditionFailedException("SESSION_ALREADY_STARTED", "sessions/" + existing.SessionId,
+                        $"You already have a session for this exam in progress ({existing.SessionId}). Resume it with GetSession.");
+                }
+                (previous, previousReset) = (existing.SessionId, existing.ResetAt is not null);
             }
 
-            var started = await CreateAsync(sessionId, exam, learnerId, request.RequestId, context.CancellationToken);
+            var sessionId = "ses-" + Guid.NewGuid().ToString("N");
+            var claim = await sessions.ClaimAttemptAsync(exam.ExamId, learnerId, sessionId, previous, previousReset, limit);
+            if (claim.Status == AttemptClaimStatus.Held) continue;
+            if (claim.Status == AttemptClaimStatus.Exhausted)
+            {
+                throw new PreconditionFailedException("ATTEMPTS_EXHAUSTED", "exams/" + exam.ExamId,
+                    $"You have used {claim.Used} of the {limit} attempt(s) this exam allows; the course staff may reset an attempt.")
+                {
+                    Info = new Dictionary<string, string>
+                    {
+                        ["used"] = claim.Used.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        ["limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    },
+                };
+            }
+            var started = await CreateAsync(sessionId, exam, learnerId, request.RequestId, claim.Number, previous, context.CancellationToken);
             if (started is not null)
             {
                 LogStarted(logger, started.SessionId, exam.ExamId);
@@ -60,21 +84,25 @@ internal sealed partial class SessionGrpcService(
         throw new ConcurrentChangeException("Another start of this exam ran at the same time; retry.");
     }
 
-    private async Task<SessionData?> CreateAsync(string sessionId, Exam exam, string learnerId, string requestId, CancellationToken ct)
+    /// <summary>
+    /// Creates the claimed attempt number <paramref name="attempt"/>; a refused start gives the claim back to
+    /// <paramref name="previous"/> (the attempt it named before).
+    /// </summary>
+    private async Task<SessionData?> CreateAsync(string sessionId, Exam exam, string learnerId, string requestId, int attempt, string? previous, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var opens = exam.WindowOpensAt.ToDateTimeOffset();
         var closes = exam.WindowClosesAt.ToDateTimeOffset();
         if (now < opens || now > closes)
         {
-            await sessions.ReleaseClaimAsync(exam.ExamId, learnerId, sessionId);
+            await sessions.ReleaseClaimAsync(exam.ExamId, learnerId, sessionId, previous);
             throw new PreconditionFailedException("OUTSIDE_EXAM_WINDOW", "exams/" + exam.ExamId,
                 $"This exam may be started between {opens:u} and {closes:u}.");
         }
         var admission = await identity.AdmitAsync(requestId, learnerId, exam.ExamId, sessionId, ct);
         if (!admission.Admitted)
         {
-            await sessions.ReleaseClaimAsync(exam.ExamId, learnerId, sessionId);
+            await sessions.ReleaseClaimAsync(exam.ExamId, learnerId, sessionId, previous);
             throw NotAdmitted(exam.ExamId, admission);
         }
         var learner = admission.Learner;
@@ -85,12 +113,12 @@ internal sealed partial class SessionGrpcService(
         await sessions.CreateAsync(new NewSession(sessionId, exam, learnerId,
             string.IsNullOrWhiteSpace(learner.DisplayName) ? learnerId : learner.DisplayName, learner.Email, now, deadline,
             Pinned(admission, PhotoKind.IdDocument), Pinned(admission, PhotoKind.Face), requestId,
-            allowance?.GracePeriod?.ToTimeSpan() ?? TimeSpan.Zero, multiplier, allowance?.AllowedRules?.HeadphonesAllowed == true));
+            allowance?.GracePeriod?.ToTimeSpan() ?? TimeSpan.Zero, multiplier, allowance?.AllowedRules?.HeadphonesAllowed == true, attempt));
         var created = await sessions.GetAsync(sessionId);
         if (created is not null && created.StartRequest != requestId)
         {
             throw new PreconditionFailedException("SESSION_ALREADY_STARTED", "sessions/" + created.SessionId,
-                $"You already have a session for this exam ({created.SessionId}); an exam is taken once.");
+                $"You already have a session for this exam in progress ({created.SessionId}). Resume it with GetSession.");
         }
         return created;
     }

@@ -49,6 +49,8 @@ internal sealed class SessionData
     public DateTimeOffset? ResetAt { get; init; }
     public string ResetBy { get; init; } = string.Empty;
     public string ResetReason { get; init; } = string.Empty;
+    /// <summary>Which attempt of the learner at the exam (1 for the first; 0: started before attempts were numbered).</summary>
+    public int Attempt { get; init; }
 
     /// <summary>Whether the session is finished (a finished state never goes back).</summary>
     public bool IsFinished => State != SessionState.InProgress;
@@ -95,6 +97,7 @@ internal sealed class SessionData
             ResetAt = OptMs(Get("reset_at")),
             ResetBy = Get("reset_by").ToString(),
             ResetReason = Get("reset_reason").ToString(),
+            Attempt = Get("attempt").IsNullOrEmpty ? 0 : (int)Get("attempt"),
         };
     }
 
@@ -115,6 +118,7 @@ internal sealed class SessionData
         ResetAt = ResetAt is { } r ? Timestamp.FromDateTimeOffset(r) : null,
         ResetBy = ResetBy,
         ResetReason = ResetReason,
+        Attempt = Attempt,
     };
 }
 

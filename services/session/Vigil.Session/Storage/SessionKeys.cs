@@ -39,8 +39,19 @@ internal sealed class SessionKeys(RedisKeyspace keyspace)
             ? (ErasureRequest(requestId).OutboxLease, ErasureRequest(requestId).Outbox)
             : (OutboxLease(outboxMember), Session(outboxMember).Outbox);
 
-    /// <summary>String: the one session of a learner for an exam.</summary>
+    /// <summary>String: the learner's latest attempt (session) at an exam; a new one is claimed only once it has ended.</summary>
     public RedisKey Claim(string examId, string learnerId) => keyspace.Record("claim", examId + ":" + learnerId).Key;
+
+    /// <summary>
+    /// The keys of a learner's attempts at an exam, in the slot of the claim (ClaimAttempt.lua counts and claims in one
+    /// step): <c>Attempts</c>, a hash session id → attempt number (every attempt, reset ones too); <c>Spent</c>, a set of
+    /// the attempts that count against the exam's <c>max_attempts</c> (not reset).
+    /// </summary>
+    public (RedisKey Claim, RedisKey Attempts, RedisKey Spent) AttemptKeys(string examId, string learnerId)
+    {
+        var record = keyspace.Record("claim", examId + ":" + learnerId);
+        return (record.Key, record.Part("attempts"), record.Part("spent"));
+    }
 
     /// <summary>
     /// Sorted set (score 0, ordered by member "startedAtMs|sessionId", which never changes): a learner's sessions, written

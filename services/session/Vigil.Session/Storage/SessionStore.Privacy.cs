@@ -24,10 +24,10 @@ internal enum SessionErasure
 /// <summary>What is left of a session whose learner's data was erased: what the board may still see, and its times.</summary>
 internal sealed record ErasedSession(string SessionId, string CourseId, SessionRecord Record, DateTimeOffset Deadline, DateTimeOffset? LastDecidedAt, DateTimeOffset ErasedAt);
 
-/// <summary>What the retention sweeper needs of a session: when it ended, its latest decision, where it is indexed.</summary>
+/// <summary>What the retention sweeper needs of a session: when it ended, its latest decision, where it is indexed (its attempt too).</summary>
 internal sealed record RetentionView(
     string SessionId, bool Erased, SessionState State, long DecisionVersion, DateTimeOffset StartedAt, DateTimeOffset Deadline, DateTimeOffset? LastDecidedAt,
-    string ExamId, string CourseId, string LearnerId);
+    string ExamId, string CourseId, string LearnerId, int Attempt = 0, bool Reset = false);
 
 /// <summary>What a retention purge deleted.</summary>
 internal enum PurgeStatus
@@ -164,7 +164,8 @@ internal sealed partial class SessionStore
                 var last = await Db.ListGetByIndexAsync(keys.Session(sessionId).Decisions, -1);
                 if (!last.IsNullOrEmpty) decided = BoardDecision.Parser.ParseFrom((byte[])last!).DecidedAt?.ToDateTimeOffset();
             }
-            return new RetentionView(sessionId, false, session.State, session.DecisionVersion, session.StartedAt, session.Deadline, decided, session.ExamId, session.CourseId, session.LearnerId);
+            return new RetentionView(sessionId, false, session.State, session.DecisionVersion, session.StartedAt, session.Deadline, decided, session.ExamId, session.CourseId, session.LearnerId,
+                session.Attempt, session.ResetAt is not null);
         }
         if (await GetErasedAsync(sessionId) is { } erased)
         {
@@ -198,7 +199,7 @@ internal sealed partial class SessionStore
         if (view.LearnerId.Length > 0)
         {
             await storage.WriteAsync(keys.LearnerSessions(view.LearnerId), (db, k) => db.SortedSetAddAsync(k, LearnerMember(view.StartedAt, view.SessionId), 0));
-            await storage.WriteAsync(keys.Claim(view.ExamId, view.LearnerId), (db, k) => db.StringSetAsync(k, view.SessionId, when: When.NotExists));
+            await RecountAttemptAsync(view.ExamId, view.LearnerId, view.SessionId, view.Attempt, view.Reset);
         }
         if (view.CourseId.Length > 0)
         {

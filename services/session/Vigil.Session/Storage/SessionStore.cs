@@ -15,11 +15,26 @@ namespace Vigil.Session.Storage;
 /// accepted at that moment (pinned: the board sees these, whatever is uploaded later). The learner's allowance as it
 /// was at the start: <see cref="Grace"/> after the deadline (saves still accepted; the session ends at deadline + grace),
 /// the <see cref="TimeMultiplier"/> the deadline was computed with, and whether headphones are allowed to this learner.
+/// <see cref="Attempt"/>: which attempt of the learner at the exam (1 for the first).
 /// </summary>
 internal sealed record NewSession(
     string SessionId, Exam Exam, string LearnerId, string LearnerName, string LearnerEmail, DateTimeOffset StartedAt, DateTimeOffset Deadline,
     PinnedEvidence? IdDocumentPhoto, PinnedEvidence? FacePhoto, string StartRequest,
-    TimeSpan Grace = default, double TimeMultiplier = 1, bool AllowHeadphones = false);
+    TimeSpan Grace = default, double TimeMultiplier = 1, bool AllowHeadphones = false, int Attempt = 0);
+
+/// <summary>What claiming a new attempt did.</summary>
+internal enum AttemptClaimStatus
+{
+    /// <summary>Claimed: <see cref="AttemptClaim.SessionId"/> is the learner's attempt number <see cref="AttemptClaim.Number"/>.</summary>
+    Claimed,
+    /// <summary>The claim names another attempt than the one read (<see cref="AttemptClaim.SessionId"/>): read it again.</summary>
+    Held,
+    /// <summary>The exam's attempts are used up (<see cref="AttemptClaim.Used"/> attempts not reset).</summary>
+    Exhausted,
+}
+
+/// <summary>What claiming a new attempt did, with the session the claim names and the attempt's number, or the attempts used.</summary>
+internal sealed record AttemptClaim(AttemptClaimStatus Status, string SessionId = "", int Number = 0, int Used = 0);
 
 /// <summary>A verification photo pinned to a session at its start: its id in identity and the SHA-256 of its image bytes.</summary>
 internal sealed record PinnedEvidence(string PhotoId, string Sha256, DateTimeOffset TakenAt)
@@ -86,12 +101,12 @@ internal enum FinishMode
 
 /// <summary>
 /// The end of a session, computed from the session and its answers as read at revision <see cref="ExpectedRev"/>:
-/// written only if no answer changed since. <see cref="Event"/> goes to the outbox, <see cref="Audit"/> (the board's
+/// written only if no answer changed since. <see cref="Event"/> goes to the outbox (none for a practice exam's session), <see cref="Audit"/> (the board's
 /// exception) to the session's audit entries, in the same step.
 /// </summary>
 internal sealed record SessionEnding(
     FinishMode Mode, long ExpectedRev, DateTimeOffset Now, SessionState NewState, long LastSaveSequence, Receipt? Receipt,
-    double Score, double MaxScore, object Event, string RequestId, SubmissionException? Exception, AuditWrite? Audit = null);
+    double Score, double MaxScore, object? Event, string RequestId, SubmissionException? Exception, AuditWrite? Audit = null);
 
 /// <summary>What an attempt to end a session did.</summary>
 internal enum FinishStatus
@@ -175,13 +190,14 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
     private static readonly RedisScript ExtendDeadlineScript = RedisScript.Load<SessionStore>("ExtendDeadline");
     private static readonly RedisScript ApplyAllowanceScript = RedisScript.Load<SessionStore>("ApplyAllowance");
     private static readonly RedisScript ReleaseClaimScript = RedisScript.Load<SessionStore>("ReleaseClaim");
+    private static readonly RedisScript ClaimAttemptScript = RedisScript.Load<SessionStore>("ClaimAttempt");
     private static readonly RedisScript RemoveDueEntryScript = RedisScript.Load<SessionStore>("RemoveDueEntry");
     private static readonly RedisScript ReviewIndexScript = RedisScript.LoadVariadic<SessionStore>("ReviewIndex");
     private static readonly RedisScript ReviewUnindexScript = RedisScript.LoadVariadic<SessionStore>("ReviewUnindex");
 
     /// <summary>Every script of the store (tests run each branch of each).</summary>
     internal static IReadOnlyList<RedisScript> Scripts =>
-        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, HeartbeatFlushScript, FinishScript, DecideScript, ExtendDeadlineScript, ApplyAllowanceScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript, ReviewIndexScript, ReviewUnindexScript, ReportProblemScript, RequestSecondLookScript, ResetAttemptScript];
+        [CreateScript, SaveScript, HeartbeatScript, HeartbeatGapScript, HeartbeatFlushScript, FinishScript, DecideScript, ExtendDeadlineScript, ApplyAllowanceScript, ClaimAttemptScript, ReleaseClaimScript, RemoveDueEntryScript, EraseSessionScript, PurgeSessionScript, ReviewIndexScript, ReviewUnindexScript, ReportProblemScript, RequestSecondLookScript, ResetAttemptScript];
 
     private IDatabase Db => storage.Database;
 
@@ -230,18 +246,61 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
 
     // ---- start ----
 
-    /// <summary>Claims the one session of a learner for an exam; returns the session id that holds the claim.</summary>
-    public async Task<string> ClaimAsync(string examId, string learnerId, string sessionId)
+    /// <summary>
+    /// Claims a new attempt (<paramref name="sessionId"/>) of a learner at an exam, if the claim still names
+    /// <paramref name="expected"/> (the attempt read as ended, null for none) and fewer than <paramref name="limit"/>
+    /// attempts not reset were started; counted and claimed in one step.
+    /// </summary>
+    public async Task<AttemptClaim> ClaimAttemptAsync(string examId, string learnerId, string sessionId, string? expected, bool expectedReset, int limit)
     {
-        if (await storage.WriteAsync(keys.Claim(examId, learnerId), (db, k) => db.StringSetAsync(k, sessionId, when: When.NotExists))) return sessionId;
-        return (await Db.StringGetAsync(keys.Claim(examId, learnerId))).ToString();
+        var (claim, attempts, spent) = keys.AttemptKeys(examId, learnerId);
+        var r = (RedisResult[])(await storage.WriteAsync(claim, ClaimAttemptScript, new
+        {
+            claim,
+            attempts,
+            spent,
+            sessionId,
+            expected = expected ?? string.Empty,
+            expectedReset = expectedReset ? "1" : "0",
+            limit,
+        }))!;
+        return Text(r[0]) switch
+        {
+            "ok" => new AttemptClaim(AttemptClaimStatus.Claimed, sessionId, (int)Number(r[1])),
+            "held" => new AttemptClaim(AttemptClaimStatus.Held, Text(r[1])),
+            "exhausted" => new AttemptClaim(AttemptClaimStatus.Exhausted, Used: (int)Number(r[1])),
+            var other => throw Unexpected(ClaimAttemptScript, other),
+        };
     }
 
-    /// <summary>Releases a claim this start made, when the start is refused.</summary>
-    public Task ReleaseClaimAsync(string examId, string learnerId, string sessionId)
+    /// <summary>The number of a learner's attempt at an exam (0 when it is not counted).</summary>
+    public async Task<int> AttemptNumberAsync(string examId, string learnerId, string sessionId)
     {
-        var claim = keys.Claim(examId, learnerId);
-        return storage.WriteAsync(claim, ReleaseClaimScript, new { claim, sessionId });
+        var v = await Db.HashGetAsync(keys.AttemptKeys(examId, learnerId).Attempts, sessionId);
+        return v.IsNullOrEmpty ? 0 : (int)v;
+    }
+
+    /// <summary>A reset attempt no longer counts against the exam's limit (it keeps its number; the claim stays).</summary>
+    public Task GiveBackAttemptAsync(string examId, string learnerId, string sessionId) =>
+        storage.WriteAsync(keys.AttemptKeys(examId, learnerId).Spent, (db, k) => db.SetRemoveAsync(k, sessionId));
+
+    /// <summary>
+    /// Forgets an attempt (a start that is giving up, a session erased or purged): it no longer counts nor numbers; the
+    /// claim, if it still names the session, goes back to <paramref name="previous"/> (null: none).
+    /// </summary>
+    public Task ReleaseClaimAsync(string examId, string learnerId, string sessionId, string? previous = null)
+    {
+        var (claim, attempts, spent) = keys.AttemptKeys(examId, learnerId);
+        return storage.WriteAsync(claim, ReleaseClaimScript, new { claim, attempts, spent, sessionId, previous = previous ?? string.Empty });
+    }
+
+    /// <summary>Counts a session as an attempt again (a purge that was refused put it back), with its number; not when it was reset.</summary>
+    public async Task RecountAttemptAsync(string examId, string learnerId, string sessionId, int number, bool reset)
+    {
+        var (claim, attempts, spent) = keys.AttemptKeys(examId, learnerId);
+        await storage.WriteAsync(claim, (db, k) => db.StringSetAsync(k, sessionId, when: When.NotExists));
+        if (number > 0) await storage.WriteAsync(attempts, (db, k) => db.HashSetAsync(k, sessionId, number, When.NotExists));
+        if (!reset) await storage.WriteAsync(spent, (db, k) => db.SetAddAsync(k, sessionId));
     }
 
     /// <summary>
@@ -280,6 +339,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
             timeMultiplier = Num(s.TimeMultiplier),
             graceMs = (long)s.Grace.TotalMilliseconds,
             allowHeadphones = s.AllowHeadphones ? 1 : 0,
+            attempt = s.Attempt,
         });
         return (long)created == 1;
     }
@@ -443,7 +503,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
             receipt = ending.Receipt?.ToByteArray() ?? [],
             score = Num(ending.Score),
             maxScore = Num(ending.MaxScore),
-            @event = OutboxEntry.Serialize(ending.Event),
+            @event = ending.Event is null ? string.Empty : OutboxEntry.Serialize(ending.Event),
             requestId = ending.RequestId,
             exception = ending.Exception?.ToByteArray() ?? [],
             audit = k.Audit,
