@@ -87,6 +87,20 @@ public sealed partial class CliSignInTests(SignInStack signIn) : IDisposable
         Assert.DoesNotContain("eyJ", stdout + stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_device_code_nobody_enters_expires_with_a_clear_error_and_no_tokens()
+    {
+        // A provider of its own whose device codes live two seconds: the user never comes.
+        await using var provider = await DevProvider.StartAsync(new Dictionary<string, string?> { ["DevProvider:DeviceCodeLifetime"] = "00:00:02" });
+        using var login = CliProcess.Start(["login", "--provider", provider.Issuer.ToString()], Config);
+        await UserPageAsync(login);
+        var (code, stdout, stderr) = await login.ExitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(1, code);
+        Assert.Contains("The code expired before the device was signed in (expired_token)", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(TokenPath));
+        Assert.DoesNotContain("eyJ", stdout + stderr, StringComparison.Ordinal);
+    }
+
     /// <summary>What `vigil login` tells the user to open (the verification address with the code), once it has printed it.</summary>
     private static async Task<Uri> UserPageAsync(CliProcess login)
     {
