@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Vigil.Gateway.Api;
 using Vigil.Gateway.Health;
 using Vigil.Gateway.RateLimiting;
@@ -32,6 +33,9 @@ internal static class GatewayExtensions
             .LoadFromConfig(builder.Configuration.GetSection(ProxyRoutes.Section));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IDestinationResolver, PodDestinationResolver>();
+        // The passive check's window, which is also the least time a destination it marked unhealthy stays out.
+        builder.Services.AddOptions<Yarp.ReverseProxy.Health.TransportFailureRateHealthPolicyOptions>()
+            .Configure<IOptions<GatewayOptions>>((passive, gateway) => passive.DetectionWindowSize = gateway.Value.PassiveHealthWindow);
         // Probes over HTTP/1.1 to management ports, h2c to gRPC ports (YARP's default would use the cluster's HTTP/2).
         builder.Services.AddSingleton<Yarp.ReverseProxy.Health.IProbingRequestFactory, ProbingRequestFactory>();
         // Ready while it can route to some service; Degraded while a service has no available replica (RoutingHealthCheck).

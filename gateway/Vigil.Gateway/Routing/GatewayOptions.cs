@@ -18,6 +18,16 @@ internal sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan DestinationRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The passive health check's window (YARP's TransportFailureRate policy): the failure rate of proxied calls is
+    /// taken over it, and a destination it marked unhealthy comes back no sooner than it, whatever the cluster's
+    /// <c>Passive:ReactivationPeriod</c> says (YARP raises a shorter period to the window, 60 s by default). With the
+    /// default, one SIGKILLed session replica took every stream down with it and the gateway then refused the
+    /// restarted replica, healthy by its active probe, for a whole minute: the reconnect storm found it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan PassiveHealthWindow { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Photo uploads a learner may start per <see cref="RateLimitWindow"/>.</summary>
     [Range(1, 100000)]
     public int PhotoUploadsPerWindow { get; set; } = 20;
