@@ -34,7 +34,7 @@ public static class RedisExtensions
                 ? RedisWrites.PrimaryOnly(reads)
                 : RedisWrites.WaitingForReplicas(Connect(options, name, writes: true), options.AcknowledgeReplicas, options.AcknowledgeTimeout, reads);
         });
-        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthTags.Ready], timeout: HealthBudget.PerCheck);
+        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthTags.Ready], timeout: HealthBudget.Guard);
         return builder;
     }
 
@@ -75,8 +75,12 @@ internal sealed class RedisHealthCheck(IServiceProvider services) : IHealthCheck
 {
     private static readonly TimeSpan Budget = HealthBudget.PerCheck;
 
+    /// <summary>How late past its budget a check must end to count as starved rather than as waiting for Redis.</summary>
+    internal static readonly TimeSpan StarvationMargin = TimeSpan.FromMilliseconds(500);
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        var started = TimeProvider.System.GetTimestamp();
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(Budget);
         IReadOnlyList<RedisKey> keys;
@@ -92,23 +96,42 @@ internal sealed class RedisHealthCheck(IServiceProvider services) : IHealthCheck
         {
             return HealthCheckResult.Unhealthy($"Redis did not acknowledge a write within {Budget.TotalMilliseconds:0} ms");
         }
-        var started = TimeProvider.System.GetTimestamp();
+        // The framework's timeout (HealthBudget.Guard, above the budget) is not thrown: a check that ran that late is
+        // judged like any other (starved, below).
         var failures = await Task.WhenAll(keys.Select(key => TryWriteAsync(storage, key, budget.Token)));
-        cancellationToken.ThrowIfCancellationRequested();
+        return Judge(keys.Count, failures, TimeProvider.System.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// The verdict from each key's write (null: acknowledged) and how long the check took. A check that ran out of
+    /// its budget LATE (<see cref="StarvationMargin"/> past it) was itself kept from running: the process is starved
+    /// of CPU (a node at full load, a noisy neighbour), and a Redis reply may be sitting unread on its socket. That
+    /// says nothing about Redis: it is Degraded (kept in rotation, slower) rather than Unhealthy, which took healthy
+    /// replicas out of rotation on a loaded machine all at once. Errors from Redis and a budget that ran out on time
+    /// keep their verdict.
+    /// </summary>
+    internal static HealthCheckResult Judge(int keys, IReadOnlyList<Failure?> failures, TimeSpan took)
+    {
         var failed = failures.Where(f => f is not null).Select(f => f!).ToList();
-        var took = TimeProvider.System.GetElapsedTime(started).TotalMilliseconds;
+        var ms = took.TotalMilliseconds;
         var unwritten = failed.Count(f => !f.Written);
         if (failed.Count == 0)
         {
-            return HealthCheckResult.Healthy(keys.Count == 1
-                ? $"write acknowledged in {took:F1} ms"
-                : $"a write acknowledged on each of the {keys.Count} primaries in {took:F1} ms");
+            return HealthCheckResult.Healthy(keys == 1
+                ? $"write acknowledged in {ms:F1} ms"
+                : $"a write acknowledged on each of the {keys} primaries in {ms:F1} ms");
         }
-        if (unwritten == keys.Count)
+        if (failed.All(f => f.TimedOut) && took > Budget + StarvationMargin)
+        {
+            return HealthCheckResult.Degraded(
+                $"this process is starved of CPU: the check's {Budget.TotalMilliseconds:0} ms budget ran out only after {ms:0} ms, so Redis is not judged by it " +
+                "(kept in rotation; writes that cannot be acknowledged get UNAVAILABLE with a retry hint on their own)");
+        }
+        if (unwritten == keys)
         {
             return HealthCheckResult.Unhealthy(failed[0].Message, failed[0].Exception);
         }
-        var what = keys.Count == 1 ? "the primary" : $"{failed.Count} of the {keys.Count} primaries";
+        var what = keys == 1 ? "the primary" : $"{failed.Count} of the {keys} primaries";
         return HealthCheckResult.Degraded(
             $"{what} cannot take an acknowledged write (their keys' writes get UNAVAILABLE with a retry hint; reads are served): {failed[0].Message}",
             failed[0].Exception);
@@ -132,8 +155,8 @@ internal sealed class RedisHealthCheck(IServiceProvider services) : IHealthCheck
         catch (OperationCanceledException) when (budget.IsCancellationRequested)
         {
             return Volatile.Read(ref written)
-                ? new Failure($"a primary took a write, but its replicas did not confirm it within {Budget.TotalMilliseconds:0} ms", null, Written: true)
-                : new Failure($"Redis did not take a write within {Budget.TotalMilliseconds:0} ms", null, Written: false);
+                ? new Failure($"a primary took a write, but its replicas did not confirm it within {Budget.TotalMilliseconds:0} ms", null, Written: true, TimedOut: true)
+                : new Failure($"Redis did not take a write within {Budget.TotalMilliseconds:0} ms", null, Written: false, TimedOut: true);
         }
         catch (StoreNotAcknowledgedException ex)
         {
@@ -146,7 +169,8 @@ internal sealed class RedisHealthCheck(IServiceProvider services) : IHealthCheck
     }
 
     /// <param name="Written">The primary took the write (only its replicas did not confirm it).</param>
-    private sealed record Failure(string Message, Exception? Exception, bool Written);
+    /// <param name="TimedOut">The check's budget ran out (no error from Redis).</param>
+    internal sealed record Failure(string Message, Exception? Exception, bool Written, bool TimedOut = false);
 }
 
 /// <summary>
