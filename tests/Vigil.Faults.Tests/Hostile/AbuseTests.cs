@@ -49,26 +49,41 @@ public sealed class AbuseTests(FaultStack stack, ITestOutputHelper output) : IDi
         var identity = _journey.Identity(learner.Token, stack.Identity);
         var rssBefore = RssMiB(stack.Identity.Pid);
         using var call = identity.UploadPhoto(deadline: DateTime.UtcNow.AddSeconds(30));
-        await call.RequestStream.WriteAsync(new UploadPhotoRequest { Metadata = new PhotoMetadata { RequestId = Journey.RequestId(), ExamId = learner.Exam.ExamId, Kind = PhotoKind.IdDocument, DeclaredSize = 1_000_000 } });
+        // Every wait of this test is bounded on its own (not only by the call's deadline): a write blocked by flow
+        // control once the server stopped reading, or an answer that never comes, fails with the processes' logs
+        // instead of hanging the suite (it hung once, in a loaded CI run, until the 10-minute blame timeout).
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await call.RequestStream.WriteAsync(new UploadPhotoRequest { Metadata = new PhotoMetadata { RequestId = Journey.RequestId(), ExamId = learner.Exam.ExamId, Kind = PhotoKind.IdDocument, DeclaredSize = 1_000_000 } }, bound.Token);
         var chunk = ByteString.CopyFrom(new byte[1024 * 1024]);
         long sent = 0;
         var peak = rssBefore;
+        Exception? writeEnded = null;
         try
         {
             // Up to 256 MiB: the server must stop it long before.
             while (sent < 256L * 1024 * 1024)
             {
-                await call.RequestStream.WriteAsync(new UploadPhotoRequest { Chunk = chunk });
+                await call.RequestStream.WriteAsync(new UploadPhotoRequest { Chunk = chunk }, bound.Token);
                 sent += chunk.Length;
                 if (sent % (8 * 1024 * 1024) == 0) peak = Math.Max(peak, RssMiB(stack.Identity.Pid));
             }
             await call.RequestStream.CompleteAsync();
         }
-        catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException)
+        catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException or OperationCanceledException)
         {
-            // The server ended the call.
+            // The server ended the call (or the bound was reached: then the answer below tells which).
+            writeEnded = ex;
         }
-        var status = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        RpcException status;
+        try
+        {
+            status = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync.WaitAsync(TimeSpan.FromSeconds(60)));
+        }
+        catch (TimeoutException)
+        {
+            throw new Xunit.Sdk.XunitException($"No answer to an endless upload 60 s after the client stopped writing ({sent / (1024 * 1024)} MiB sent; writing ended with " +
+                $"{writeEnded?.GetType().Name ?? "nothing"}: {writeEnded?.Message}).\n{stack.Logs()}");
+        }
         peak = Math.Max(peak, RssMiB(stack.Identity.Pid));
         Figures.Print(output, "upload that never ends", $"sent {sent / (1024 * 1024)} MiB before the server stopped it with {status.StatusCode}; identity RSS {rssBefore} MiB before, peak {peak} MiB");
         Assert.Contains(status.StatusCode, new[] { StatusCode.InvalidArgument, StatusCode.ResourceExhausted, StatusCode.FailedPrecondition });
