@@ -57,6 +57,9 @@ public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
     /// <summary>Everything it printed so far.</summary>
     public string Output { get { lock (_output) return _output.ToString(); } }
 
+    /// <summary>The setting that runs another build of the project (its .dll path) instead of its build output.</summary>
+    public const string AssemblySetting = "ServiceProcess:Assembly";
+
     /// <summary>
     /// Starts a project's build output (the same configuration as the running tests) with settings as
     /// environment variables ("Redis:Configuration" becomes Redis__Configuration), in the Development
@@ -69,7 +72,11 @@ public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
         IPAddress? host = null, LoopbackHosts? hosts = null)
     {
         var name = Path.GetFileName(projectPath.TrimEnd('/'));
-        var dll = Path.Combine(RepositoryRoot, projectPath, "bin", BuildConfiguration, "net10.0", name + ".dll");
+        // "ServiceProcess:Assembly" (not passed on): another build of the same project, e.g. a ReadyToRun publish the
+        // benchmark compares with the build output.
+        var dll = settings.TryGetValue(AssemblySetting, out var other) && other is not null
+            ? other
+            : Path.Combine(RepositoryRoot, projectPath, "bin", BuildConfiguration, "net10.0", name + ".dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"Build output not found: {dll}. Reference the project from the test project so it is built.");
         var g = grpcPort ?? FreePort();
         var h = httpPort ?? FreePort();
@@ -94,7 +101,7 @@ public sealed class ServiceProcess : IAsyncDisposable, IGrpcEndpoint
         }
         foreach (var (k, v) in settings)
         {
-            psi.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
+            if (k != AssemblySetting) psi.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
         }
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {name}.");
         var service = new ServiceProcess(process, name, address, g, h);

@@ -26,6 +26,8 @@ internal sealed class StreamSpec
     public bool FinalCheck { get; set; }
     public List<string> QuestionIds { get; set; } = [];
     public int OpenConcurrency { get; set; } = 64;
+    /// <summary>A lost stream is resumed (reconnect with backoff, resend what was not acknowledged) instead of counting as dropped.</summary>
+    public bool Resume { get; set; }
 }
 
 /// <summary>One stream: where, as whom, which session.</summary>
@@ -74,6 +76,19 @@ internal sealed class WorkerResult
     public List<string> SubmittedSessions { get; set; } = [];
     public List<string> Errors { get; set; } = [];
     public int PeakOpenFiles { get; set; }
+    /// <summary>With Resume: streams lost, resumed, still reconnecting at the end, and the reconnect attempts.</summary>
+    public long StreamsLost { get; set; }
+    public long Resumed { get; set; }
+    public int NeverResumed { get; set; }
+    public long ReconnectAttempts { get; set; }
+    /// <summary>Saves this client saw acknowledged that the server did not have when the stream resumed (must be 0).</summary>
+    public long LostAcknowledged { get; set; }
+    /// <summary>Saves sent before the loss whose acknowledgement was lost, found stored on resume.</summary>
+    public long StoredBeforeLoss { get; set; }
+    /// <summary>The first loss and the last resume (Stopwatch ticks, shared by processes), and loss-to-resume latency.</summary>
+    public long FirstLossTicks { get; set; }
+    public long LastResumeTicks { get; set; }
+    public List<long[]>? ResumeLatency { get; set; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

@@ -30,6 +30,9 @@ internal sealed class StreamWorker
     private long _saveRetries, _heartbeatRetries, _pacedHeartbeats, _paceMaxMs;
     private int _dropped;
     private volatile bool _finishing;
+    // Resume (a client that reconnects when its stream is lost, as after a SIGKILL of the session process).
+    private readonly Latency _resumeLatency = new();
+    private long _streamsLost, _resumed, _reconnectAttempts, _lostAcknowledged, _storedBeforeLoss, _firstLossTicks = long.MaxValue, _lastResumeTicks;
     private Timeline _saveTimeline = new(0);
     private Timeline _heartbeatTimeline = new(0);
 
@@ -111,21 +114,12 @@ internal sealed class StreamWorker
     {
         try
         {
-            var client = new SessionService.SessionServiceClient(l.Channel);
-            var call = client.StreamExam(new Metadata { { "authorization", "Bearer " + l.Target.Token } });
-            await call.RequestStream.WriteAsync(new StreamExamRequest { Open = new OpenStream { SessionId = l.Target.SessionId } });
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            if (!await call.ResponseStream.MoveNext(timeout.Token) || call.ResponseStream.Current.MessageCase != StreamExamResponse.MessageOneofCase.Opened)
-            {
-                Error("stream ended before StreamOpened");
-                call.Dispose();
-                return;
-            }
-            var opened = call.ResponseStream.Current.Opened;
+            var (call, opened) = await OpenCallAsync(l);
             l.LastAcked = opened.LastAckedSequence;
             l.NextSaveSequence = opened.LastAckedSequence + 1;
             l.Call = call;
-            l.Reader = Task.Run(() => ReadAsync(l));
+            l.Connected = true;
+            l.Reader = Task.Run(() => ReadAsync(l, call));
         }
         catch (RpcException ex)
         {
@@ -137,11 +131,130 @@ internal sealed class StreamWorker
         }
     }
 
+    /// <summary>Opens the learner's exam stream (a first open or a resume): the call and the server's StreamOpened.</summary>
+    private async Task<(AsyncDuplexStreamingCall<StreamExamRequest, StreamExamResponse> Call, StreamOpened Opened)> OpenCallAsync(Learner l)
+    {
+        var client = new SessionService.SessionServiceClient(l.Channel);
+        var call = client.StreamExam(new Metadata { { "authorization", "Bearer " + l.Target.Token } });
+        try
+        {
+            await call.RequestStream.WriteAsync(new StreamExamRequest { Open = new OpenStream { SessionId = l.Target.SessionId } });
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            if (!await call.ResponseStream.MoveNext(timeout.Token) || call.ResponseStream.Current.MessageCase != StreamExamResponse.MessageOneofCase.Opened)
+            {
+                throw new InvalidOperationException("stream ended before StreamOpened");
+            }
+            return (call, call.ResponseStream.Current.Opened);
+        }
+        catch
+        {
+            call.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The stream was lost (the session process was killed, or the gateway cut it). Without <c>Resume</c> the learner
+    /// counts as dropped. With it, the learner reconnects as a real client does: full-jitter exponential backoff
+    /// (250 ms doubling to 8 s, or the server's pushback when it gives one), the stream opened again, the server's last
+    /// acknowledged sequence compared with the last acknowledgement this client saw (a lower one is an acknowledged
+    /// save lost), and the saves not acknowledged yet sent again in order.
+    /// </summary>
+    private void StreamLost(Learner l, string reason)
+    {
+        if (_finishing) return;
+        if (!_spec.Resume)
+        {
+            l.Dropped = true;
+            Interlocked.Increment(ref _dropped);
+            Error(reason);
+            return;
+        }
+        if (Interlocked.CompareExchange(ref l.Reconnecting, 1, 0) != 0) return;
+        l.Connected = false;
+        l.LostAt = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _streamsLost);
+        AtomicMin(ref _firstLossTicks, l.LostAt);
+        Error("lost, resuming: " + reason);
+        _ = Task.Run(() => ResumeAsync(l));
+    }
+
+    private async Task ResumeAsync(Learner l)
+    {
+        for (var attempt = 0; !_finishing; attempt++)
+        {
+            var cap = Math.Min(8000, 250 << Math.Min(attempt, 5));
+            var waitMs = Random.Shared.Next(cap / 2, cap);
+            Interlocked.Increment(ref _reconnectAttempts);
+            try
+            {
+                var (call, opened) = await OpenCallAsync(l);
+                await ResumedAsync(l, call, opened);
+                return;
+            }
+            catch (RpcException ex)
+            {
+                // An overloaded replica or gateway says how long to wait (pushback); otherwise the backoff's.
+                if (ex.Trailers.GetValue("grpc-retry-pushback-ms") is { } pushback && int.TryParse(pushback, out var ms) && ms >= 0) waitMs = ms + Random.Shared.Next(0, 250);
+                if (attempt == 0 || ex.StatusCode != StatusCode.Unavailable) Error($"resume: {ex.StatusCode} {ex.Status.Detail}");
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or InvalidOperationException)
+            {
+                if (attempt == 0) Error($"resume: {ex.GetType().Name} {ex.Message}");
+            }
+            await Task.Delay(waitMs);
+        }
+    }
+
+    private async Task ResumedAsync(Learner l, AsyncDuplexStreamingCall<StreamExamRequest, StreamExamResponse> call, StreamOpened opened)
+    {
+        await l.WriteLock.WaitAsync();
+        try
+        {
+            var serverAcked = opened.LastAckedSequence;
+            // Acknowledged here but unknown to the server: lost. (Acks come in sequence order on one stream.)
+            if (l.LastAcked > serverAcked) Interlocked.Add(ref _lostAcknowledged, l.LastAcked - serverAcked);
+            // Sent before the loss and stored, but the acknowledgement was lost with the stream.
+            foreach (var seq in l.PendingSaves.Keys.Where(k => k <= serverAcked).ToList())
+            {
+                if (l.PendingSaves.TryRemove(seq, out _)) Interlocked.Increment(ref _storedBeforeLoss);
+            }
+            if (serverAcked > l.LastAcked) l.LastAcked = serverAcked;
+            l.Resends.Clear();
+            l.PendingHeartbeats.Clear();
+            l.Call?.Dispose();
+            l.Call = call;
+            l.Reader = Task.Run(() => ReadAsync(l, call));
+            foreach (var seq in l.PendingSaves.Keys.Order().ToList()) await call.RequestStream.WriteAsync(SaveMessage(seq));
+            l.Connected = true;
+        }
+        finally
+        {
+            l.WriteLock.Release();
+        }
+        var now = Stopwatch.GetTimestamp();
+        _resumeLatency.RecordTicks(now - l.LostAt);
+        AtomicMax.Raise(ref _lastResumeTicks, now);
+        Interlocked.Increment(ref _resumed);
+        Interlocked.Exchange(ref l.Reconnecting, 0);
+    }
+
+    private static void AtomicMin(ref long target, long value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value < seen)
+        {
+            var was = Interlocked.CompareExchange(ref target, value, seen);
+            if (was == seen) return;
+            seen = was;
+        }
+    }
+
     private bool InWindow(long ticks) => ticks >= _windowStart && ticks < _windowEnd;
 
-    private async Task ReadAsync(Learner l)
+    private async Task ReadAsync(Learner l, AsyncDuplexStreamingCall<StreamExamRequest, StreamExamResponse> call)
     {
-        var stream = l.Call!.ResponseStream;
+        var stream = call.ResponseStream;
         try
         {
             while (await stream.MoveNext(CancellationToken.None))
@@ -216,25 +329,16 @@ internal sealed class StreamWorker
                         break;
                 }
             }
-            if (!_finishing)
-            {
-                l.Dropped = true;
-                Interlocked.Increment(ref _dropped);
-                Error("stream ended by the server during the run");
-            }
+            StreamLost(l, "stream ended by the server during the run");
         }
         catch (RpcException ex)
         {
             if (_finishing && ex.StatusCode == StatusCode.Cancelled) return;
-            l.Dropped = true;
-            Interlocked.Increment(ref _dropped);
-            Error($"stream: {ex.StatusCode} {ex.Status.Detail}");
+            StreamLost(l, $"stream: {ex.StatusCode} {ex.Status.Detail}");
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or HttpRequestException)
         {
-            l.Dropped = true;
-            Interlocked.Increment(ref _dropped);
-            Error($"stream: {ex.GetType().Name} {ex.Message}");
+            StreamLost(l, $"stream: {ex.GetType().Name} {ex.Message}");
         }
         finally
         {
@@ -330,12 +434,27 @@ internal sealed class StreamWorker
         }
     }
 
-    /// <summary>One write at a time on a stream: the sender and the resends share it.</summary>
-    private static async Task WriteAsync(Learner l, StreamExamRequest message)
+    /// <summary>
+    /// One write at a time on a stream: the sender, the resends and a resume share it. False when the stream is lost
+    /// (with <c>Resume</c>: a save stays pending and goes again once the stream is back).
+    /// </summary>
+    private async Task<bool> WriteAsync(Learner l, StreamExamRequest message)
     {
         await l.WriteLock.WaitAsync();
-        try { await l.Call!.RequestStream.WriteAsync(message); }
-        finally { l.WriteLock.Release(); }
+        try
+        {
+            if (!l.Connected) return false;
+            await l.Call!.RequestStream.WriteAsync(message);
+            return true;
+        }
+        catch (Exception ex) when (_spec.Resume && ex is RpcException or IOException or InvalidOperationException)
+        {
+            return false;
+        }
+        finally
+        {
+            l.WriteLock.Release();
+        }
     }
 
     /// <summary>Sends the saves told to retry once their time has come, lowest sequence first (the server keeps them in order).</summary>
@@ -384,9 +503,10 @@ internal sealed class StreamWorker
 
     private async Task SendHeartbeatAsync(Learner l, long intended)
     {
+        if (!l.Connected) return;
         var seq = ++l.HeartbeatSequence;
         l.PendingHeartbeats[seq] = intended;
-        await WriteAsync(l, new StreamExamRequest
+        var sent = await WriteAsync(l, new StreamExamRequest
         {
             Heartbeat = new Heartbeat
             {
@@ -399,13 +519,15 @@ internal sealed class StreamWorker
                 ClientTime = Timestamp.FromDateTime(DateTime.UtcNow),
             },
         });
-        Interlocked.Increment(ref _hbSent);
+        if (sent) Interlocked.Increment(ref _hbSent);
+        else l.PendingHeartbeats.TryRemove(seq, out _);
     }
 
     private async Task SendSaveAsync(Learner l, long intended)
     {
         var seq = l.NextSaveSequence++;
         l.PendingSaves[seq] = intended;
+        // While the stream is lost (Resume), the save waits in PendingSaves and is sent once it is back.
         await WriteAsync(l, SaveMessage(seq));
         Interlocked.Increment(ref _savesSent);
     }
@@ -413,7 +535,18 @@ internal sealed class StreamWorker
     private void Fill(WorkerResult r)
     {
         _finishing = true;
-        r.Dropped = _dropped;
+        // A learner still reconnecting at the end never got back: dropped.
+        var neverResumed = _learners.Count(l => l.Call is not null && Volatile.Read(ref l.Reconnecting) == 1);
+        r.Dropped = _dropped + neverResumed;
+        r.StreamsLost = _streamsLost;
+        r.Resumed = _resumed;
+        r.NeverResumed = neverResumed;
+        r.ReconnectAttempts = _reconnectAttempts;
+        r.LostAcknowledged = _lostAcknowledged;
+        r.StoredBeforeLoss = _storedBeforeLoss;
+        r.FirstLossTicks = _streamsLost > 0 ? _firstLossTicks : 0;
+        r.LastResumeTicks = _lastResumeTicks;
+        r.ResumeLatency = _resumeLatency.Export();
         r.HeartbeatsSent = _hbSent;
         r.HeartbeatReplies = _hbReplies;
         r.HeartbeatRepliesInWindow = _hbInWindow;
@@ -437,7 +570,7 @@ internal sealed class StreamWorker
 
     private async Task FinalChecksAsync(WorkerResult result)
     {
-        var live = _learners.Where(l => l.Call is not null && !l.Dropped).ToList();
+        var live = _learners.Where(l => l.Call is not null && !l.Dropped && l.Connected).ToList();
         // Close each stream first, as a client does before its final check.
         await Task.WhenAll(live.Select(async l =>
         {
@@ -492,6 +625,12 @@ internal sealed class StreamWorker
         public long NextSaveSequence { get; set; } = 1;
         public long HeartbeatSequence { get; set; }
         public volatile bool Dropped;
+        /// <summary>The stream is open (false while a lost stream is being resumed).</summary>
+        public volatile bool Connected;
+        /// <summary>1 while the learner reconnects after losing its stream.</summary>
+        public int Reconnecting;
+        /// <summary>When the stream was last lost (Stopwatch ticks).</summary>
+        public long LostAt;
         public SemaphoreSlim? InFlight { get; set; }
         public ConcurrentDictionary<long, long> PendingSaves { get; } = new();
         public ConcurrentDictionary<long, long> PendingHeartbeats { get; } = new();

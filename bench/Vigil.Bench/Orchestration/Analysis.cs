@@ -76,6 +76,21 @@ internal static class Analysis
 
     private static string F(double v, string fmt = "F1") => double.IsNaN(v) ? "n/a" : v.ToString(fmt, Inv);
 
+    /// <summary>
+    /// Whether an exam day of <paramref name="learners"/> held: every stream opened, none dropped, every message
+    /// answered, save p99 under 50 ms (the full-size target). The reason when not.
+    /// </summary>
+    public static (bool Held, string? WhyNot) Held(ScenarioResult r, int learners)
+    {
+        var why = new List<string>();
+        if (r.Streams < learners || r.StreamsFailed > 0) why.Add($"{r.Streams} of {learners} streams opened ({r.StreamsFailed} failed)");
+        if (r.StreamsDropped > 0) why.Add($"{r.StreamsDropped} dropped");
+        if (r.Unanswered > 0) why.Add($"{r.Unanswered} unanswered");
+        if (r.Latency is not { } l) why.Add("no save answered");
+        else if (!(l.P99 < 50)) why.Add($"save p99 {l.P99:F1} ms");
+        return (why.Count == 0, why.Count == 0 ? null : string.Join(", ", why));
+    }
+
     private static void Targets(BenchOptions o, BenchReport report)
     {
         var t = report.Targets;
@@ -93,6 +108,20 @@ internal static class Analysis
             var kb = exam.Extra.GetValueOrDefault("session_kb_per_stream_delta", double.NaN);
             t.Add(new("session memory < 30 KB per open stream", $"{F(kb, "F1")} KB/stream (RSS growth over {exam.Streams} streams; total RSS/N {F(exam.Extra.GetValueOrDefault("session_kb_per_stream_total", double.NaN), "F1")} KB)",
                 Verdict(double.IsNaN(kb) ? null : kb < 30, exam.Streams >= 20000)));
+        }
+        if (exam is not null && exam.Extra.ContainsKey("storm_session_restart_seconds"))
+        {
+            var lost = exam.Extra.GetValueOrDefault("acknowledged_saves_lost");
+            var never = exam.Extra.GetValueOrDefault("streams_never_resumed");
+            t.Add(new("reconnect storm: 0 acknowledged saves lost, every learner resumed",
+                $"{lost} acknowledged saves lost; {exam.Extra.GetValueOrDefault("streams_resumed")} of {exam.Extra.GetValueOrDefault("streams_lost")} lost streams resumed, {never} never; " +
+                $"last resume {F(exam.Extra.GetValueOrDefault("storm_kill_to_last_resume_seconds", double.NaN), "F1")} s after the SIGKILL (session back after {F(exam.Extra.GetValueOrDefault("storm_session_restart_seconds"), "F1")} s)",
+                Verdict(lost == 0 && never == 0, exam.Streams >= 20000)));
+        }
+        if (report.Ramp.Count > 0)
+        {
+            t.Add(new("ramp: the largest exam day held on this box", report.RampLargestHeld is { } held ? $"{held} learners" + (report.Ramp.FirstOrDefault(x => !x.Held) is { } next ? $"; {next.Learners} not held ({next.WhyNot})" : "; every step held") : "none held",
+                report.RampLargestHeld is null ? "MISSED" : "MEASURED"));
         }
         var saves = MedianRate(report, "session-direct-save");
         var saveP99 = MedianP99(report, "session-direct-save-latency");
@@ -144,7 +173,37 @@ internal static class Analysis
             if (e.Latency is { } l) sb.AppendLine(CultureInfo.InvariantCulture, $"          save ack p50 {l.P50:F2} / p99 {l.P99:F2} / p99.9 {l.P999:F2} / max {l.Max:F2} ms (from the intended send time)");
             if (e.HeartbeatLatency is { } h) sb.AppendLine(CultureInfo.InvariantCulture, $"          heartbeat reply p50 {h.P50:F2} / p99 {h.P99:F2} / p99.9 {h.P999:F2} ms");
             sb.AppendLine(CultureInfo.InvariantCulture, $"          session RSS {e.Extra.GetValueOrDefault("session_rss_before_mb")} MB -> {e.Extra.GetValueOrDefault("session_rss_streams_open_mb")} MB with the streams open: {e.Extra.GetValueOrDefault("session_kb_per_stream_delta")} KB/stream; gateways {e.Extra.GetValueOrDefault("gateways_kb_per_stream_delta")} KB/stream");
+            if (e.Extra.ContainsKey("storm_session_restart_seconds"))
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"          reconnect storm at {e.Extra.GetValueOrDefault("storm_at_seconds")} s: {e.Extra.GetValueOrDefault("streams_lost")} streams lost, {e.Extra.GetValueOrDefault("streams_resumed")} resumed, " +
+                    $"{e.Extra.GetValueOrDefault("streams_never_resumed")} never, {e.Extra.GetValueOrDefault("acknowledged_saves_lost")} acknowledged saves lost; session back after {e.Extra.GetValueOrDefault("storm_session_restart_seconds")} s, " +
+                    $"last resume {e.Extra.GetValueOrDefault("storm_kill_to_last_resume_seconds")} s after the kill; resume p50 {e.Extra.GetValueOrDefault("resume_p50_ms")} / p99 {e.Extra.GetValueOrDefault("resume_p99_ms")} ms, {e.Extra.GetValueOrDefault("reconnect_attempts")} attempts");
+            }
             sb.AppendLine(CultureInfo.InvariantCulture, $"          session CPU {e.ServerCpuSeconds.GetValueOrDefault("session"):F1} s, gateways {e.ServerCpuSeconds.GetValueOrDefault("gateways"):F1} s, redis {e.ServerCpuSeconds.GetValueOrDefault("redis"):F1} s over the window; final checks {e.Extra.GetValueOrDefault("final_checks_ok")} ok, {e.Extra.GetValueOrDefault("final_checks_failed")} failed");
+        }
+        if (report.Variants.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("Session variants (each a fresh, warmed process holding the same learners):");
+            foreach (var v in report.Variants)
+            {
+                var r = v.Result;
+                var env = string.Join(",", v.Environment.Select(kv => kv.Key + "=" + kv.Value));
+                var gc = string.Join(", ", r.Extra.Where(kv => kv.Key.StartsWith("gc_", StringComparison.Ordinal) || kv.Key.StartsWith("jit_", StringComparison.Ordinal)).Select(kv => FormattableString.Invariant($"{kv.Key} {kv.Value}")));
+                var storm = r.Extra.ContainsKey("storm_session_restart_seconds") ? "; storm: " + Storm.Describe(r) : "";
+                sb.AppendLine(CultureInfo.InvariantCulture, $"  {v.Name,-14} {env,-40} {r.Streams} open, {r.StreamsDropped} dropped; save p99 {F(r.Latency?.P99 ?? double.NaN, "F1")} ms, hb p99 {F(r.HeartbeatLatency?.P99 ?? double.NaN, "F1")} ms; " +
+                    $"session {r.Extra.GetValueOrDefault("session_cpu_ms_per_1000_messages")} ms CPU/1000 msg, {r.Extra.GetValueOrDefault("session_kb_per_stream_delta")} KB/stream; {gc}{storm}");
+            }
+        }
+        if (report.Ramp.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Ramp: largest exam day held {(report.RampLargestHeld is { } n ? n.ToString(Inv) + " learners" : "none")}");
+            foreach (var step in report.Ramp)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"  {step.Learners,6} learners: {(step.Held ? "held" : "NOT held (" + step.WhyNot + ")")}; save p99 {F(step.Result.Latency?.P99 ?? double.NaN, "F1")} ms, " +
+                    $"{step.Result.SavesPerSecond} saves/s, {step.Result.HeartbeatsPerSecond} hb/s, session CPU {step.Result.ServerCpuSeconds.GetValueOrDefault("session"):F1} s over {step.Result.Seconds} s");
+            }
         }
         if (report.Board is { } b)
         {

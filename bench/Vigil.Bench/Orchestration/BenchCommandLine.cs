@@ -24,6 +24,7 @@ internal static class BenchCommandLine
         root.Subcommands.Add(Worker());
         root.Subcommands.Add(EchoServerCommand());
         root.Subcommands.Add(CheckSmoke());
+        root.Subcommands.Add(CheckStorm());
         root.Subcommands.Add(PhotoStagesCommand());
         root.Subcommands.Add(ReviewPagingCommand());
         return root;
@@ -63,6 +64,40 @@ internal static class BenchCommandLine
         var photoConcurrency = Positive("--photo-concurrency", "N", "Photos in flight in the photo scenarios (default 4)");
         var setupConcurrency = Positive("--setup-concurrency", "N", "Learners set up at once (default 16)");
         var photoPool = Positive("--photo-pool", "N", "Fresh learners for the identity photo scenario (default: enough for 150 photos/s)");
+        var stormAt = Seconds("--storm-at", "Reconnect storm: SIGKILL the session process this many seconds into the exam day's window and start it again; " +
+                                            "every learner resumes through the gateways (reconnect with backoff and jitter, resend what was not acknowledged); " +
+                                            "reports the time until all resumed and any acknowledged save lost");
+        var ramp = new Option<string>("--ramp")
+        {
+            HelpName = "N,N,...",
+            Description = "Ramp mode: exam days of these sizes (ascending, at most --learners), each held --ramp-hold s, before the exam day; " +
+                          "stops at the first not held (a stream failed, dropped or unanswered, or save p99 >= 50 ms) and reports the largest held",
+        };
+        ramp.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string>();
+            if (text is not null && ParseRamp(text) is null) result.AddError($"--ramp takes ascending positive learner counts separated by commas; not '{text}'.");
+        });
+        var rampHold = Seconds("--ramp-hold", "Seconds each ramp step is held (default 60)");
+        var variant = new Option<string[]>("--session-variant")
+        {
+            HelpName = "NAME:K=V,...",
+            Description = "A session runtime variant to compare (repeatable), e.g. workstation:DOTNET_gcServer=0 or default: ; each is a fresh, warmed " +
+                          "session process with that environment holding the exam day's learners for --variant-hold s, before the exam day",
+        };
+        variant.Validators.Add(result =>
+        {
+            foreach (var value in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (SessionVariant.Parse(value) is null) result.AddError($"--session-variant takes NAME:K=V,K=V (NAME: alone for the run's own settings); not '{value}'.");
+            }
+        });
+        var variantHold = Seconds("--variant-hold", "Seconds each session variant is held (default 60)");
+        var stormVariants = new Option<string>("--storm-variants")
+        {
+            HelpName = "NAME,...",
+            Description = "With --storm-at: only these session variants take the reconnect storm (default: every variant; the exam day always does)",
+        };
         var noPin = new Option<bool>("--no-pin") { Description = "Do not pin load to core 0 and servers to core 1" };
         var setupUnpinned = new Option<bool>("--setup-unpinned")
         {
@@ -99,7 +134,7 @@ internal static class BenchCommandLine
         {
             smoke, learners, duration, heartbeat, saveEvery, clientProcesses, gateways, loopback, rounds, roundSeconds, warmup,
             saturateStreams, saturateDepth, saveRate, latencyStreams, directConnections, decisions, photoConcurrency,
-            setupConcurrency, photoPool, noPin, setupUnpinned, output, seed, serverEnv, gcDump, only,
+            setupConcurrency, photoPool, noPin, setupUnpinned, output, seed, serverEnv, gcDump, only, stormAt, ramp, rampHold, variant, variantHold, stormVariants,
         };
         run.SetAction(async parse =>
         {
@@ -129,6 +164,12 @@ internal static class BenchCommandLine
             Set(setupConcurrency, v => o.SetupConcurrency = v);
             Set(photoPool, v => o.PhotoPool = v);
             Set(seed, v => o.Seed = v);
+            if (parse.GetValue(stormAt) is { } storm) o.StormAtSeconds = storm;
+            if (parse.GetValue(ramp) is { } steps) o.Ramp = ParseRamp(steps)!;
+            Set(rampHold, v => o.RampHoldSeconds = v);
+            o.Variants = [.. (parse.GetValue(variant) ?? []).Select(v => SessionVariant.Parse(v)!)];
+            Set(variantHold, v => o.VariantHoldSeconds = v);
+            o.StormVariants = [.. (parse.GetValue(stormVariants) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
             if (parse.GetValue(noPin)) o.Pin = false;
             if (parse.GetValue(setupUnpinned)) o.SetupUnpinned = true;
             o.Output = parse.GetValue(output);
@@ -175,6 +216,17 @@ internal static class BenchCommandLine
         };
         var check = new Command("check-smoke", "Checks that a smoke run ran every part and counted sane, non-zero things (no timing asserted)") { report, learners };
         check.SetAction(parse => SmokeCheck.Run(parse.GetRequiredValue(report), parse.GetValue(learners)));
+        return check;
+    }
+
+    private static Command CheckStorm()
+    {
+        var report = new Argument<FileInfo>("report") { Description = "The storm smoke run's JSON (run --smoke --only exam-day --ramp ... --storm-at ... --out FILE)" };
+        var learners = new Argument<int>("learners") { Description = "Learners the run started", CustomParser = result => ParseWhole(result, "learners") ?? 0 };
+        var steps = new Argument<int>("ramp-steps") { Description = "Steps the ramp was given", CustomParser = result => ParseWhole(result, "ramp-steps") ?? 0 };
+        var variants = new Argument<int>("variants") { Description = "Session variants the run was given", CustomParser = result => ParseWhole(result, "variants") ?? 0 };
+        var check = new Command("check-storm", "Checks a smoke run of the session variants, the ramp and the reconnect storm: each ran with every stream, every learner resumed, no acknowledged save lost (no timing asserted)") { report, learners, steps, variants };
+        check.SetAction(parse => SmokeCheck.RunStorm(parse.GetRequiredValue(report), parse.GetValue(learners), parse.GetValue(steps), parse.GetValue(variants)));
         return check;
     }
 
@@ -230,6 +282,18 @@ internal static class BenchCommandLine
             sizes.Add((w, h));
         }
         return sizes.Count > 0 ? sizes : null;
+    }
+
+    /// <summary>Ascending positive counts ("5000,10000,20000"); null when the text is not that.</summary>
+    internal static List<int>? ParseRamp(string text)
+    {
+        var steps = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0 || (steps.Count > 0 && n <= steps[^1])) return null;
+            steps.Add(n);
+        }
+        return steps.Count > 0 ? steps : null;
     }
 
     private static Option<int?> Positive(string name, string helpName, string description) =>

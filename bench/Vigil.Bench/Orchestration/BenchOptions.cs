@@ -30,6 +30,28 @@ internal sealed class BenchOptions
     /// <summary>Folder for a heap snapshot of the session process with every exam-day stream open (dotnet-gcdump).</summary>
     public string? GcDump { get; set; }
     public bool Smoke { get; set; }
+    /// <summary>
+    /// The reconnect storm: this many seconds into the exam day's window the session process is SIGKILLed and started
+    /// again on its ports; every learner resumes through the gateways (none: a plain exam day, where a lost stream counts as dropped).
+    /// </summary>
+    public double? StormAtSeconds { get; set; }
+    /// <summary>
+    /// Ramp mode: exam days of these sizes (learners, ascending), each held <see cref="RampHoldSeconds"/>, before the exam day;
+    /// it stops at the first size not held and reports the largest held.
+    /// </summary>
+    public List<int> Ramp { get; set; } = [];
+    public double RampHoldSeconds { get; set; } = 60;
+    /// <summary>
+    /// Session runtime variants (GC settings and the like), each a fresh, warmed session process with that environment
+    /// holding the exam day's learners for <see cref="VariantHoldSeconds"/>, compared in one run on the same learners.
+    /// </summary>
+    public List<SessionVariant> Variants { get; set; } = [];
+    public double VariantHoldSeconds { get; set; } = 60;
+    /// <summary>With <see cref="StormAtSeconds"/>: the variants that take the reconnect storm (none given: every variant).</summary>
+    public List<string> StormVariants { get; set; } = [];
+
+    /// <summary>Whether the variant named <paramref name="name"/> takes the reconnect storm.</summary>
+    public bool Storms(string name) => StormAtSeconds is not null && (StormVariants.Count == 0 || StormVariants.Contains(name, StringComparer.Ordinal));
     public string? Output { get; set; }
     public int Seed { get; set; } = Environment.TickCount;
     public string? Only { get; set; }
@@ -71,4 +93,24 @@ internal sealed class BenchOptions
         if (Gateways <= 0) Gateways = Math.Max(1, (int)Math.Ceiling(Learners / 10000.0));
         LoopbackAddresses = Math.Clamp(LoopbackAddresses, 1, 250);
     }
+}
+
+/// <summary>A named set of environment variables for the session process ("name:K=V,K=V"; "name:" is the run's own settings).</summary>
+internal sealed record SessionVariant(string Name, IReadOnlyDictionary<string, string> Environment)
+{
+    public static SessionVariant? Parse(string text)
+    {
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0) return null;
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in text[(colon + 1)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0) return null;
+            env[pair[..eq]] = pair[(eq + 1)..];
+        }
+        return new SessionVariant(text[..colon], env);
+    }
+
+    public override string ToString() => Environment.Count == 0 ? Name + " (the run's settings)" : $"{Name} ({string.Join(", ", Environment.Select(kv => kv.Key + "=" + kv.Value))})";
 }

@@ -50,6 +50,19 @@ internal sealed record TargetVerdict(
     [property: JsonPropertyName("measured")] string Measured,
     [property: JsonPropertyName("verdict")] string Verdict);
 
+/// <summary>One size of the ramp: whether the exam day held at that size, and the scenario behind the verdict.</summary>
+internal sealed record RampStep(
+    [property: JsonPropertyName("learners")] int Learners,
+    [property: JsonPropertyName("held")] bool Held,
+    [property: JsonPropertyName("why_not")] string? WhyNot,
+    [property: JsonPropertyName("result")] ScenarioResult Result);
+
+/// <summary>A session runtime variant held at the exam day's size.</summary>
+internal sealed record VariantResult(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("environment")] Dictionary<string, string> Environment,
+    [property: JsonPropertyName("result")] ScenarioResult Result);
+
 /// <summary>The whole run.</summary>
 internal sealed class BenchReport
 {
@@ -58,6 +71,9 @@ internal sealed class BenchReport
     [JsonPropertyName("what_it_did")] public List<string> WhatItDid { get; set; } = [];
     [JsonPropertyName("setup")] public Dictionary<string, object> Setup { get; set; } = [];
     [JsonPropertyName("rounds")] public List<ScenarioResult> Rounds { get; set; } = [];
+    [JsonPropertyName("ramp")] public List<RampStep> Ramp { get; set; } = [];
+    [JsonPropertyName("ramp_largest_held")] public int? RampLargestHeld { get; set; }
+    [JsonPropertyName("session_variants")] public List<VariantResult> Variants { get; set; } = [];
     [JsonPropertyName("exam_day")] public ScenarioResult? ExamDay { get; set; }
     [JsonPropertyName("board_to_dashboard")] public ScenarioResult? Board { get; set; }
     [JsonPropertyName("medians")] public Dictionary<string, double> Medians { get; set; } = [];

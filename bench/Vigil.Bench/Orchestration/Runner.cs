@@ -241,27 +241,91 @@ internal static class Runner
         }
         await mux.DisposeAsync();
 
-        // --- The exam day: every learner on their own connection through the gateways, open loop.
-        // The board burst needs the exam day's submitted sessions: selecting "board" runs both.
-        if (learners.Count > 0 && (o.Selects("exam-day") || o.Selects("board")))
+        // The exam day's load on some of the learners: each on their own connection through the gateways, open
+        // loop, spread over the client processes; the warm-up is at least one heartbeat interval and 10 s (the streams
+        // just opened), at most a quarter of the hold.
+        List<StreamSpec> HoldSpecs(string name, IReadOnlyList<PreparedLearner> who, double seconds, bool finalCheck, bool resume)
         {
-            var perProcess = (int)Math.Ceiling(learners.Count / (double)o.ClientProcesses);
-            var specs = learners.Chunk(perProcess).Select((chunk, p) => new StreamSpec
+            var perProcess = (int)Math.Ceiling(who.Count / (double)o.ClientProcesses);
+            return [.. who.Chunk(perProcess).Select((chunk, p) => new StreamSpec
             {
-                Name = "exam-day",
+                Name = name,
                 Mode = "open-loop",
                 Streams = [.. chunk.Select((l, j) => new StreamTarget { Address = Gw(p * perProcess + j), Token = l.Token, SessionId = l.SessionId })],
                 ConnectionPerStream = true,
                 LocalAddresses = locals,
                 HeartbeatSeconds = o.HeartbeatSeconds,
                 SaveSeconds = o.SaveEverySeconds,
-                // At least one heartbeat interval and 10 s (the streams just opened), at most a quarter of the hold.
-                WarmupSeconds = Math.Min(Math.Max(o.HeartbeatSeconds, 10), o.DurationSeconds / 4),
-                DurationSeconds = o.DurationSeconds,
-                FinalCheck = true,
+                WarmupSeconds = Math.Min(Math.Max(o.HeartbeatSeconds, 10), seconds / 4),
+                DurationSeconds = seconds,
+                FinalCheck = finalCheck,
                 QuestionIds = [.. Setup.QuestionIds],
                 OpenConcurrency = 64,
-            }).ToList();
+                Resume = resume,
+            })];
+        }
+
+        // --- Session runtime variants (GC settings...): each a fresh, warmed session process holding the learners.
+        if (o.Variants.Count > 0 && learners.Count > 0)
+        {
+            did.Add($"session variants: {string.Join("; ", o.Variants)}, each a fresh warmed session process holding {learners.Count} learners for {o.VariantHoldSeconds} s (no final check)" +
+                    (o.StormAtSeconds is { } vs ? $"; {(o.StormVariants.Count == 0 ? "each" : string.Join(", ", o.StormVariants))} SIGKILLed {vs} s into the window and restarted with the variant's environment (reconnect storm)" : ""));
+            foreach (var v in o.Variants)
+            {
+                Log($"session variant {v}");
+                await FreshSessionAsync(stack, scenarios, learners, locals, Gw, v.Environment);
+                var gcBefore = await ServerDiagnostics.GcAsync(stack.Session.HttpAddress);
+                var rssBefore = ProcStats.RssBytes(stack.Session.Pid);
+                long rssOpen = 0;
+                var storms = o.Storms(v.Name);
+                var variantSpecs = HoldSpecs($"variant-{v.Name}", learners, o.VariantHoldSeconds, finalCheck: false, resume: storms);
+                // With --storm-at, the variant also takes the reconnect storm (--storm-variants), restarted with its own environment.
+                var variantStorm = storms ? new Storm(stack, variantSpecs[0].WarmupSeconds + o.StormAtSeconds!.Value, v.Environment, Log) : null;
+                var held = await scenarios.StreamsAsync($"variant-{v.Name}", $"{learners.Count} learners, session {v}", variantSpecs,
+                    () => { rssOpen = ProcStats.RssBytes(stack.Session.Pid); return Task.CompletedTask; }, variantStorm is null ? null : variantStorm.RunAsync);
+                variantStorm?.Report(held, o.StormAtSeconds!.Value, scenarios.LastResumeTicks);
+                ServerDiagnostics.AddDelta(held.Extra, gcBefore, await ServerDiagnostics.GcAsync(stack.Session.HttpAddress));
+                held.Extra["session_kb_per_stream_delta"] = Math.Round((rssOpen - rssBefore) / 1024.0 / Math.Max(1, held.Streams), 2);
+                held.Extra["session_cpu_ms_per_1000_messages"] = held.Ops > 0 ? Math.Round(held.ServerCpuSeconds.GetValueOrDefault("session") * 1e6 / held.Ops, 2) : 0;
+                report.Variants.Add(new VariantResult(v.Name, new Dictionary<string, string>(v.Environment), held));
+                Log($"  {v.Name}: {held.Streams} open, {held.StreamsDropped} dropped, save p99 {F(held.Latency?.P99)} ms, hb p99 {F(held.HeartbeatLatency?.P99)} ms, " +
+                    $"session {held.Extra["session_cpu_ms_per_1000_messages"]} ms CPU/1000 messages, {held.Extra["session_kb_per_stream_delta"]} KB/stream, " +
+                    string.Join(", ", held.Extra.Where(kv => kv.Key.StartsWith("gc_", StringComparison.Ordinal)).Select(kv => $"{kv.Key} {kv.Value}")));
+                if (variantStorm is not null) Log("    reconnect storm: " + Storm.Describe(held));
+            }
+            // Back to the run's own settings for what follows.
+            await stack.RestartSessionAsync(null);
+            await WaitRoutedAsync(stack, learners[0]);
+        }
+
+        // --- Ramp mode: exam days of growing size on the same learners (no final check: their sessions stay open for
+        // the next step and the exam day), each held a while; the first size not held ends the ramp.
+        if (o.Ramp.Count > 0 && learners.Count > 0)
+        {
+            did.Add($"ramp: exam days of {string.Join(", ", o.Ramp)} learners (each held {o.RampHoldSeconds} s, same schedule as the exam day), until one is not held");
+            foreach (var size in o.Ramp)
+            {
+                if (size > learners.Count)
+                {
+                    report.Problems.Add($"ramp: {size} learners asked, {learners.Count} prepared; the ramp stopped there");
+                    break;
+                }
+                var stepSpecs = HoldSpecs($"ramp-{size}", [.. learners.Take(size)], o.RampHoldSeconds, finalCheck: false, resume: false);
+                Log($"ramp: {size} learners for {o.RampHoldSeconds} s");
+                var step = await scenarios.StreamsAsync($"ramp-{size}", $"{size} learners through {stack.Gateways.Count} gateway(s)", stepSpecs);
+                var (held, whyNot) = Analysis.Held(step, size);
+                report.Ramp.Add(new RampStep(size, held, whyNot, step));
+                Log($"  ramp {size}: " + (held ? "held" : "NOT held: " + whyNot) + (step.Latency is { } rl ? $" (save p99 {rl.P99:F1} ms, session CPU {step.ServerCpuSeconds.GetValueOrDefault("session") * 100 / Math.Max(1, step.Seconds):F0}%)" : ""));
+                if (!held) break;
+                report.RampLargestHeld = size;
+            }
+        }
+
+        // --- The exam day: every learner on their own connection through the gateways, open loop.
+        // The board burst needs the exam day's submitted sessions: selecting "board" runs both.
+        if (learners.Count > 0 && (o.Selects("exam-day") || o.Selects("board")))
+        {
+            var specs = HoldSpecs("exam-day", learners, o.DurationSeconds, finalCheck: true, resume: o.StormAtSeconds is not null);
             did.Add($"exam day: {learners.Count} learners over {specs.Count} client process(es) and {stack.Gateways.Count} gateway(s), {o.LoopbackAddresses} loopback source addresses, heartbeat every {o.HeartbeatSeconds} s, save every {o.SaveEverySeconds} s, {o.DurationSeconds} s measured, then each learner's final check");
             Log($"exam day: {learners.Count} learners, {specs.Count} client process(es), {stack.Gateways.Count} gateway(s), {o.DurationSeconds} s");
             // A fresh session process (same ports) so that its memory per stream is not hidden by what the
@@ -270,30 +334,7 @@ internal static class Runner
             if (!o.Smoke)
             {
                 Log("restarting the session process for the exam day's memory measurement");
-                await stack.RestartSessionAsync();
-                await WaitRoutedAsync(stack, learners[0]);
-                // Warm the fresh process (JIT, thread pool, HTTP/2 and Redis paths) with a short burst on a few
-                // streams that then close, so that the baseline is a warm process holding no stream.
-                var warm = learners.Take(Math.Min(100, learners.Count)).ToList();
-                var warmSpec = new StreamSpec
-                {
-                    Name = "warm-up",
-                    Mode = "saturate",
-                    Kind = "heartbeat",
-                    Streams = [.. warm.Select((l, j) => new StreamTarget { Address = Gw(j), Token = l.Token, SessionId = l.SessionId })],
-                    ConnectionPerStream = true,
-                    LocalAddresses = locals,
-                    WarmupSeconds = 0,
-                    DurationSeconds = 5,
-                    QuestionIds = [.. Setup.QuestionIds],
-                };
-                // Both paths of the stream: heartbeats, then saves (each its own Redis script and messages).
-                await scenarios.StreamsAsync("warm-up", "warm-up of the fresh session process (heartbeats)", [warmSpec]);
-                warmSpec.Kind = "save";
-                await scenarios.StreamsAsync("warm-up", "warm-up of the fresh session process (saves)", [warmSpec]);
-                // Tiered compilation goes on recompiling hot methods for a while after a start (measured: 0.5-0.8 s
-                // of JIT per second, 20-70 s after the restart, on the one server core): wait until it has settled.
-                var jitWait = await WaitJitQuietAsync(stack.Session.HttpAddress, TimeSpan.FromSeconds(90));
+                var jitWait = await FreshSessionAsync(stack, scenarios, learners, locals, Gw, null);
                 did.Add($"exam day: the fresh session process was warmed (5 s of heartbeats, then 5 s of saves, on 100 streams) and its JIT settled ({jitWait:F0} s until under 20 ms of compilation per second for 3 s running) before the baseline");
             }
             var gcBefore = await ServerDiagnostics.GcAsync(stack.Session.HttpAddress);
@@ -303,13 +344,15 @@ internal static class Runner
             long rssOpen = 0, gwRssOpen = 0;
             using var stopSampling = new CancellationTokenSource();
             Task<ServerTimeline>? sampling = null;
+            // The reconnect storm: the session process SIGKILLed with every stream open, and started again at once.
+            var storm = o.StormAtSeconds is { } stormAt ? new Storm(stack, specs[0].WarmupSeconds + stormAt, null, Log) : null;
             var exam = await scenarios.StreamsAsync("exam-day", $"{learners.Count} learners through {stack.Gateways.Count} gateway(s)", specs, async () =>
             {
                 rssOpen = ProcStats.RssBytes(stack.Session.Pid);
                 gwRssOpen = stack.Gateways.Sum(g => ProcStats.RssBytes(g.Pid));
                 if (o.GcDump is not null) await HeapSnapshot.TakeAsync(stack.Session.Pid, o.GcDump, Log);
                 sampling = ServerTimeline.RunAsync(stack.Session.HttpAddress, stack.ServerPids(), stopSampling.Token);
-            });
+            }, storm is null ? null : storm.RunAsync);
             await stopSampling.CancelAsync();
             if (sampling is not null) exam.ServerTimeline = (await sampling).Seconds(exam.WindowStartTicks);
             // What could explain a tail: the session's garbage collections and Redis's forks/AOF rewrites over
@@ -325,9 +368,15 @@ internal static class Runner
             exam.Extra["session_rss_end_mb"] = exam.ServerRssMb.GetValueOrDefault("session");
             exam.Extra["gateways_kb_per_stream_delta"] = Math.Round((gwRssOpen - gwRssBefore) / 1024.0 / opened, 2);
             exam.Extra["session_cpu_ms_per_1000_messages"] = exam.Ops > 0 ? Math.Round(exam.ServerCpuSeconds.GetValueOrDefault("session") * 1e6 / exam.Ops, 2) : 0;
+            if (storm is not null)
+            {
+                storm.Report(exam, o.StormAtSeconds!.Value, scenarios.LastResumeTicks);
+                did.Add($"reconnect storm: the session process SIGKILLed {o.StormAtSeconds} s into the window with every stream open and started again; every learner resumed through the gateways (backoff 250 ms doubling to 8 s, full jitter, the server's pushback when given)");
+            }
             report.ExamDay = exam;
             Log($"  exam day: {exam.Streams} streams open ({exam.StreamsFailed} failed to open, {exam.StreamsDropped} dropped), {exam.HeartbeatsPerSecond} hb/s, {exam.SavesPerSecond} saves/s" + (exam.Latency is { } l ? $", save p99 {l.P99:F2} ms" : "") + $", session RSS {(rssOpen - rssBefore) / 1024.0 / opened:F1} KB/stream");
             Log($"    told to retry: {exam.Extra.GetValueOrDefault("save_retries")} saves (sent again), {exam.Extra.GetValueOrDefault("heartbeat_retries")} heartbeats; heartbeats spaced out by the server's pace: {exam.Extra.GetValueOrDefault("heartbeats_paced")} (widest {exam.Extra.GetValueOrDefault("heartbeat_pace_max_ms")} ms)");
+            if (storm is not null) Log("    reconnect storm: " + Storm.Describe(exam));
             foreach (var e in exam.ErrorSamples.Take(5)) Log("    " + e);
             Log("    worst seconds for saves (second of the window: saves, worst ms): " + string.Join(", ",
                 (exam.SaveTimeline ?? []).OrderByDescending(t => t.MaxMs).Take(6).Select(t => $"{t.Second}: {t.Messages}, {t.MaxMs:F0}")));
@@ -360,7 +409,38 @@ internal static class Runner
         return 0;
     }
 
-    /// <summary>Waits (at most 60 s) until GetSession through every gateway answers.</summary>
+    /// <summary>
+    /// A fresh session process (same ports, <paramref name="environment"/> on top of the run's settings), routed to by
+    /// every gateway and warmed (JIT, thread pool, HTTP/2 and Redis paths) with a short burst on a few streams that then
+    /// close, then left until its JIT settles: a warm process holding no stream. Returns the seconds of that wait.
+    /// </summary>
+    private static async Task<double> FreshSessionAsync(Stack stack, Scenarios scenarios, List<PreparedLearner> learners, List<string> locals, Func<int, string> gw,
+        IReadOnlyDictionary<string, string>? environment)
+    {
+        await stack.RestartSessionAsync(environment);
+        await WaitRoutedAsync(stack, learners[0]);
+        var warm = learners.Take(Math.Min(100, learners.Count)).ToList();
+        var warmSpec = new StreamSpec
+        {
+            Name = "warm-up",
+            Mode = "saturate",
+            Kind = "heartbeat",
+            Streams = [.. warm.Select((l, j) => new StreamTarget { Address = gw(j), Token = l.Token, SessionId = l.SessionId })],
+            ConnectionPerStream = true,
+            LocalAddresses = locals,
+            WarmupSeconds = 0,
+            DurationSeconds = 5,
+            QuestionIds = [.. Setup.QuestionIds],
+        };
+        // Both paths of the stream: heartbeats, then saves (each its own Redis script and messages).
+        await scenarios.StreamsAsync("warm-up", "warm-up of the fresh session process (heartbeats)", [warmSpec]);
+        warmSpec.Kind = "save";
+        await scenarios.StreamsAsync("warm-up", "warm-up of the fresh session process (saves)", [warmSpec]);
+        // Tiered compilation goes on recompiling hot methods for a while after a start (measured: 0.5-0.8 s of JIT
+        // per second, 20-70 s after the restart, on the one server core): wait until it has settled.
+        return await WaitJitQuietAsync(stack.Session.HttpAddress, TimeSpan.FromSeconds(90));
+    }
+
     /// <summary>Waits until the process's JIT compiles under 20 ms per second for 3 seconds running (or the limit); returns the seconds waited.</summary>
     private static async Task<double> WaitJitQuietAsync(Uri http, TimeSpan limit)
     {
@@ -376,6 +456,8 @@ internal static class Runner
         }
         return watch.Elapsed.TotalSeconds;
     }
+
+    private static string F(double? ms) => ms is { } v && !double.IsNaN(v) ? v.ToString("F1", CultureInfo.InvariantCulture) : "n/a";
 
     private static async Task WaitRoutedAsync(Stack stack, PreparedLearner learner)
     {
@@ -404,4 +486,41 @@ internal static class Runner
         File.WriteAllText(path, JsonSerializer.Serialize(report, ReportJson.Default.BenchReport));
         Log("JSON written to " + path);
     }
+}
+
+/// <summary>
+/// The reconnect storm: <see cref="RunAsync"/> (started at GO) waits, SIGKILLs the session process with every stream
+/// open and starts it again on its ports with <paramref name="environment"/>; <see cref="Report"/> adds when it came
+/// back and when the last learner resumed to the scenario's figures.
+/// </summary>
+internal sealed class Storm(Stack stack, double afterGoSeconds, IReadOnlyDictionary<string, string>? environment, Action<string> log)
+{
+    private long _kill, _back;
+
+    public async Task RunAsync()
+    {
+        await Task.Delay(TimeSpan.FromSeconds(afterGoSeconds));
+        log($"reconnect storm: SIGKILL of the session process (pid {stack.Session.Pid}) with every stream open");
+        _kill = Stopwatch.GetTimestamp();
+        await stack.RestartSessionAsync(environment);
+        _back = Stopwatch.GetTimestamp();
+        log($"reconnect storm: the session process answers again after {(_back - _kill) / (double)Stopwatch.Frequency:F1} s (pid {stack.Session.Pid})");
+    }
+
+    public void Report(ScenarioResult r, double stormAt, long lastResumeTicks)
+    {
+        if (_kill == 0) return;
+        // The session process was replaced inside the window: its CPU, GC and JIT deltas mix two processes (and can
+        // read negative). They are left out of the storm's figures rather than shown wrong.
+        foreach (var key in r.Extra.Keys.Where(k => k.StartsWith("gc_", StringComparison.Ordinal) || k.StartsWith("jit_", StringComparison.Ordinal) || k == "session_cpu_ms_per_1000_messages").ToList()) r.Extra.Remove(key);
+        r.ServerCpuSeconds.Remove("session");
+        r.Extra["storm_at_seconds"] = stormAt;
+        r.Extra["storm_session_restart_seconds"] = Math.Round((_back - _kill) / (double)Stopwatch.Frequency, 2);
+        if (lastResumeTicks > _kill) r.Extra["storm_kill_to_last_resume_seconds"] = Math.Round((lastResumeTicks - _kill) / (double)Stopwatch.Frequency, 2);
+    }
+
+    public static string Describe(ScenarioResult r) => string.Join(", ", r.Extra
+        .Where(kv => kv.Key.StartsWith("storm_", StringComparison.Ordinal) || kv.Key.StartsWith("streams_", StringComparison.Ordinal) || kv.Key.StartsWith("resume_", StringComparison.Ordinal) ||
+                     kv.Key is "reconnect_attempts" or "acknowledged_saves_lost" or "saves_stored_before_loss_unacknowledged" or "first_loss_to_last_resume_seconds")
+        .Select(kv => $"{kv.Key} {kv.Value}"));
 }

@@ -28,7 +28,7 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
     }
 
     /// <summary>A stream scenario on load workers.</summary>
-    public async Task<ScenarioResult> StreamsAsync(string name, string what, IReadOnlyList<StreamSpec> specs, Func<Task>? afterReady = null)
+    public async Task<ScenarioResult> StreamsAsync(string name, string what, IReadOnlyList<StreamSpec> specs, Func<Task>? afterReady = null, Func<Task>? afterGo = null)
     {
         var r = new ScenarioResult { Name = name, What = what, Seconds = specs[0].DurationSeconds };
         await using var group = await WorkerGroup.StartAsync(specs, LoadCore, tempDir);
@@ -38,12 +38,15 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
         if (afterReady is not null) await afterReady();
         var pids = stack.ServerPids();
         await group.GoAsync();
+        // Something done to the servers while the streams run (the reconnect storm's SIGKILL), from GO on.
+        var during = afterGo?.Invoke() ?? Task.CompletedTask;
         await Task.Delay(TimeSpan.FromSeconds(specs[0].WarmupSeconds));
         var s0 = ServerSample.Take(pids);
         await Task.Delay(TimeSpan.FromSeconds(specs[0].DurationSeconds));
         var s1 = ServerSample.Take(pids);
         Sample(r, s0, s1);
         var results = await group.ResultsAsync(TimeSpan.FromMinutes(20));
+        await during;
         var saves = new Latency();
         var hbs = new Latency();
         foreach (var w in results)
@@ -76,9 +79,34 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
         r.Extra["heartbeat_retries"] = results.Sum(w => w.HeartbeatRetries);
         r.Extra["heartbeats_paced"] = results.Sum(w => w.PacedHeartbeats);
         r.Extra["heartbeat_pace_max_ms"] = results.Count > 0 ? results.Max(w => w.PaceMaxMs) : 0;
+        if (specs[0].Resume)
+        {
+            var resume = new Latency();
+            foreach (var w in results) resume.Import(w.ResumeLatency);
+            r.Extra["streams_lost"] = results.Sum(w => w.StreamsLost);
+            r.Extra["streams_resumed"] = results.Sum(w => w.Resumed);
+            r.Extra["streams_never_resumed"] = results.Sum(w => w.NeverResumed);
+            r.Extra["reconnect_attempts"] = results.Sum(w => w.ReconnectAttempts);
+            r.Extra["acknowledged_saves_lost"] = results.Sum(w => w.LostAcknowledged);
+            r.Extra["saves_stored_before_loss_unacknowledged"] = results.Sum(w => w.StoredBeforeLoss);
+            if (resume.Count > 0)
+            {
+                var summary = resume.Summary();
+                r.Extra["resume_p50_ms"] = Math.Round(summary.P50, 1);
+                r.Extra["resume_p99_ms"] = Math.Round(summary.P99, 1);
+                r.Extra["resume_max_ms"] = Math.Round(summary.Max, 1);
+            }
+            var firstLoss = results.Where(w => w.FirstLossTicks > 0).Select(w => w.FirstLossTicks).DefaultIfEmpty(0).Min();
+            var lastResume = results.Select(w => w.LastResumeTicks).DefaultIfEmpty(0).Max();
+            if (firstLoss > 0 && lastResume > firstLoss) r.Extra["first_loss_to_last_resume_seconds"] = Math.Round((lastResume - firstLoss) / (double)System.Diagnostics.Stopwatch.Frequency, 2);
+            LastResumeTicks = lastResume;
+        }
         Submitted = [.. results.SelectMany(w => w.SubmittedSessions)];
         return r;
     }
+
+    /// <summary>With Resume: when the last lost stream of the last stream scenario was back (Stopwatch ticks).</summary>
+    public long LastResumeTicks { get; private set; }
 
     /// <summary>The sessions whose final check succeeded in the last stream scenario.</summary>
     public List<string> Submitted { get; private set; } = [];

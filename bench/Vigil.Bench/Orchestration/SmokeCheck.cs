@@ -61,4 +61,42 @@ internal static class SmokeCheck
         Console.WriteLine($"{passed} passed, {failed} failed");
         return failed == 0 ? 0 : 1;
     }
+
+    /// <summary>
+    /// Checks a smoke run of the session variants, the ramp and the reconnect storm (<c>run --smoke --only exam-day
+    /// --session-variant .. --ramp .. --storm-at ..</c>): each variant and ramp step ran with every stream, and after the SIGKILL every learner resumed with no acknowledged save
+    /// lost and passed its final check. No timing is asserted.
+    /// </summary>
+    public static int RunStorm(FileInfo reportFile, int expected, int rampSteps, int variants)
+    {
+        var passed = 0;
+        var failed = 0;
+        void Check(string name, bool ok, string detail = "")
+        {
+            if (ok) { passed++; Console.WriteLine("check passed: " + name); }
+            else { failed++; Console.WriteLine($"check FAILED: {name}{(detail.Length > 0 ? " (" + detail + ")" : "")}"); }
+        }
+        BenchReport? report = null;
+        try { report = JsonSerializer.Deserialize(File.ReadAllText(reportFile.FullName), ReportJson.Default.BenchReport); }
+        catch (Exception ex) when (ex is IOException or JsonException) { Check("the storm run wrote its JSON", false, ex.Message); }
+        if (report is not null)
+        {
+            Check("the storm run wrote its JSON", true);
+            Check($"the ramp ran its {rampSteps} steps, each with its streams open and answered", report.Ramp.Count == rampSteps && report.Ramp.All(s => s.Result.Streams == s.Learners && s.Result.Done > 0),
+                string.Join("; ", report.Ramp.Select(s => $"{s.Learners}: {s.Result.Streams} open, {s.Result.Done} done, {(s.Held ? "held" : s.WhyNot)}")));
+            Check($"each of the {variants} session variants held every stream on a fresh process", report.Variants.Count == variants && report.Variants.All(v => v.Result.Streams == expected && v.Result.StreamsDropped == 0 && v.Result.Done > 0),
+                string.Join("; ", report.Variants.Select(v => $"{v.Name}: {v.Result.Streams} open, {v.Result.StreamsDropped} dropped, {v.Result.Done} done")));
+            Check("the ramp reported its largest held size or why none held", report.RampLargestHeld is not null || report.Ramp.Any(s => !s.Held && s.WhyNot is not null));
+            var exam = report.ExamDay;
+            double X(string key) => exam?.Extra.GetValueOrDefault(key, double.NaN) ?? double.NaN;
+            Check("storm: the session process was killed and came back", exam is not null && X("storm_session_restart_seconds") > 0, exam is null ? "exam day did not run" : "");
+            Check($"storm: every learner lost its stream and resumed ({expected})", X("streams_lost") == expected && X("streams_resumed") == expected && X("streams_never_resumed") == 0,
+                $"lost {X("streams_lost")}, resumed {X("streams_resumed")}, never {X("streams_never_resumed")}: {string.Join(" | ", exam?.ErrorSamples.Take(3) ?? [])}");
+            Check("storm: no acknowledged save was lost", X("acknowledged_saves_lost") == 0, $"{X("acknowledged_saves_lost")} lost");
+            Check("storm: saves were acknowledged after the resume and every final check passed", exam is not null && exam.SavesPerSecond > 0 && (int)X("final_checks_ok") == expected,
+                $"{X("final_checks_ok")} ok, {X("final_checks_failed")} failed");
+        }
+        Console.WriteLine($"{passed} passed, {failed} failed");
+        return failed == 0 ? 0 : 1;
+    }
 }

@@ -14,6 +14,8 @@ internal sealed class Stack : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
     private ProcessStack _vigil = null!;
+    /// <summary>The session process's own settings, read at each (re)start: a variant's runtime knobs go here.</summary>
+    private readonly Dictionary<string, string?> _sessionSettings = [];
 
     public ServiceProcess Identity => _vigil.Identity;
     public ServiceProcess Session => _vigil.Session;
@@ -60,6 +62,7 @@ internal sealed class Stack : IAsyncDisposable
                 Settings = common,
                 // Two photo checks at once even on its one core, so that an unpinned setup (--setup-unpinned) uses both cores.
                 IdentitySettings = new Dictionary<string, string?> { ["Photos:MaxConcurrentDecodes"] = "2" },
+                SessionSettings = s._sessionSettings,
                 // The bench's learners each upload two photos and start once; the gateways' limits stay as configured by default.
                 Gateways = [.. Enumerable.Range(0, o.Gateways).Select(_ => new Dictionary<string, string?>())],
                 StartTimeout = StartTimeout,
@@ -91,6 +94,17 @@ internal sealed class Stack : IAsyncDisposable
     /// memory per stream is measured from a process that has not held the earlier rounds' streams.
     /// </summary>
     public Task RestartSessionAsync() => _vigil.RestartSessionAsync(0);
+
+    /// <summary>
+    /// Restarts the session process (SIGKILL, same ports) with <paramref name="environment"/> on top of the run's
+    /// settings, replacing the previous variant's (none: back to the run's own).
+    /// </summary>
+    public Task RestartSessionAsync(IReadOnlyDictionary<string, string>? environment)
+    {
+        _sessionSettings.Clear();
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) _sessionSettings[k] = v;
+        return _vigil.RestartSessionAsync(0);
+    }
 
     /// <summary>Pins every server process (Redis and RabbitMQ included) to <paramref name="cores"/>.</summary>
     public void PinServers(string cores)
