@@ -62,6 +62,20 @@ public sealed class PracticeExamTests(SessionFixture f)
         Assert.Single(await f.Events.WaitAsync("BoardDecisionRecorded", adaCertification.SessionId));
         Assert.DoesNotContain(f.Events.All, e => e.SessionId == adaPractice.SessionId);
 
+        // The board's list: every finished session is there, but a practice session never awaits a decision.
+        async Task<List<string>> ListAsync(ReviewFilter filter)
+        {
+            var listed = await f.Board(course).ListSessionsForReviewAsync(new ListSessionsForReviewRequest { CourseId = course, Filter = filter, PageSize = 50 });
+            return [.. listed.Sessions.Select(x => x.Session.SessionId)];
+        }
+        var all = await ListAsync(ReviewFilter.Unspecified);
+        Assert.Contains(adaPractice.SessionId, all);
+        Assert.Contains(samPractice.SessionId, all);
+        var awaiting = await ListAsync(ReviewFilter.AwaitingDecision);
+        Assert.Contains(samCertification.SessionId, awaiting);
+        Assert.DoesNotContain(adaPractice.SessionId, awaiting);
+        Assert.DoesNotContain(samPractice.SessionId, awaiting);
+
         // The export shows each row's kind.
         var results = new CourseResultsService.CourseResultsServiceClient(f.Journey.Invoker(TestTokens.Staff("staff-1", course)));
         using var export = results.ExportResults(new ExportResultsRequest { RequestId = "x1", CourseId = course });

@@ -2,8 +2,11 @@ using Vigil.Contracts.Session.V1;
 
 namespace Vigil.Session.Review;
 
-/// <summary>What the review index knows of a finished session: read from its record (and its incident count) alone.</summary>
-internal sealed record ReviewFacts(bool Finished, long DecisionVersion, long Incidents, bool Exception, long ProblemReports = 0, bool SecondLookOpen = false);
+/// <summary>
+/// What the review index knows of a finished session: read from its record (and its incident count) alone.
+/// <paramref name="Practice"/>: a practice exam's session, which the board never decides (RecordDecision refuses it).
+/// </summary>
+internal sealed record ReviewFacts(bool Finished, long DecisionVersion, long Incidents, bool Exception, long ProblemReports = 0, bool SecondLookOpen = false, bool Practice = false);
 
 /// <summary>
 /// The review list's filters as a rule table (pure): which of a course's review sets a finished session belongs to.
@@ -25,7 +28,8 @@ internal static class ReviewFilters
     public static bool Holds(ReviewFilter filter, ReviewFacts f) => f.Finished && filter switch
     {
         ReviewFilter.Unspecified => true,
-        ReviewFilter.AwaitingDecision => f.DecisionVersion == 0,
+        // A practice session is never decided, so it never awaits a decision (it stays in "all" and the others).
+        ReviewFilter.AwaitingDecision => f.DecisionVersion == 0 && !f.Practice,
         ReviewFilter.Decided => f.DecisionVersion > 0,
         ReviewFilter.WithIncidents => f.Incidents > 0,
         ReviewFilter.WithException => f.Exception,

@@ -5,6 +5,7 @@ using Vigil.Contracts.Session.V1;
 using Vigil.ServiceDefaults.Storage;
 using Vigil.Session.Audit;
 using Vigil.Session.Answers;
+using Vigil.Session.Exams;
 using Vigil.Session.Outbox;
 using Vigil.Session.Review;
 
@@ -638,7 +639,7 @@ internal sealed partial class SessionStore(RedisStorage storage, SessionKeys key
 
     /// <summary>What the review index knows of a session, from its record and its incident count.</summary>
     internal static ReviewFacts Facts(SessionData s, long incidents) =>
-        new(s.IsFinished, s.DecisionVersion, incidents, s.Exception is not null, s.ProblemReports, s.SecondLookBy is not null);
+        new(s.IsFinished, s.DecisionVersion, incidents, s.Exception is not null, s.ProblemReports, s.SecondLookBy is not null, ExamValidator.IsPractice(s.Exam));
 
     /// <summary>
     /// Adds a finished session to review sets before the change that makes their rule hold (a decision, an exception, a
