@@ -25,7 +25,9 @@ internal sealed class Latency
     public double PercentileMs(double p) => _h.TotalCount == 0 ? double.NaN : _h.GetValueAtPercentile(p) / 1000.0;
 
     /// <summary>The recorded values as (value, count) pairs, to send from a worker process to the orchestrator.</summary>
-    public List<long[]> Export() => [.. _h.RecordedValues().Select(v => new[] { v.ValueIteratedTo, v.CountAtValueIteratedTo })];
+    /// <remarks>From a copy: a late reply may still be recorded while a worker exports, and enumerating the live
+    /// histogram then throws (a full-size run lost its worker, and the run, to that).</remarks>
+    public List<long[]> Export() => [.. _h.Copy().RecordedValues().Select(v => new[] { v.ValueIteratedTo, v.CountAtValueIteratedTo })];
 
     public void Import(List<long[]>? pairs)
     {
