@@ -58,11 +58,13 @@ public sealed class Backend : IAsyncDisposable
         app.MapGrpcService<SessionBackend>();
         app.MapGrpcService<DashboardBackend>();
         app.MapGet("/health/ready", () => backend.Ready ? Results.Ok("Healthy") : Results.StatusCode(503));
-        Instances[app] = backend;
         await app.StartAsync();
         var urls = app.Urls.Select(u => new Uri(u.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal))).ToList();
         backend.Address = urls[0];
         backend.HealthAddress = urls[1];
+        // Listed once its address is known: Of() reads every listed backend's address, and one still starting (in a
+        // test running in parallel) had none yet, so a call to any backend then failed with Unknown (seen in CI).
+        Instances[app] = backend;
         return backend;
     }
 
