@@ -174,7 +174,7 @@ internal sealed class StreamWorker
         l.Connected = false;
         l.LostAt = Stopwatch.GetTimestamp();
         Interlocked.Increment(ref _streamsLost);
-        AtomicMin(ref _firstLossTicks, l.LostAt);
+        Atomic.Min(ref _firstLossTicks, l.LostAt);
         Error("lost, resuming: " + reason);
         _ = Task.Run(() => ResumeAsync(l));
     }
@@ -234,20 +234,9 @@ internal sealed class StreamWorker
         }
         var now = Stopwatch.GetTimestamp();
         _resumeLatency.RecordTicks(now - l.LostAt);
-        AtomicMax.Raise(ref _lastResumeTicks, now);
+        Atomic.Max(ref _lastResumeTicks, now);
         Interlocked.Increment(ref _resumed);
         Interlocked.Exchange(ref l.Reconnecting, 0);
-    }
-
-    private static void AtomicMin(ref long target, long value)
-    {
-        var seen = Volatile.Read(ref target);
-        while (value < seen)
-        {
-            var was = Interlocked.CompareExchange(ref target, value, seen);
-            if (was == seen) return;
-            seen = was;
-        }
     }
 
     private bool InWindow(long ticks) => ticks >= _windowStart && ticks < _windowEnd;
@@ -270,7 +259,7 @@ internal sealed class StreamWorker
                             // this reply when it is wider than the exam's interval (never sooner than the schedule).
                             var afterTicks = (long)(after.ToTimeSpan().TotalSeconds * TicksPerSecond);
                             if (afterTicks > HeartbeatIntervalTicks) l.PaceNotBefore = now + afterTicks;
-                            AtomicMax.Raise(ref _paceMaxMs, (long)after.ToTimeSpan().TotalMilliseconds);
+                            Atomic.Max(ref _paceMaxMs, (long)after.ToTimeSpan().TotalMilliseconds);
                         }
                         if (l.PendingHeartbeats.TryRemove(r.HeartbeatReply.Sequence, out var hb))
                         {

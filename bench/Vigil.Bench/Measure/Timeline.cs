@@ -19,7 +19,7 @@ internal sealed class Timeline(int seconds)
         if (second < 0 || second >= _count.Length) return;
         var us = latencyTicks * 1_000_000 / Stopwatch.Frequency;
         Interlocked.Increment(ref _count[second]);
-        AtomicMax.Raise(ref _maxMicros[second], us);
+        Atomic.Max(ref _maxMicros[second], us);
     }
 
     public List<long[]> Export() => [.. _count.Select((c, i) => new[] { c, _maxMicros[i] })];

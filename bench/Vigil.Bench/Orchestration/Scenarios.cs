@@ -166,7 +166,7 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
                     if (t1 >= windowStart)
                     {
                         Interlocked.Increment(ref ops);
-                        AtomicMax.Raise(ref lastCompletion, t1);
+                        Atomic.Max(ref lastCompletion, t1);
                     }
                     if (t0 >= windowStart) latency.RecordTicks(t1 - t0);
                 }
