@@ -58,7 +58,7 @@ smoke_run() {
 smoke_run smoke --smoke --out "$out/smoke.json" -- check-smoke "$out/smoke.json" 20
 # Two session variants (a fresh process each), the ramp (three sizes) and the reconnect storm: the session process
 # SIGKILLed 3 s into a 20 s exam day; every learner must resume with no acknowledged save lost.
-smoke_run storm --smoke --only exam-day --session-variant default: --session-variant workstation-gc:DOTNET_gcServer=0 --variant-hold 10 --storm-variants workstation-gc \
+smoke_run storm --smoke --only exam-day --session-variant default: --session-variant workstation-gc:DOTNET_gcServer=0 --variant-hold 20 --storm-variants workstation-gc \
   --ramp 5,10,20 --ramp-hold 3 --duration 20 --storm-at 3 --out "$out/storm.json" -- check-storm "$out/storm.json" 20 3 2
 rm -rf "$out"
 echo "$passed passed, $failed failed"
