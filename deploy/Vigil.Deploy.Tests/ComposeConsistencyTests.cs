@@ -72,6 +72,12 @@ public sealed partial class ComposeConsistencyTests
         var identity = ConfigurationSchema.For(Repository.Project("identity"));
         Assert.True(identity.Reads("Photos__EncryptionKeys__0__Key"));
         Assert.False(identity.Reads("Photos__EncryptionKeys__first__Key"));
+
+        // A nested section (Gateway:SignIn) is read key by key.
+        var gateway = ConfigurationSchema.For(Repository.Project("gateway"));
+        Assert.True(gateway.Reads("Gateway__SignIn__ClientSecret"));
+        Assert.False(gateway.Reads("Gateway__SignIn__ClientSecrets"));
+        Assert.False(gateway.Reads("Gateway__ClientSecret"));
     }
 
     [Theory]
@@ -92,11 +98,13 @@ public sealed partial class ComposeConsistencyTests
     }
 
     [Fact]
-    public void Only_the_gateway_is_published_and_on_its_kestrel_ports()
+    public void Only_the_gateway_and_the_development_provider_are_published_the_gateway_on_its_kestrel_ports()
     {
+        // The provider is published for the browser's sign-in and the CLI on the host (ProviderComposeTests holds
+        // it to its issuer's port); no service, no data store.
         var gateway = Repository.Project("gateway");
-        var published = Development.Services.Values.Where(s => s.Ports.Count > 0).Select(s => s.Name).ToList();
-        Assert.Equal(["gateway"], published);
+        var published = Development.Services.Values.Where(s => s.Ports.Count > 0).Select(s => s.Name).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["gateway", "provider"], published);
         var ports = Development.Services["gateway"].Ports.Select(p => int.Parse(p.Split(':').Last(), System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
         Assert.Equal(new[] { gateway.GrpcPort, gateway.ManagementPort }.Order().ToList(), ports);
     }

@@ -22,6 +22,12 @@ public sealed class ComposeService
     public string? StopGracePeriod { get; set; }
 
     public bool ReadOnly { get; set; }
+
+    /// <summary>The profiles that enable it (none: always enabled).</summary>
+    public List<string> Profiles { get; } = [];
+
+    /// <summary>deploy.replicas, when set.</summary>
+    public int? Replicas { get; set; }
 }
 
 /// <summary>A docker compose file, or several merged in order like `docker compose -f a -f b`.</summary>
@@ -94,6 +100,15 @@ public sealed class ComposeFile
                     break;
                 case "read_only":
                     service.ReadOnly = ((YamlScalarNode)v).Value == "true";
+                    break;
+                case "profiles" when v is YamlSequenceNode profiles:
+                    service.Profiles.AddRange(profiles.Children.Cast<YamlScalarNode>().Select(s => s.Value!));
+                    break;
+                case "deploy" when v is YamlMappingNode deploy:
+                    if (deploy.Children.TryGetValue(new YamlScalarNode("replicas"), out var replicas))
+                    {
+                        service.Replicas = int.Parse(((YamlScalarNode)replicas).Value!, System.Globalization.CultureInfo.InvariantCulture);
+                    }
                     break;
             }
         }

@@ -6,8 +6,10 @@ namespace Vigil.Deploy.Tests;
 
 /// <summary>
 /// Each service and the gateway started as a real process with exactly the environment docker compose
-/// would give it (the addresses of Redis and RabbitMQ swapped for the test servers'): a key the service
-/// requires and compose forgets makes it refuse to start, and the test fails with its message.
+/// would give it (the addresses of Redis, RabbitMQ and the identity provider swapped for the test servers' and a
+/// real development provider's): a key the service requires and compose forgets makes it refuse to start, and the
+/// test fails with its message. Nothing of the tests' own token setup is left in: the service trusts only what
+/// compose tells it to trust.
 /// </summary>
 public sealed partial class ComposeStartupTests
 {
@@ -17,7 +19,12 @@ public sealed partial class ComposeStartupTests
     [MemberData(nameof(Projects))]
     public async Task Starts_with_the_development_compose_environment(string name)
     {
-        var env = ComposeFile.Load("docker-compose.yml").Services[name].Environment;
+        var env = new Dictionary<string, string>(ComposeFile.Load("docker-compose.yml").Services[name].Environment, StringComparer.Ordinal);
+        // compose's provider (http://provider:5190/) is a real development provider here, with the same clients:
+        // a service is ready only once it has read the provider's keys, and it gets its service tokens there.
+        var provider = await DevProvider.Shared;
+        Assert.Equal("http://provider:5190/", env["Auth__Authority"]);
+        env["Auth__Authority"] = provider.Issuer.ToString();
         // The gateway is ready only with a replica of every service to route to; compose's host names do not
         // resolve here, so it starts (its configuration validated) and exits cleanly, and readiness is the
         // containers step's (scripts/test.d/containers.sh) and the gateway tests' to check.
@@ -38,6 +45,12 @@ public sealed partial class ComposeStartupTests
             };
         }
         settings["Hosting__DrainDelay"] = $"00:00:0{DrainDelaySeconds}";
+        // ServiceProcess trusts the tests' own signer by default (TestTokens.HostSettings): what the deployment does
+        // not set is blanked, so the service trusts only what it is given.
+        foreach (var key in TestTokens.HostSettings.Keys.Select(k => k.Replace(":", "__", StringComparison.Ordinal)))
+        {
+            if (!composeEnvironment.ContainsKey(key) && key != "Auth__Audience") settings[key] = string.Empty;
+        }
         var project = Repository.Project(name);
         await using var process = await ServiceProcess.StartAsync(project.ProjectPath, settings, timeout: TimeSpan.FromSeconds(60));
         Assert.False(process.HasExited, process.Output);
@@ -89,16 +102,15 @@ public sealed partial class ComposeStartupTests
     /// <summary>What an operator puts in .env for the production override: real, freshly made keys.</summary>
     internal static Dictionary<string, string> ProductionVariables()
     {
-        using var jwt = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var certificate = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         return new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["VIGIL_RABBITMQ_PASSWORD"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
-            ["VIGIL_AUTH_ISSUER"] = "https://id.school.test/",
-            ["VIGIL_AUTH_SIGNING_KEY"] = jwt.ExportSubjectPublicKeyInfoPem(),
-            ["VIGIL_IDENTITY_SERVICE_TOKEN"] = "token-identity",
-            ["VIGIL_SESSION_SERVICE_TOKEN"] = "token-session",
-            ["VIGIL_CERTIFICATE_SERVICE_TOKEN"] = "token-certificate",
+            ["VIGIL_AUTH_AUTHORITY"] = "https://id.school.test/",
+            ["VIGIL_IDENTITY_CLIENT_SECRET"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
+            ["VIGIL_SESSION_CLIENT_SECRET"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
+            ["VIGIL_CERTIFICATE_CLIENT_SECRET"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
+            ["VIGIL_GATEWAY_CLIENT_SECRET"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
             ["VIGIL_PHOTO_KEY_ID"] = "photos-2026-11",
             ["VIGIL_PHOTO_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["VIGIL_CERTIFICATE_KEY_ID"] = "certificates-2026-11",
@@ -146,8 +158,9 @@ public sealed class ComposeProductionStartupTests
         Assert.Equal("Production", env["ASPNETCORE_ENVIRONMENT"]);
         var variables = ComposeStartupTests.ProductionVariables();
         var resolved = env.ToDictionary(kv => kv.Key, kv => ComposeStartupTests.Interpolate(kv.Value, variables));
-        // ServiceProcess always sets the development key for convenience; production must run without it.
-        resolved["Auth__DevelopmentKey"] = string.Empty;
+        // The platform's provider (https://id.school.test/) is not reachable here: production starts with its
+        // configuration validated (Auth:Authority https, each client's secret), which is what this checks; reading
+        // keys from a real provider is the development environment's test above.
         // The drain itself is checked with the development environment; here, that production starts.
         await ComposeStartupTests.StartAndStopAsync(name, resolved, checkDrain: false);
     }

@@ -104,7 +104,8 @@ public sealed partial class ConfigurationSchema
         catch (MissingMethodException)
         {
         }
-        AddProperties(type, [section], instance, depth: 0);
+        // A nested section ("Gateway:SignIn") is one level per part, like the keys it is matched with.
+        AddProperties(type, [.. section.Split(':')], instance, depth: 0);
     }
 
     private void AddProperties(Type type, List<string> path, object? instance, int depth)

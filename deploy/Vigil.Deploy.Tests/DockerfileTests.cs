@@ -19,11 +19,14 @@ public sealed partial class DockerfileTests
         "mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled-extra",
     ];
 
-    private sealed record Instruction(string Name, string Arguments);
+    internal sealed record Instruction(string Name, string Arguments);
 
-    private static List<List<Instruction>> Stages(DeployedProject project)
+    private static List<List<Instruction>> Stages(DeployedProject project) => Stages(project.DockerfilePath);
+
+    /// <summary>A Dockerfile's stages, each a list of instructions (continuation lines joined, comments dropped).</summary>
+    internal static List<List<Instruction>> Stages(string dockerfilePath)
     {
-        var text = Repository.Read(project.DockerfilePath).Replace("\\\n", " ", StringComparison.Ordinal);
+        var text = Repository.Read(dockerfilePath).Replace("\\\n", " ", StringComparison.Ordinal);
         var stages = new List<List<Instruction>>();
         foreach (var raw in text.Split('\n'))
         {
@@ -32,7 +35,7 @@ public sealed partial class DockerfileTests
             var space = line.IndexOf(' ', StringComparison.Ordinal);
             var instruction = new Instruction(line[..space].ToUpperInvariant(), line[(space + 1)..].Trim());
             if (instruction.Name == "FROM") stages.Add([]);
-            Assert.True(stages.Count > 0, $"{project.DockerfilePath}: {instruction.Name} before the first FROM");
+            Assert.True(stages.Count > 0, $"{dockerfilePath}: {instruction.Name} before the first FROM");
             stages[^1].Add(instruction);
         }
         return stages;
