@@ -165,6 +165,17 @@ export function checkPolicy(objects, context = {}) {
       if (context.production) {
         add("no-development-key", subj, ![...env.keys()].some((k) => /DevelopmentKey/i.test(k)) && env.get("ASPNETCORE_ENVIRONMENT")?.value !== "Development",
           "production must not set Auth__DevelopmentKey nor the Development environment");
+        if (isApp) {
+          // Tokens are checked against the platform's provider (Auth__Authority over HTTPS), or, air-gapped, against
+          // its public keys from a Secret; a service calls others with client credentials (secret from a Secret) or,
+          // air-gapped, a service token from a Secret.
+          const authority = env.get("Auth__Authority")?.value;
+          const trusts = (typeof authority === "string" && authority.startsWith("https://")) || !!env.get("Auth__SigningKeys__0")?.secretRef;
+          const calls = component !== "service" || (!!env.get("Auth__ClientId")?.value && !!env.get("Auth__ClientSecret")?.secretRef)
+            || !!env.get("Auth__ServiceToken")?.secretRef;
+          add("provider-trusted", subj, trusts && calls,
+            `production must set Auth__Authority (https://) or Auth__SigningKeys__0 from a Secret${component === "service" ? ", and Auth__ClientId with Auth__ClientSecret from a Secret (or Auth__ServiceToken from a Secret)" : ""}`);
+        }
       }
 
       if (component === "gateway") {
