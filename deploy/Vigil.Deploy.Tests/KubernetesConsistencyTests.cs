@@ -29,6 +29,32 @@ public sealed class KubernetesConsistencyTests
     }
 
     [Theory]
+    [MemberData(nameof(OverlaysAndProjects))]
+    public void Trusts_the_provider_of_vigil_config_with_a_client_of_its_own(string overlay, string name)
+    {
+        var env = KubernetesRender.Render(overlay).Environment(name);
+        Assert.True(env.TryGetValue("Auth__Authority", out var authority) && !authority.FromSecret
+            && Uri.TryCreate(authority.Value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https",
+            $"{overlay}: {name} needs Auth__Authority, the provider's issuer URL (vigil-config)");
+        if (overlay == "production") Assert.StartsWith("https://", authority!.Value, StringComparison.Ordinal);
+        // No static trust beside it (air-gapped sites patch it in: docs/operations.md, "Secrets").
+        foreach (var key in new[] { "Auth__SigningKeys__0", "Auth__ServiceToken", "Auth__Issuer", "Auth__DevelopmentKey" })
+        {
+            Assert.False(env.ContainsKey(key), $"{overlay}: {name} sets {key} beside Auth__Authority");
+        }
+        var (idKey, secretKey) = name == "gateway" ? ("Gateway__SignIn__ClientId", "Gateway__SignIn__ClientSecret") : ("Auth__ClientId", "Auth__ClientSecret");
+        Assert.Equal("vigil-" + name, env[idKey].Value);
+        Assert.True(env[secretKey].FromSecret, $"{overlay}: {name}'s {secretKey} must come from a Secret");
+        if (overlay == "development")
+        {
+            // The development overlay's secrets are the development provider's own clients: they must match.
+            var registered = Repository.ReadJson("dev/Vigil.DevProvider/appsettings.json").GetProperty("DevProvider").GetProperty("Clients")
+                .EnumerateArray().Single(c => c.GetProperty("ClientId").GetString() == env[idKey].Value);
+            Assert.Equal(registered.GetProperty("Secret").GetString(), env[secretKey].Value);
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Projects))]
     public async Task Starts_with_the_development_overlay_environment(string name)
     {
