@@ -9,7 +9,11 @@ namespace Vigil.Bench.Ceilings;
 /// <summary>Throughput and latency of an in-process ceiling run.</summary>
 /// <param name="Ops">Operations completed inside the measured window (the rate).</param>
 /// <param name="Done">Operations completed in the whole run, warm-up and stragglers after the window included (that it worked).</param>
-internal sealed record RawRun(long Ops, double Seconds, Latency Latency, long Errors, string? FirstError, long Done);
+internal sealed record RawRun(long Ops, double Seconds, Latency Latency, long Errors, string? FirstError, long Done)
+{
+    /// <summary>Figures of the run's own (e.g. the client's CPU per operation), copied into the scenario's <c>extra</c>.</summary>
+    public IReadOnlyDictionary<string, double> Extra { get; init; } = new Dictionary<string, double>();
+}
 
 /// <summary>
 /// What the store can give: raw writes (HSET of a save-sized value) to the same Redis, with the same

@@ -60,6 +60,9 @@ internal static class Analysis
         Ratio("heartbeats: echo through gateway / echo direct", "echo-gateway-hb", "echo-direct-hb");
         Ratio("saves: echo through gateway / echo direct", "echo-gateway-save", "echo-direct-save");
         Ratio("saves: session direct / raw Redis writes", "session-direct-save", "redis-raw");
+        Ratio($"saves: {Runner.GroupCommitBatch} per save script call / 1 per call (group commit)", $"redis-save-{Runner.GroupCommitBatch}", "redis-save-1");
+        Ratio($"Redis CPU per save: {Runner.GroupCommitBatch} per call / 1 per call", $"redis-save-{Runner.GroupCommitBatch}", "redis-save-1", RedisCpuPerSave);
+        Ratio($"client CPU per save: {Runner.GroupCommitBatch} per call / 1 per call", $"redis-save-{Runner.GroupCommitBatch}", "redis-save-1", x => x.Extra.GetValueOrDefault("bench_cpu_ms_per_1k_saves", double.NaN));
         Ratio("photos: identity / bare decode+re-encode", "photo-identity-direct", "photo-echo-direct");
         Ratio("save p99 added by the gateway, ms (difference)", "session-gateway-save-latency", "session-direct-save-latency", x => x.Latency?.P99 ?? double.NaN, difference: true);
         Ratio("echo save p99 added by the gateway, ms (difference)", "echo-gateway-save-latency", "echo-direct-save-latency", x => x.Latency?.P99 ?? double.NaN, difference: true);
@@ -71,6 +74,10 @@ internal static class Analysis
         }
         Targets(o, report);
     }
+
+    /// <summary>Redis's CPU per 1,000 operations of the window (NaN when unknown).</summary>
+    private static double RedisCpuPerSave(ScenarioResult r) =>
+        r.Ops > 0 && r.ServerCpuSeconds.TryGetValue("redis", out var cpu) ? cpu * 1e6 / r.Ops : double.NaN;
 
     private static RatioSummary? R(BenchReport r, string prefix) => r.Ratios.FirstOrDefault(x => x.Name.StartsWith(prefix, StringComparison.Ordinal));
 

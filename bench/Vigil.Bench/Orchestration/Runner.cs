@@ -18,6 +18,9 @@ internal static class Runner
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>Saves per EVALSHA in the group-commit ceiling (<c>redis-save-16</c>).</summary>
+    public const int GroupCommitBatch = 16;
+
     private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
 
     public static async Task<int> RunAsync(BenchOptions o, string command)
@@ -192,6 +195,12 @@ internal static class Runner
         var mux = await ConnectionMultiplexer.ConnectAsync(redis);
         defs.Add(("redis-raw", () => scenarios.RawAsync("redis-raw", $"HSET of 200 bytes, {o.SaturateStreams} in flight on one multiplexer, appendfsync always",
             () => RedisCeiling.RunAsync(mux, o.SaturateStreams, o.WarmupSeconds, o.RoundSeconds))));
+        // What group commit of saves would give: the session's save script, one save per EVALSHA (as the session runs
+        // it) and GroupCommitBatch saves per EVALSHA, the same number of saves in flight.
+        defs.Add(("redis-save-1", () => scenarios.RawAsync("redis-save-1", $"the session's save script, one save per EVALSHA, {o.SaturateStreams} saves in flight, appendfsync always",
+            () => SaveScriptCeiling.RunAsync(mux, 1, o.SaturateStreams, o.WarmupSeconds, o.RoundSeconds))));
+        defs.Add(($"redis-save-{GroupCommitBatch}", () => scenarios.RawAsync($"redis-save-{GroupCommitBatch}", $"the session's save script, {GroupCommitBatch} saves per EVALSHA (a group commit), {o.SaturateStreams} saves in flight, appendfsync always",
+            () => SaveScriptCeiling.RunAsync(mux, GroupCommitBatch, o.SaturateStreams, o.WarmupSeconds, o.RoundSeconds))));
         // What acknowledging by a replica costs (Redis:AcknowledgeReplicas): the one write path to a primary with a
         // replica of its own, acknowledged by the primary (ack0) or once the replica confirmed (ack1), 1 and N in flight.
         await using var replicaAck = o.Selects("redis-replica-ack") ? await ReplicaAckCeiling.StartAsync() : null;

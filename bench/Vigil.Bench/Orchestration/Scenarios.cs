@@ -130,6 +130,7 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
         r.Latency = raw.Latency.Count > 0 ? raw.Latency.Summary() : null;
         r.Errors = raw.Errors;
         if (raw.FirstError is not null) r.ErrorSamples.Add(raw.FirstError);
+        foreach (var (k, v) in raw.Extra) r.Extra[k] = v;
         return r;
     }
 

@@ -22,7 +22,7 @@ internal static class SmokeCheck
                 "echo-direct-hb", "echo-gateway-hb", "session-direct-hb", "session-gateway-hb",
                 "echo-direct-save", "echo-gateway-save", "session-direct-save", "session-gateway-save",
                 "echo-direct-save-latency", "echo-gateway-save-latency", "session-direct-save-latency", "session-gateway-save-latency",
-                "redis-raw", "rabbitmq-raw", "photo-echo-direct", "photo-identity-direct",
+                "redis-raw", "redis-save-1", $"redis-save-{Runner.GroupCommitBatch}", "rabbitmq-raw", "photo-echo-direct", "photo-identity-direct",
                 "redis-replica-ack0-c1", "redis-replica-ack1-c1", "redis-replica-ack0-cn", "redis-replica-ack1-cn",
             })
             {
