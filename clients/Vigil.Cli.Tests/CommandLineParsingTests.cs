@@ -35,7 +35,7 @@ public sealed partial class CommandLineParsingTests
         "images --out /tmp/photos",
         $"exam create {Photo} --as staff:s1:c1", $"exam create {Photo} --max-attempts 3 --practice",
         "session start --exam e1",
-        $"session run --session s1 --answers {Photo}", $"session run --session s1 --answers {Photo} --no-final-check",
+        $"session run --session s1 --answers {Photo}", $"session run --session s1 --answers {Photo} --no-final-check", $"session run --session s1 --answers {Photo} --pace 00:00:30",
         "session final-check --session s1 --last-seq 12",
         "session receipt --session s1",
         "board list --course c1", "board list --course c1 --awaiting", "board review --session s1",
@@ -116,6 +116,8 @@ public sealed partial class CommandLineParsingTests
     [InlineData("audit list --course c1 --from yesterday", "--from")]
     [InlineData("login --provider ftp://id.example.org", "--provider")]
     [InlineData("exam create EXAM.json --max-attempts 11", "--max-attempts")]
+    [InlineData("session run --session s1 --answers /etc/passwd --pace soon", "--pace")]
+    [InlineData("session run --session s1 --answers /etc/passwd --pace 02:00:00", "--pace")]
     public async Task A_mistake_exits_2_with_a_message_naming_the_option(string line, string named)
     {
         var (code, stdout, stderr) = await RunAsync(System.CommandLine.Parsing.CommandLineParser.SplitCommandLine(line).ToArray());

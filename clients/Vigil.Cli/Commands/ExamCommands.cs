@@ -102,16 +102,28 @@ internal static class ExamCommands
         var answers = OptionKinds.ExistingFile("--answers", "ANSWERS.json",
             """Question ids to vigil.session.v1.Answer in JSON: {"q1": {"choice": {"optionIds": ["a"]}}, "q2": {"number": 5}, "q3": {"text": "..."}}""");
         var noFinalCheck = new Option<bool>("--no-final-check") { Description = "Save the answers but do not submit them" };
+        var pace = new Option<TimeSpan>("--pace")
+        {
+            HelpName = "HH:MM:SS",
+            Description = "Wait this long between two saves, as a learner answers over time (default: none)",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+                if (TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var t) && t >= TimeSpan.Zero && t <= TimeSpan.FromHours(1)) return t;
+                result.AddError($"--pace takes a duration from 00:00:00 to 01:00:00 (e.g. 00:00:30), not '{text}'.");
+                return TimeSpan.Zero;
+            },
+        };
         var run = new Command("run", "Open the exam stream, send heartbeats and the answers, wait for every save's acknowledgement, then the final check")
         {
-            runSession, answers, noFinalCheck,
+            runSession, answers, noFinalCheck, pace,
         };
         cli.OnGateway(run, async (call, cancellationToken) =>
         {
             call.RequireToken();
             var id = call.Get(runSession);
             var parsed = ParseAnswers(await File.ReadAllTextAsync(call.Get(answers).FullName, cancellationToken));
-            var last = await RunWithReconnectsAsync(call, id, parsed, cancellationToken);
+            var last = await RunWithReconnectsAsync(call, id, parsed, call.Get(pace), cancellationToken);
             // A long exam may have outlived the token the stream opened with: the final check asks for a fresh one.
             var token = await call.FreshTokenAsync(renew: false, cancellationToken);
             if (call.Get(noFinalCheck))
@@ -170,12 +182,14 @@ internal static class ExamCommands
     private const int StreamAttempts = 5;
 
     /// <summary>
-    /// The exam stream, reopened when it breaks (UNAVAILABLE: after the server's pushback or a short backoff) or when a
-    /// reopen is refused because the token expired (TOKEN_EXPIRED: once, with a renewed token). The stream was
-    /// authorized when it opened and outlives its token; each (re)open asks the stored sign-in for a token first, which
-    /// is renewed when it is about to expire. Saves already acknowledged are not sent again.
+    /// The exam stream, reopened when the server asks (a replica that drains sends Reconnect: after its delay), when it
+    /// breaks (UNAVAILABLE: after the server's pushback or a short backoff) or when a reopen is refused because the
+    /// token expired (TOKEN_EXPIRED: once, with a renewed token). The stream was authorized when it opened and outlives
+    /// its token; each (re)open asks the stored sign-in for a token first, which is renewed when it is about to expire.
+    /// Saves already acknowledged are not sent again; the others are sent again, in order, on the new stream.
     /// </summary>
-    private static async Task<long> RunWithReconnectsAsync(Invocation call, string sessionId, IReadOnlyList<(string QuestionId, Answer Answer)> answers, CancellationToken cancellationToken)
+    private static async Task<long> RunWithReconnectsAsync(Invocation call, string sessionId, IReadOnlyList<(string QuestionId, Answer Answer)> answers, TimeSpan pace,
+        CancellationToken cancellationToken)
     {
         var progress = new StreamProgress();
         var renew = false;
@@ -185,7 +199,15 @@ internal static class ExamCommands
             var token = await call.FreshTokenAsync(renew, cancellationToken);
             try
             {
-                return await call.Journey.RunAsync(token, sessionId, answers, progress: progress, cancellationToken: cancellationToken);
+                return await call.Journey.RunAsync(token, sessionId, answers, progress: progress, pace: pace, cancellationToken: cancellationToken);
+            }
+            catch (StreamMovedException moved) when (attempt < StreamAttempts)
+            {
+                renew = false;
+                // With jitter: every stream of the replica that drains is told at once.
+                var wait = moved.RetryAfter + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 500));
+                call.Output.Line($"    ↻ reopening the exam stream in {wait.TotalSeconds:0.#} s");
+                await Task.Delay(wait, cancellationToken);
             }
             catch (RpcException ex) when (attempt < StreamAttempts && ex.StatusCode == StatusCode.Unavailable)
             {

@@ -125,18 +125,23 @@ internal sealed class Journey(GatewayConnection connection, Output output)
     }
 
     /// <summary>
-    /// Opens the exam stream, sends a heartbeat, then each answer as a save with a heartbeat between saves,
-    /// and waits for every save's acknowledgement; a save the server answers with RetryLater (its store failed for
-    /// that one message, the stream stays open) is sent again, in order, after the hint. Returns the highest
-    /// acknowledged sequence.
+    /// Opens the exam stream, sends a heartbeat, then each answer as a save with a heartbeat between saves (and
+    /// <paramref name="pace"/> before each save after the first, as a learner answers over time), and waits for every
+    /// save's acknowledgement; a save the server answers with RetryLater (its store failed for that one message, the
+    /// stream stays open) is sent again, in order, after the hint. Returns the highest acknowledged sequence.
     /// </summary>
+    /// <exception cref="StreamMovedException">The server asked the client to reconnect (it drains) before every save was
+    /// acknowledged: open a new stream, which resumes after the last acknowledged save.</exception>
+    /// <exception cref="RpcException">The stream failed (UNAVAILABLE when the server or the connection went away).</exception>
     public async Task<long> RunAsync(string token, string sessionId, IReadOnlyList<(string QuestionId, Answer Answer)> answers, long firstSequence = 1,
-        StreamProgress? progress = null, CancellationToken cancellationToken = default)
+        StreamProgress? progress = null, TimeSpan pace = default, CancellationToken cancellationToken = default)
     {
         using var call = _sessions.StreamExam(GatewayConnection.With(token, cancellationToken));
         await call.RequestStream.WriteAsync(new StreamExamRequest { Open = new OpenStream { SessionId = sessionId } }, cancellationToken);
         if (!await call.ResponseStream.MoveNext(cancellationToken) || call.ResponseStream.Current.MessageCase != StreamExamResponse.MessageOneofCase.Opened)
         {
+            // A replica that has begun to drain may still get the open: it answers Reconnect, and the client tries again.
+            if (call.ResponseStream.Current?.Reconnect is { } moved) throw new StreamMovedException(moved.Reason, moved.RetryAfter?.ToTimeSpan() ?? TimeSpan.Zero);
             throw new InvalidOperationException("The exam stream did not open.");
         }
         var opened = call.ResponseStream.Current.Opened;
@@ -146,6 +151,7 @@ internal sealed class Journey(GatewayConnection connection, Output output)
         var sent = new Dictionary<long, AnswerSave>();
         var resend = new SortedSet<long>();
         var resendAfter = TimeSpan.Zero;
+        Reconnect? reconnect = null;
         long heartbeat = 0;
         var sequence = progress?.FirstSequence ?? Math.Max(firstSequence, lastAcked + 1);
         // A reopened stream: the answers the server has acknowledged (sequences up to its last) are not sent again.
@@ -180,6 +186,7 @@ internal sealed class Journey(GatewayConnection connection, Output output)
                         break;
                     case StreamExamResponse.MessageOneofCase.Reconnect:
                         output.Line($"    ↻ the server asks to reconnect: {m.Reconnect.Reason}");
+                        reconnect = m.Reconnect;
                         break;
                     case StreamExamResponse.MessageOneofCase.Retry when m.Retry.Target == RetryTarget.Save:
                         lock (pending)
@@ -195,18 +202,51 @@ internal sealed class Journey(GatewayConnection connection, Output output)
             return acks;
         }, cancellationToken);
 
-        async Task Beat() => await call.RequestStream.WriteAsync(new StreamExamRequest
+        // The stream ended under the run (a drain's Reconnect, the server or the connection gone): what the caller does next.
+        async Task EndedAsync()
+        {
+            await reader; // an RpcException (UNAVAILABLE...) surfaces here as it is
+            if (reconnect is not null) throw new StreamMovedException(reconnect.Reason, reconnect.RetryAfter?.ToTimeSpan() ?? TimeSpan.Zero);
+            throw new InvalidOperationException("The server ended the exam stream before every save was acknowledged, without asking to reconnect.");
+        }
+
+        // A write to a stream the server has ended fails: how the stream ended (read by the reader) says what to do.
+        async Task SendAsync(StreamExamRequest message)
+        {
+            try
+            {
+                await call.RequestStream.WriteAsync(message, cancellationToken);
+            }
+            catch (Exception ex) when (ex is RpcException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.WhenAny(reader, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken));
+                if (!reader.IsCompleted) throw;
+                await EndedAsync();
+            }
+        }
+
+        bool HasPending()
+        {
+            lock (pending) return pending.Count > 0;
+        }
+
+        async Task Beat() => await SendAsync(new StreamExamRequest
         {
             Heartbeat = new Heartbeat
             {
                 Sequence = ++heartbeat, CameraOn = true, MicrophoneOn = true, ScreenShareOn = true, Focused = true,
                 AudioOutput = AudioOutput.Speakers, ClientTime = Timestamp.FromDateTime(DateTime.UtcNow),
             },
-        }, cancellationToken);
+        });
 
         await Beat();
+        var first = true;
         foreach (var (questionId, answer) in answers.Skip(skip))
         {
+            if (!first && pace > TimeSpan.Zero) await Task.WhenAny(Task.Delay(pace, cancellationToken), reader);
+            first = false;
+            // The server ends a stream only when it drains or fails: the run goes on on a new stream.
+            if (reader.IsCompleted) await EndedAsync();
             var seq = sequence++;
             var save = new AnswerSave { Sequence = seq, QuestionId = questionId, Answer = answer };
             lock (pending)
@@ -214,38 +254,45 @@ internal sealed class Journey(GatewayConnection connection, Output output)
                 pending.Add(seq);
                 sent[seq] = save;
             }
-            await call.RequestStream.WriteAsync(new StreamExamRequest { Save = save }, cancellationToken);
+            await SendAsync(new StreamExamRequest { Save = save });
             await Beat();
         }
         var until = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < until)
+        while (DateTime.UtcNow < until && HasPending())
         {
+            if (reader.IsCompleted) await EndedAsync();
             List<AnswerSave> again;
             TimeSpan wait;
             lock (pending)
             {
-                if (pending.Count == 0) break;
                 again = [.. resend.Select(s => sent[s])];
                 resend.Clear();
                 wait = resendAfter;
             }
             if (again.Count == 0)
             {
-                await Task.Delay(50, cancellationToken);
+                await Task.WhenAny(Task.Delay(50, cancellationToken), reader);
                 continue;
             }
             // With jitter, so that a crowd told to retry together does not come back together.
             await Task.Delay(wait + wait * (Random.Shared.NextDouble() * 0.5), cancellationToken);
-            foreach (var save in again) await call.RequestStream.WriteAsync(new StreamExamRequest { Save = save }, cancellationToken);
+            foreach (var save in again) await SendAsync(new StreamExamRequest { Save = save });
         }
-        await call.RequestStream.CompleteAsync();
-        try
+        if (!reader.IsCompleted)
         {
-            await reader.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
-        }
-        catch (TimeoutException)
-        {
-            // The server keeps the stream open until it sees the end; not waiting longer is fine.
+            await call.RequestStream.CompleteAsync();
+            try
+            {
+                await reader.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // The server keeps the stream open until it sees the end; not waiting longer is fine.
+            }
+            catch (RpcException) when (!HasPending())
+            {
+                // Every save is acknowledged: how the stream closed after that changes nothing.
+            }
         }
         lock (pending)
         {
@@ -538,6 +585,13 @@ internal sealed class Journey(GatewayConnection connection, Output output)
     }
 
     private static string Short(string digest) => digest.Length > 12 ? digest[..12] + "…" : digest;
+}
+
+/// <summary>The server asked to reconnect (a replica that drains) before every save of the run was acknowledged.</summary>
+internal sealed class StreamMovedException(string reason, TimeSpan retryAfter) : Exception(reason)
+{
+    /// <summary>How long the server asked the client to wait before it reconnects.</summary>
+    public TimeSpan RetryAfter { get; } = retryAfter;
 }
 
 /// <summary>What an exam run keeps across reopened streams: the sequence its first answer was sent with.</summary>

@@ -137,6 +137,50 @@ public sealed class PodBalancingTests(PodStack pods, ITestOutputHelper output)
         await Stack.StartCertificateAsync();
     }
 
+    [Fact]
+    public async Task The_CLI_follows_a_draining_pods_Reconnect_and_its_exam_ends_with_every_answer_recorded()
+    {
+        using var journey = new Journey(Stack);
+        var exam = await journey.CreateExamAsync(ExamBuilder.Numbered(Journey.Id("course"), Questions, journey.Clock.GetUtcNow()));
+        var learner = (await StartLearnersAsync(journey, exam, 1))[0];
+        var pods = RunningPods();
+        var answers = Path.Combine(Path.GetTempPath(), $"vigil-answers-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(answers, "{" + string.Join(",", Enumerable.Range(0, Questions).Select(i =>
+            $"\"n{i}\": {Google.Protobuf.JsonFormatter.Default.Format(ExamBuilder.NumberedAnswer($"n{i}"))}")) + "}");
+        try
+        {
+            // A learner's proctoring client (the real CLI) answers one question every 300 ms through the gateway.
+            var before = await CountsAsync(pods);
+            using var cli = CliProcess.Start(["--gateway", Stack.Gateway.GrpcAddress.ToString(), "session", "run", "--session", learner.SessionId,
+                "--answers", answers, "--pace", "00:00:00.3"], ("VIGIL_TOKEN", learner.Token));
+            await cli.LineAsync(l => l.Contains("is durable", StringComparison.Ordinal));
+            var holder = await Eventually.ValueAsync<int>(async () =>
+            {
+                var now = await CountsAsync(pods);
+                return now.Where(p => p.Value > before[p.Key]).Select(p => (int?)p.Key).FirstOrDefault();
+            }, () => "the pod holding the CLI's stream to show it in its metrics");
+
+            // Its pod drains (SIGTERM, as Kubernetes stops a pod) while answers are still to come.
+            Assert.Equal(0, await Stack.DrainSessionAsync(holder, TimeSpan.FromSeconds(60)));
+            var (code, stdout, stderr) = await cli.ExitAsync();
+            output.WriteLine(stdout);
+            Assert.True(code == 0, $"vigil session run exited {code}\n{stdout}\n{stderr}");
+            Assert.Contains("the server asks to reconnect", stdout, StringComparison.Ordinal);
+            Assert.Contains("reopening the exam stream", stdout, StringComparison.Ordinal);
+
+            // The final check recorded every answer, each once, whatever stream carried it.
+            var receipt = await learner.Learner.Sessions().GetReceiptAsync(new GetReceiptRequest { SessionId = learner.SessionId });
+            Assert.Equal(Questions, receipt.Receipt.Items.Count);
+            Assert.All(receipt.Receipt.Items, item => Assert.True(item.Ticked, $"{item.QuestionId} has no recorded answer"));
+            Assert.Equal(Questions, receipt.Receipt.Items.Select(i => i.Sequence).Distinct().Count());
+        }
+        finally
+        {
+            File.Delete(answers);
+            foreach (var pod in pods.Where(p => Stack.Sessions[p] is null or { HasExited: true })) await Stack.StartSessionAsync(pod);
+        }
+    }
+
     /// <summary>The indexes of the session pods now running.</summary>
     private int[] RunningPods() => [.. Enumerable.Range(0, Stack.Sessions.Count).Where(i => Stack.Sessions[i] is { HasExited: false })];
 

@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Xunit;
 
-namespace Vigil.EndToEnd.Tests;
+namespace Vigil.Testing;
 
 /// <summary>
-/// The proctoring client `vigil` (vigil.dll, built next to the tests) as a process of its own, with its own environment
+/// The proctoring client `vigil` (the build output of clients/Vigil.Cli, in the tests' configuration) as a process of its own, with its own environment
 /// (no VIGIL_TOKEN of the test run; XDG_CONFIG_HOME an empty folder of its own unless given, so that no user's stored
 /// sign-in is used): its output read line by line while it runs, its exit awaited.
 /// </summary>
-internal sealed class CliProcess : IDisposable
+public sealed class CliProcess : IDisposable
 {
     private readonly Process _process;
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
@@ -19,9 +20,8 @@ internal sealed class CliProcess : IDisposable
 
     private CliProcess(string[] arguments, IEnumerable<(string Name, string Value)> environment)
     {
-        var cli = Path.Combine(AppContext.BaseDirectory, "vigil.dll");
-        Assert.True(File.Exists(cli), "vigil.dll is not next to the tests.");
-        var psi = new ProcessStartInfo("dotnet", [cli, .. arguments])
+        Assert.True(File.Exists(Dll), $"The CLI is not built: {Dll}.");
+        var psi = new ProcessStartInfo("dotnet", [Dll, .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -47,6 +47,9 @@ internal sealed class CliProcess : IDisposable
             }
         }));
     }
+
+    /// <summary>vigil.dll: the CLI project's build output (a test project builds it by a project reference).</summary>
+    public static string Dll => Path.Combine(ServiceProcess.RepositoryRoot, "clients", "Vigil.Cli", "bin", ServiceProcess.BuildConfiguration, "net10.0", "vigil.dll");
 
     /// <summary>Starts `vigil` with these arguments and environment.</summary>
     public static CliProcess Start(string[] arguments, params (string Name, string Value)[] environment) => new(arguments, environment);
