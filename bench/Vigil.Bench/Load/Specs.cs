@@ -28,6 +28,12 @@ internal sealed class StreamSpec
     public int OpenConcurrency { get; set; } = 64;
     /// <summary>A lost stream is resumed (reconnect with backoff, resend what was not acknowledged) instead of counting as dropped.</summary>
     public bool Resume { get; set; }
+    /// <summary>
+    /// With <see cref="Resume"/>: after the hold, how long the worker still waits for the learners that are reconnecting
+    /// (their schedule has ended; their resume goes on) before it counts the rest as never resumed. The storm measures the
+    /// time until every learner is back, which on a loaded box may be longer than the hold.
+    /// </summary>
+    public double ResumeGraceSeconds { get; set; }
 }
 
 /// <summary>One stream: where, as whom, which session.</summary>

@@ -57,6 +57,7 @@ internal sealed class StreamWorker
         var go = await Console.In.ReadLineAsync();
         if (go?.Trim() != "GO") return 2;
         await worker.DriveAsync();
+        await worker.AwaitResumesAsync();
         worker.Fill(result);
         if (spec.FinalCheck) await worker.FinalChecksAsync(result);
         worker.Dispose();
@@ -519,6 +520,17 @@ internal sealed class StreamWorker
         // While the stream is lost (Resume), the save waits in PendingSaves and is sent once it is back.
         await WriteAsync(l, SaveMessage(seq));
         Interlocked.Increment(ref _savesSent);
+    }
+
+    /// <summary>With Resume: waits (at most <see cref="StreamSpec.ResumeGraceSeconds"/>) until no learner is still reconnecting.</summary>
+    private async Task AwaitResumesAsync()
+    {
+        if (!_spec.Resume || _spec.ResumeGraceSeconds <= 0) return;
+        var until = Stopwatch.GetTimestamp() + (long)(_spec.ResumeGraceSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < until && _learners.Any(l => l.Call is not null && Volatile.Read(ref l.Reconnecting) == 1))
+        {
+            await Task.Delay(100);
+        }
     }
 
     private void Fill(WorkerResult r)

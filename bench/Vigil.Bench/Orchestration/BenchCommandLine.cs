@@ -67,6 +67,7 @@ internal static class BenchCommandLine
         var stormAt = Seconds("--storm-at", "Reconnect storm: SIGKILL the session process this many seconds into the exam day's window and start it again; " +
                                             "every learner resumes through the gateways (reconnect with backoff and jitter, resend what was not acknowledged); " +
                                             "reports the time until all resumed and any acknowledged save lost");
+        var resumeGrace = Seconds("--resume-grace", "With --storm-at: how long after the hold the learners still reconnecting are waited for before they count as never resumed (default 120)");
         var ramp = new Option<string>("--ramp")
         {
             HelpName = "N,N,...",
@@ -134,7 +135,7 @@ internal static class BenchCommandLine
         {
             smoke, learners, duration, heartbeat, saveEvery, clientProcesses, gateways, loopback, rounds, roundSeconds, warmup,
             saturateStreams, saturateDepth, saveRate, latencyStreams, directConnections, decisions, photoConcurrency,
-            setupConcurrency, photoPool, noPin, setupUnpinned, output, seed, serverEnv, gcDump, only, stormAt, ramp, rampHold, variant, variantHold, stormVariants,
+            setupConcurrency, photoPool, noPin, setupUnpinned, output, seed, serverEnv, gcDump, only, stormAt, resumeGrace, ramp, rampHold, variant, variantHold, stormVariants,
         };
         run.SetAction(async parse =>
         {
@@ -165,6 +166,7 @@ internal static class BenchCommandLine
             Set(photoPool, v => o.PhotoPool = v);
             Set(seed, v => o.Seed = v);
             if (parse.GetValue(stormAt) is { } storm) o.StormAtSeconds = storm;
+            Set(resumeGrace, v => o.ResumeGraceSeconds = v);
             if (parse.GetValue(ramp) is { } steps) o.Ramp = ParseRamp(steps)!;
             Set(rampHold, v => o.RampHoldSeconds = v);
             o.Variants = [.. (parse.GetValue(variant) ?? []).Select(v => SessionVariant.Parse(v)!)];

@@ -35,6 +35,8 @@ internal sealed class BenchOptions
     /// again on its ports; every learner resumes through the gateways (none: a plain exam day, where a lost stream counts as dropped).
     /// </summary>
     public double? StormAtSeconds { get; set; }
+    /// <summary>With the storm: how long after the hold the learners still reconnecting are waited for before they count as never resumed.</summary>
+    public double ResumeGraceSeconds { get; set; } = 120;
     /// <summary>
     /// Ramp mode: exam days of these sizes (learners, ascending), each held <see cref="RampHoldSeconds"/>, before the exam day;
     /// it stops at the first size not held and reports the largest held.

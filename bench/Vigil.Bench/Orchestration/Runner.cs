@@ -271,6 +271,7 @@ internal static class Runner
                 QuestionIds = [.. Setup.QuestionIds],
                 OpenConcurrency = 64,
                 Resume = resume,
+                ResumeGraceSeconds = resume ? o.ResumeGraceSeconds : 0,
             })];
         }
 

@@ -63,7 +63,12 @@ internal static class SmokeCheck
         var report = checks.Load(reportFile, "the storm run wrote its JSON");
         if (report is not null)
         {
-            checks.Check($"the ramp ran its {rampSteps} steps, each with its streams open and answered", report.Ramp.Count == rampSteps && report.Ramp.All(s => s.Result.Streams == s.Learners && s.Result.Done > 0),
+            // The ramp stops at its first size not held (a latency verdict, which a loaded machine decides): it ran every step
+            // up to that one, or all of them when each held. No timing is asserted here.
+            var firstNotHeld = report.Ramp.FindIndex(s => !s.Held);
+            var due = firstNotHeld < 0 ? rampSteps : firstNotHeld + 1;
+            checks.Check($"the ramp ran its steps up to the first not held (at most {rampSteps}), each with its streams open and answered",
+                report.Ramp.Count == due && report.Ramp.All(s => s.Result.Streams == s.Learners && s.Result.Done > 0),
                 string.Join("; ", report.Ramp.Select(s => $"{s.Learners}: {s.Result.Streams} open, {s.Result.Done} done, {(s.Held ? "held" : s.WhyNot)}")));
             checks.Check($"each of the {variants} session variants held every stream on a fresh process", report.Variants.Count == variants && report.Variants.All(v => v.Result.Streams == expected && v.Result.StreamsDropped == 0 && v.Result.Done > 0),
                 string.Join("; ", report.Variants.Select(v => $"{v.Name}: {v.Result.Streams} open, {v.Result.StreamsDropped} dropped, {v.Result.Done} done")));
