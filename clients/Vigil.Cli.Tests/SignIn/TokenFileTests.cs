@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Vigil.Cli.SignIn;
 
 namespace Vigil.Cli.Tests.SignIn;
@@ -39,6 +40,32 @@ public sealed class TokenFileTests : IDisposable
         File.WriteAllText(file.Path, "{ not json");
         var ex = Assert.Throws<InvalidOperationException>(file.Read);
         Assert.Contains("vigil login", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_renewal_waits_for_another_ones_lock_on_the_token_file_and_gives_up_after_its_timeout()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 2, 8, 0, 0, TimeSpan.Zero));
+        var file = new TokenFile(Path.Combine(_folder, "vigil", "tokens.json"));
+        var first = await file.LockAsync(clock, TimeSpan.FromSeconds(30), CancellationToken.None);
+
+        // A second renewal (another process's, in effect: the lock is an flock on its own open file) waits…
+        var second = file.LockAsync(clock, TimeSpan.FromSeconds(30), CancellationToken.None);
+        for (var i = 0; i < 10; i++) clock.Advance(TokenFile.LockPoll);
+        Assert.False(second.IsCompleted);
+
+        // …and gets it at its next try once the first is released.
+        first.Dispose();
+        clock.Advance(TokenFile.LockPoll);
+        using (await second.WaitAsync(TimeSpan.FromSeconds(10)))
+        {
+            // A third one, held up past its timeout, says what happened instead of waiting for ever.
+            var third = file.LockAsync(clock, TimeSpan.FromSeconds(1), CancellationToken.None);
+            for (var i = 0; i < 21 && !third.IsCompleted; i++) clock.Advance(TokenFile.LockPoll);
+            var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => third.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Contains("Another vigil", ex.Message, StringComparison.Ordinal);
+        }
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file.Path + ".lock"));
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

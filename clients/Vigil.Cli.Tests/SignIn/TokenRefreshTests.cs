@@ -52,4 +52,18 @@ public sealed class TokenRefreshTests
 
         Assert.Throws<ArgumentException>(() => refresh.Received(Authority, "vigil-cli", new TokenResponse(null, null, null, "invalid_grant", "revoked")));
     }
+
+    [Fact]
+    public void Tokens_another_vigil_renewed_while_this_one_waited_are_used_instead_of_spending_the_refresh_token_again()
+    {
+        var refresh = new TokenRefresh(_clock, TimeSpan.FromMinutes(1));
+        var read = Tokens(TimeSpan.FromSeconds(30));
+
+        // The other renewed it: a new access token with its lifetime ahead (and, from a rotating provider, a new refresh token).
+        Assert.True(refresh.RenewedMeanwhile(read, read with { AccessToken = "a2", RefreshToken = "r2", ExpiresAt = _clock.GetUtcNow().AddMinutes(15) }));
+        // Nobody renewed it: the same tokens; this one renews.
+        Assert.False(refresh.RenewedMeanwhile(read, read));
+        // Another token, but about to expire too (another sign-in written meanwhile, itself due): renew that one.
+        Assert.False(refresh.RenewedMeanwhile(read, read with { AccessToken = "a2", ExpiresAt = _clock.GetUtcNow().AddSeconds(20) }));
+    }
 }

@@ -3,7 +3,9 @@ namespace Vigil.Cli.SignIn;
 /// <summary>
 /// The signed-in user's access token for a command: read from the <see cref="TokenFile"/>, renewed with the refresh token
 /// at the provider when it is about to expire (<see cref="TokenRefresh"/>), the renewed tokens written back. With the
-/// provider unreachable, a token that has not expired yet is still used.
+/// provider unreachable, a token that has not expired yet is still used. A renewal holds the token file's lock
+/// (<see cref="TokenFile.LockAsync"/>), so that two vigil processes never spend the same refresh token: the second one
+/// waits, reads the first one's renewed tokens and uses them.
 /// </summary>
 internal sealed class StoredSignIn(TokenFile file, TimeProvider clock)
 {
@@ -26,6 +28,10 @@ internal sealed class StoredSignIn(TokenFile file, TimeProvider clock)
             case TokenState.SignInAgain:
                 throw new InvalidOperationException($"Your sign-in at {tokens.Authority} has expired: run `vigil login --provider {tokens.Authority}` again.");
         }
+        using var held = await file.LockAsync(clock, TimeSpan.FromSeconds(30), cancellationToken);
+        if (file.Read() is not { } current) return null; // signed out meanwhile
+        if (refresh.RenewedMeanwhile(tokens, current)) return current.AccessToken;
+        tokens = current;
         TokenResponse answer;
         try
         {

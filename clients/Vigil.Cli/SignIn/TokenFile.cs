@@ -53,6 +53,41 @@ internal sealed class TokenFile(string path)
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>
+    /// Holds the token file for one renewal: an exclusive lock on <c>tokens.json.lock</c> beside it (flock, released when
+    /// disposed or when the process dies), waited for up to <paramref name="timeout"/>. Two vigil processes renewing at
+    /// once would both spend the same refresh token; a provider that rotates refresh tokens refuses the second, and one
+    /// that detects reuse revokes the whole sign-in. The lock file stays (deleting it would let a waiter lock a file
+    /// nobody else sees); it holds nothing.
+    /// </summary>
+    public async Task<IDisposable> LockAsync(TimeProvider clock, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var directory = System.IO.Path.GetDirectoryName(path)!;
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+        else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var until = clock.GetUtcNow() + timeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path + ".lock", options);
+            }
+            catch (IOException) when (clock.GetUtcNow() < until)
+            {
+                await Task.Delay(LockPoll, clock, cancellationToken);
+            }
+            catch (IOException ex)
+            {
+                throw new InvalidOperationException($"Another vigil has been renewing the sign-in in {path} for {timeout.TotalSeconds:0} s; try again.", ex);
+            }
+        }
+    }
+
+    /// <summary>How often a renewal waiting for another's lock tries again.</summary>
+    public static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Deletes the stored tokens; false when there were none.</summary>
     public bool Delete()
     {

@@ -36,6 +36,14 @@ internal sealed class TokenRefresh(TimeProvider clock, TimeSpan? margin = null)
     }
 
     /// <summary>
+    /// Whether another vigil renewed the sign-in while this one waited for the token file's lock: the file now holds
+    /// another access token that is fresh. Then that one is used, and the refresh token this one read (perhaps spent
+    /// already) is not sent again.
+    /// </summary>
+    public bool RenewedMeanwhile(StoredTokens read, StoredTokens now) =>
+        !string.Equals(now.AccessToken, read.AccessToken, StringComparison.Ordinal) && Decide(now) == TokenState.Fresh;
+
+    /// <summary>
     /// The tokens to keep after a successful answer received now: its expiry from <c>expires_in</c> (an hour when the
     /// provider does not say), the new refresh token, or the previous one when the provider does not rotate them.
     /// </summary>
