@@ -150,6 +150,13 @@ if timeout 300 podman run --rm --pull=never --network "$NETWORK" --user 1654:165
 else
   ko "vigil demo in the compose network with the provider's tokens"; tail -40 "$TMP/demo.log" | sed 's/^/  | /'; explain
 fi
+# The pages' sign-in: the gateway sends a browser to the provider's authorization endpoint under the one issuer
+# (it read the provider's discovery document inside the network), as the client vigil-gateway with PKCE.
+location=$(curl -s -o /dev/null -w '%{redirect_url}' "http://127.0.0.1:$WEB/signin" 2>/dev/null)
+case "$location" in
+  http://provider:5190/connect/authorize\?*client_id=vigil-gateway*code_challenge=*) ok "the gateway's /signin sends the browser to http://provider:5190/connect/authorize (client vigil-gateway, PKCE)" ;;
+  *) ko "the gateway's /signin sends the browser to the provider (it answered: '${location:-no redirect}')" ;;
+esac
 t_demo=$(now)
 
 # --- Redis stopped: the services turn unready, and the gateway with them (it can route to none); started: ready again.
