@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Vigil.Cli.Cli;
 using Vigil.Cli.Commands;
 using Vigil.Contracts.Session.V1;
@@ -22,18 +21,16 @@ public sealed partial class CommandLineParsingTests
         "demo --gateway http://127.0.0.1:5100 --dashboard-url http://127.0.0.1:5180",
         "demo --gateway http://127.0.0.1:5100 --dashboard-url http://127.0.0.1:5180 --provider http://127.0.0.1:5190/",
         "demo --provider http://127.0.0.1:5190/ --password vigil-demo --learner grace",
-        "demo --json --gateway http://127.0.0.1:5100 --dashboard-url http://127.0.0.1:5180",
-        "demo --course stats-101 --learner ada",
+        "demo --json --gateway http://127.0.0.1:5100 --dashboard-url http://127.0.0.1:5180 --provider http://127.0.0.1:5190/ --learner alan",
+        "demo --course course-demo --learner ada",
         // docs/client.md
         "login --provider http://127.0.0.1:5190/", "login --provider https://id.example.org/realms/mooc --client-id vigil-desktop", "logout",
-        "token mint --role learner --sub ada",
-        "token mint --role board --sub m1 --course c1 --course c2,c3 --name Mary --lifetime 01:00:00",
         "email check ada@example.org",
-        "register --email ada@example.org --name \"Ada Lovelace\" --as learner:ada",
+        "register --email ada@example.org --name \"Ada Lovelace\" --token abc",
         "verify system --exam e1", "verify mic --exam e1", "verify room --exam e1 --details \"room scanned\"",
         $"verify id-photo {Photo} --exam e1", $"verify face-photo {Photo} --exam e1", "verify status --exam e1",
         "images --out /tmp/photos",
-        $"exam create {Photo} --as staff:s1:c1", $"exam create {Photo} --max-attempts 3 --practice",
+        $"exam create {Photo} --token abc", $"exam create {Photo} --max-attempts 3 --practice",
         "session start --exam e1",
         $"session run --session s1 --answers {Photo}", $"session run --session s1 --answers {Photo} --no-final-check", $"session run --session s1 --answers {Photo} --pace 00:00:30",
         "session final-check --session s1 --last-seq 12",
@@ -104,17 +101,13 @@ public sealed partial class CommandLineParsingTests
     [InlineData("session run --session s1 --answers /no/such/answers.json", "--answers")]
     [InlineData("verify id-photo /no/such/photo.jpg --exam e1", "FILE")]
     [InlineData("verify status", "--exam")]
-    [InlineData("token mint --role wizard --sub x", "--role")]
-    [InlineData("token mint --role learner --sub x --lifetime soon", "--lifetime")]
-    [InlineData("dashboard --as wizard:x", "--as")]
-    [InlineData("dashboard --as learner", "--as")]
     [InlineData("dashboard --gateway ftp://example.org", "--gateway")]
-    [InlineData("dashboard --dev-key c2hvcnQ=", "--dev-key")]
     [InlineData("board list --course c1 --awaitng", "--awaitng")]
     [InlineData("audit list --course c1 --kind gossip", "--kind")]
     [InlineData("exam allow --exam e1 --learner l1 --reason r --time-multiplier 9", "--time-multiplier")]
     [InlineData("audit list --course c1 --from yesterday", "--from")]
     [InlineData("login --provider ftp://id.example.org", "--provider")]
+    [InlineData("demo --provider id.example.org", "--provider")]
     [InlineData("exam create EXAM.json --max-attempts 11", "--max-attempts")]
     [InlineData("session run --session s1 --answers /etc/passwd --pace soon", "--pace")]
     [InlineData("session run --session s1 --answers /etc/passwd --pace 02:00:00", "--pace")]
@@ -136,16 +129,29 @@ public sealed partial class CommandLineParsingTests
         Assert.Contains("--gateway", stdout, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Token_mint_puts_repeated_and_comma_separated_courses_in_the_token()
+    [Theory]
+    [InlineData("token mint --role learner --sub ada")]
+    [InlineData("dashboard --as learner:ada")]
+    [InlineData("dashboard --dev-key dmlnaWwtZGV2ZWxvcG1lbnQta2V5LW5vdC1hLXNlY3JldC0wMTIzNDU2Nzg5")]
+    [InlineData("dashboard --issuer vigil-dev --audience vigil")]
+    public async Task The_client_mints_no_tokens_of_its_own(string line)
     {
-        var (code, stdout, stderr) = await RunAsync(["token", "mint", "--role", "board", "--sub", "m1", "--course", "c1", "--course", "c2,c3", "--name", "Mary", "--lifetime", "00:10:00"]);
-        Assert.True(code == 0, stderr);
-        var token = new JsonWebToken(stdout.Trim());
-        Assert.Equal("m1", token.Subject);
-        Assert.Equal(["c1", "c2", "c3"], token.Claims.Where(c => c.Type == "board_course").Select(c => c.Value));
-        Assert.Equal("Mary", token.Claims.Single(c => c.Type == "name").Value);
-        Assert.Equal(TimeSpan.FromMinutes(10), token.ValidTo - token.IssuedAt);
+        // The shared development key is gone: tokens come from a provider (vigil login) or are given (--token).
+        var (code, stdout, stderr) = await RunAsync(System.CommandLine.Parsing.CommandLineParser.SplitCommandLine(line).ToArray());
+        Assert.Equal(2, code);
+        Assert.Empty(stdout);
+        Assert.Contains("Unrecognized", stderr, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void The_demo_signs_in_at_the_development_provider_of_scripts_run_sh_unless_told()
+    {
+        var parse = new VigilCommandLine().Root.Parse("demo");
+        Assert.Empty(parse.Errors);
+        Assert.Equal("http://127.0.0.1:5190/", parse.GetValue<string>("--provider"));
+        Assert.Equal("ada", parse.GetValue<string>("--learner"));
+        Assert.Equal("course-demo", parse.GetValue<string>("--course"));
+        Assert.Contains("PROVIDER=http://127.0.0.1:5190/", File.ReadAllText(Path.Combine(ServiceProcess.RepositoryRoot, "scripts", "run.sh")), StringComparison.Ordinal);
     }
 
     [Fact]

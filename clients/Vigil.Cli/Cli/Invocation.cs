@@ -11,16 +11,14 @@ namespace Vigil.Cli.Cli;
 internal sealed class Invocation
 {
     private readonly ParseResult _parse;
-    private readonly GlobalOptions _globals;
     private readonly GatewayConnection _connection;
     private readonly StoredSignIn? _signIn;
     private string? _token;
     private string? _problem;
 
-    private Invocation(ParseResult parse, GlobalOptions globals, Output output, GatewayConnection connection, StoredSignIn? signIn)
+    private Invocation(ParseResult parse, Output output, GatewayConnection connection, StoredSignIn? signIn)
     {
         _parse = parse;
-        _globals = globals;
         _connection = connection;
         _signIn = signIn;
         Output = output;
@@ -31,7 +29,7 @@ internal sealed class Invocation
     public static async Task<Invocation> StartAsync(ParseResult parse, GlobalOptions globals, Output output, GatewayConnection connection, StoredSignIn signIn, CancellationToken cancellationToken)
     {
         var given = globals.GivenToken(parse);
-        var call = new Invocation(parse, globals, output, connection, given is null ? signIn : null) { _token = given };
+        var call = new Invocation(parse, output, connection, given is null ? signIn : null) { _token = given };
         if (given is null) await call.ResolveStoredAsync(renew: false, cancellationToken);
         return call;
     }
@@ -45,9 +43,6 @@ internal sealed class Invocation
     /// <summary>The gateway's address.</summary>
     public string Gateway => _connection.Address;
 
-    /// <summary>The development key, issuer and audience (the demo mints its own tokens).</summary>
-    public DevTokens DevTokens => _globals.DevTokensOf(_parse);
-
     /// <summary>The caller's token, if any (some calls take none).</summary>
     public string? Token => _token;
 
@@ -55,7 +50,7 @@ internal sealed class Invocation
     public string RequireToken() =>
         _token ?? throw (_problem is not null
             ? new InvalidOperationException(_problem)
-            : new UsageException("This command needs a token: `vigil login --provider URL` first, or --token TOKEN, VIGIL_TOKEN, or --as " + DevIdentity.Syntax + "."));
+            : new UsageException("This command needs a token: `vigil login --provider URL` first, or --token TOKEN, or VIGIL_TOKEN."));
 
     /// <summary>
     /// The token to (re)open a stream with: the stored sign-in's, renewed when it is about to expire, or at once when

@@ -25,7 +25,6 @@ internal sealed class VigilCommandLine
         {
             SignInCommands.Login(this),
             SignInCommands.Logout(this),
-            TokenCommands.Create(this),
             IdentityCommands.Email(this),
             IdentityCommands.Register(this),
             IdentityCommands.Verify(this),

@@ -13,13 +13,16 @@ namespace Vigil.Cli.Commands;
 /// One learner through a whole exam against the gateway: an alias email refused, registration, a start
 /// refused without an ID photo, the verification steps with generated photos, the exam stream, the final
 /// check and its receipt, the board's review and decision, the certificate live on the dashboard, and the
-/// public check of its code. With <c>--provider</c> (what scripts/run.sh does) the tokens are the development
-/// provider's, by password, for its demo users (learner ada, staff sam and board bea of course-demo); without it,
-/// from the development key (a Development or Testing deployment only).
+/// public check of its code. The tokens are the development provider's (dev/Vigil.DevProvider, <c>--provider</c>,
+/// by default scripts/run.sh's http://127.0.0.1:5190/), by password, for its demo users: learner ada, staff sam
+/// and board bea of course-demo.
 /// </summary>
 internal sealed class Demo(Journey journey, Output output)
 {
-    /// <summary><c>vigil demo [--dashboard-url URL] [--course C] [--learner ID]</c>.</summary>
+    /// <summary>The development provider's address in scripts/run.sh: the demo's provider unless told.</summary>
+    public const string DevelopmentProvider = "http://127.0.0.1:5190/";
+
+    /// <summary><c>vigil demo [--dashboard-url URL] [--course C] [--learner USER] [--provider URL] [--password P]</c>.</summary>
     public static Command Command(VigilCommandLine cli)
     {
         var pages = new Option<string>("--dashboard-url")
@@ -28,37 +31,34 @@ internal sealed class Demo(Journey journey, Output output)
             Description = "The gateway's pages, for the links printed at the end",
             DefaultValueFactory = _ => "http://127.0.0.1:5180",
         };
-        var course = new Option<string?>("--course") { HelpName = "COURSE", Description = "The demo's course [default: stats-101; course-demo with --provider]" };
-        var learner = new Option<string?>("--learner") { HelpName = "ID", Description = "The demo learner's id [default: a fresh learner-xxxxxx; ada with --provider]" };
-        var provider = new Option<string?>("--provider")
+        var course = new Option<string>("--course") { HelpName = "COURSE", Description = "The demo's course (its staff member sam and board member bea at the provider serve it)", DefaultValueFactory = _ => "course-demo" };
+        var learner = new Option<string>("--learner") { HelpName = "USER", Description = "The demo learner: a learner of the provider (ada, grace, alan)", DefaultValueFactory = _ => "ada" };
+        var provider = new Option<string>("--provider")
         {
             HelpName = "URL",
-            Description = "The development identity provider (dev/Vigil.DevProvider): tokens of its demo users by password instead of the development key",
+            Description = "The development identity provider (dev/Vigil.DevProvider): the demo users' tokens, by password",
+            DefaultValueFactory = _ => DevelopmentProvider,
         };
+        provider.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                result.AddError($"--provider takes the identity provider's http(s) address (its issuer), not '{value}'.");
+            }
+        });
         var password = new Option<string>("--password") { HelpName = "PASSWORD", Description = "The demo users' password at --provider", DefaultValueFactory = _ => "vigil-demo" };
         var demo = new Command("demo", "One learner through a whole exam, the board's decision and the certificate") { pages, course, learner, provider, password };
         cli.OnGateway(demo, async (call, cancellationToken) =>
         {
-            if (call.Get(provider) is not { Length: > 0 } providerUrl)
-            {
-                var courseId = call.Get(course) ?? "stats-101";
-                var dev = call.DevTokens;
-                return await new Demo(call.Journey, call.Output).RunAsync(call.Gateway, call.Get(pages), courseId, call.Get(learner) ?? $"learner-{Suffix()}",
-                    (learnerId, name) => Task.FromResult((dev.Mint(DevRole.Learner, learnerId, [], name), dev.Mint(DevRole.Staff, "staff-demo", [courseId]), dev.Mint(DevRole.Board, "board-demo", [courseId]))),
-                    signIn: null, cancellationToken);
-            }
-            if (!Uri.TryCreate(providerUrl, UriKind.Absolute, out var authority) || (authority.Scheme != Uri.UriSchemeHttp && authority.Scheme != Uri.UriSchemeHttps))
-            {
-                throw new UsageException($"--provider takes the identity provider's http(s) address (its issuer), not '{providerUrl}'.");
-            }
-            using var tokens = new ProviderTokens(authority);
+            using var tokens = new ProviderTokens(new Uri(call.Get(provider)));
             var secret = call.Get(password);
-            var learnerUser = call.Get(learner) ?? "ada";
-            return await new Demo(call.Journey, call.Output).RunAsync(call.Gateway, call.Get(pages), call.Get(course) ?? "course-demo", learnerUser,
-                async (_, _) => (await tokens.PasswordAsync(learnerUser, secret, "vigil", cancellationToken),
+            var learnerUser = call.Get(learner);
+            return await new Demo(call.Journey, call.Output).RunAsync(call.Gateway, call.Get(pages), call.Get(course), learnerUser,
+                async () => (await tokens.PasswordAsync(learnerUser, secret, "vigil", cancellationToken),
                     await tokens.PasswordAsync("sam", secret, "vigil", cancellationToken),
                     await tokens.PasswordAsync("bea", secret, "vigil", cancellationToken)),
-                signIn: (learnerUser, secret), cancellationToken);
+                (learnerUser, secret), cancellationToken);
         });
         return demo;
     }
@@ -66,11 +66,11 @@ internal sealed class Demo(Journey journey, Output output)
     private static string Suffix() => Guid.NewGuid().ToString("N")[..6];
 
     public async Task<int> RunAsync(string gateway, string dashboardUrl, string course, string learnerId,
-        Func<string, string, Task<(string Learner, string Staff, string Board)>> getTokens, (string User, string Password)? signIn, CancellationToken cancellationToken)
+        Func<Task<(string Learner, string Staff, string Board)>> getTokens, (string User, string Password) signIn, CancellationToken cancellationToken)
     {
         var suffix = Suffix();
         const string learnerName = "Ada Lovelace";
-        var (learner, staff, board) = await getTokens(learnerId, learnerName);
+        var (learner, staff, board) = await getTokens();
         var aliasEmail = $"ada.{suffix}+exam@example.org";
 
         output.Line($"Vigil demo through the gateway {gateway}");
@@ -144,9 +144,7 @@ internal sealed class Demo(Journey journey, Output output)
 
         var pages = dashboardUrl.TrimEnd('/');
         output.Line();
-        output.Line(signIn is { } user
-            ? $"Dashboard page: {pages}/dashboard: sign in as {user.User} (password {user.Password}) at the identity provider"
-            : $"Dashboard page: {pages}/dashboard (the learner signs in there at the identity provider; no token in the link)");
+        output.Line($"Dashboard page: {pages}/dashboard: sign in as {signIn.User} (password {signIn.Password}) at the identity provider");
         output.Line($"Public verification page: {pages}/verify?code={Uri.EscapeDataString(code)}");
         output.Emit(new JsonObject
         {
