@@ -73,7 +73,7 @@ trap on_signal INT TERM
 IDENTITY=http://127.0.0.1:5101; SESSION=http://127.0.0.1:5102; CERTIFICATE=http://127.0.0.1:5103
 PROVIDER=http://127.0.0.1:5190/
 # Every service and the gateway trust the development provider (its discovery document and keys): no shared key.
-AUTH=("Auth__Authority=$PROVIDER" "Auth__Issuer=" "Auth__DevelopmentKey=")
+AUTH=("Auth__Authority=$PROVIDER")
 COMMON=(
   ASPNETCORE_ENVIRONMENT=Development DOTNET_ENVIRONMENT=Development
   "Redis__Configuration=$VIGIL_REDIS" "RabbitMq__Uri=$VIGIL_RABBITMQ"

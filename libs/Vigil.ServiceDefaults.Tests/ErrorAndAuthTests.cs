@@ -1,11 +1,13 @@
 using Grpc.Core;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
+using Vigil.ServiceDefaults.Auth;
+using Vigil.ServiceDefaults.Errors;
 using Vigil.ServiceDefaults.Tests.Probe;
 using Vigil.Testing;
 
 namespace Vigil.ServiceDefaults.Tests;
 
-/// <summary>Stray exceptions never surface as Unknown; tokens are checked; the development key stays in development.</summary>
+/// <summary>Stray exceptions never surface as Unknown; tokens are checked; no shared key signs them.</summary>
 public sealed class ErrorAndAuthTests
 {
     [Fact]
@@ -56,13 +58,22 @@ public sealed class ErrorAndAuthTests
     }
 
     [Fact]
-    public async Task The_development_key_is_refused_outside_development()
+    public async Task No_shared_key_signs_tokens_not_even_in_development()
     {
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        // The repository's former development key (HMAC), left in a stale configuration: it means nothing any more.
+        const string formerKey = "dmlnaWwtZGV2ZWxvcG1lbnQta2V5LW5vdC1hLXNlY3JldC0wMTIzNDU2Nzg5";
+        await using var app = await TestHost.StartAsync(environment: "Development", settings: new()
         {
-            await using var app = await TestHost.StartAsync(environment: "Production", settings: new() { ["Auth:DevelopmentKey"] = Convert.ToBase64String(new byte[32]) });
+            ["Auth:DevelopmentKey"] = formerKey,
+            ["Auth:ServiceToken"] = "",
         });
-        Assert.Contains("Auth:DevelopmentKey is accepted only in the Development and Testing environments", ex.Message, StringComparison.Ordinal);
+        var signed = TestTokens.Custom("learner-1", ["learner"], key: formerKey);
+        await RpcAssert.ThrowsAsync(StatusCode.Unauthenticated, async () =>
+            await new ProbeService.ProbeServiceClient(app.Channel(signed)).WhoamiAsync(new WhoamiRequest()));
+        // Nor does the service mint its own token for calling others: without client credentials or a token, it has none.
+        var ex = await Assert.ThrowsAsync<ServiceUnavailableException>(async () =>
+            await app.Services.GetRequiredService<ServiceTokenProvider>().GetTokenAsync());
+        Assert.Contains("configure Auth:ClientId and Auth:ClientSecret", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

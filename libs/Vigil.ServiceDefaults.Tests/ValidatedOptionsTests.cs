@@ -24,7 +24,6 @@ public sealed class ValidatedOptionsTests
     [InlineData("Redis:Configuration", "127.0.0.1:6379,nosuchoption=1", "Redis:Configuration is not a StackExchange.Redis configuration string")]
     [InlineData("Redis:KeyPrefix", "vigil:{tag}:", "Redis:KeyPrefix is 1-64 characters")]
     [InlineData("Auth:SigningKeys:0", "not a key", "Auth:SigningKeys:0 is not a readable PEM public key")]
-    [InlineData("Auth:DevelopmentKey", "c2hvcnQ=", "Auth:DevelopmentKey must be base64 of at least 32 bytes.")]
     [InlineData("Auth:ClockSkew", "01:00:00", "Auth:ClockSkew: The field ClockSkew must be between")]
     [InlineData("Auth:Issuer", "", "Auth:Issuer is required when no Auth:Authority is given")]
     [InlineData("Auth:Algorithms:0", "HS256", "Auth:Algorithms may not contain 'HS256'")]

@@ -74,7 +74,6 @@ public sealed class DevProvider : IAsyncDisposable
         ["Auth:Authority"] = Issuer.ToString(),
         ["Auth:Issuer"] = "",
         ["Auth:SigningKeys:0"] = "",
-        ["Auth:DevelopmentKey"] = "",
     };
 
     /// <summary>A token for a test user with these claims, from the test-user grant.</summary>

@@ -33,8 +33,9 @@ public static class TestTokens
 
     /// <summary>
     /// The settings that make a host trust the test signer, and present a service token to other services
-    /// (configuration keys; a process gets them as environment variables). The development key is emptied, so a
-    /// host in the Development environment does not fall back to appsettings.Development.json's.
+    /// (configuration keys; a process gets them as environment variables). The provider and client of
+    /// appsettings.Development.json (the development provider on 5190) are emptied, so that a host in the
+    /// Development environment trusts the test signer only and presents the service token.
     /// </summary>
     public static IReadOnlyDictionary<string, string?> HostSettings { get; } = new Dictionary<string, string?>
     {
@@ -42,7 +43,8 @@ public static class TestTokens
         ["Auth:Issuer"] = Issuer,
         ["Auth:Audience"] = Audience,
         ["Auth:SigningKeys:0"] = PublicKeyPem,
-        ["Auth:DevelopmentKey"] = "",
+        ["Auth:ClientId"] = "",
+        ["Auth:ClientSecret"] = "",
         ["Auth:ServiceToken"] = Mint(new TokenSpec("test-service") { Roles = [VigilRoles.Service], Lifetime = TimeSpan.FromDays(2) }),
     };
 

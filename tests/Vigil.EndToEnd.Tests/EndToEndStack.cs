@@ -1,5 +1,4 @@
 using System.Globalization;
-using Vigil.Contracts.Auth;
 using Vigil.Testing;
 
 namespace Vigil.EndToEnd.Tests;
@@ -31,9 +30,6 @@ public sealed class EndToEndStack : IAsyncLifetime
             {
                 ["Auth:ClockSkew"] = "00:00:00",
                 ["Hosting:DrainDelay"] = "00:00:00.100",
-                // `vigil demo` (CliDemoTests) signs its tokens as scripts/run.sh's development path does, with the
-                // repository's development key, until the CLI signs in at the provider (issue 14). Testing only.
-                ["Auth:DevelopmentKey"] = DevelopmentTokens.LocalKey,
             },
             GatewaySettings = GatewaySettings.Merge(
                 GatewaySettings.HealthChecks(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(3)),

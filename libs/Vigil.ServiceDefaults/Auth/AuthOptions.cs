@@ -31,13 +31,7 @@ public sealed class AuthOptions : IValidatableObject
     /// <summary>Public keys (PEM, RSA or ECDSA) that may sign tokens, for sites without a reachable provider; several during a rotation. Blank entries are ignored.</summary>
     public List<string> SigningKeys { get; set; } = [];
 
-    /// <summary>
-    /// A symmetric development key (base64, at least 32 bytes). Accepted ONLY when the host environment is
-    /// Development or Testing: any other environment refuses to start with it set.
-    /// </summary>
-    public string? DevelopmentKey { get; set; }
-
-    /// <summary>The signature algorithms accepted (never <c>none</c>; HMAC only with the development key).</summary>
+    /// <summary>The signature algorithms accepted: asymmetric only (never <c>none</c>, never HMAC: no shared key signs tokens).</summary>
     public List<string> Algorithms { get; set; } = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
 
     /// <summary>How often the provider's metadata and keys are re-read: a key the provider removed is refused at the latest this long after.</summary>
@@ -82,9 +76,7 @@ public sealed class AuthOptions : IValidatableObject
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        var developmentLike = validationContext.IsDevelopmentLike();
-        var requireHttps = RequireHttpsMetadata ?? !developmentLike;
-        var hasDevelopmentKey = !string.IsNullOrEmpty(DevelopmentKey);
+        var requireHttps = RequireHttpsMetadata ?? !validationContext.IsDevelopmentLike();
         var hasAuthority = !string.IsNullOrWhiteSpace(Authority);
         if (hasAuthority && !Uri.TryCreate(Authority, UriKind.Absolute, out _))
         {
@@ -98,15 +90,7 @@ public sealed class AuthOptions : IValidatableObject
         {
             yield return new ValidationResult("Auth:Issuer is required when no Auth:Authority is given (static keys).", [nameof(Issuer)]);
         }
-        if (hasDevelopmentKey && !developmentLike)
-        {
-            yield return new ValidationResult("Auth:DevelopmentKey is accepted only in the Development and Testing environments: configure Auth:Authority (the identity provider) instead.", [nameof(DevelopmentKey)]);
-        }
-        else if (hasDevelopmentKey && !IsUsableDevelopmentKey(DevelopmentKey!))
-        {
-            yield return new ValidationResult("Auth:DevelopmentKey must be base64 of at least 32 bytes.", [nameof(DevelopmentKey)]);
-        }
-        if (!hasAuthority && !SigningKeys.Any(k => !string.IsNullOrWhiteSpace(k)) && !(hasDevelopmentKey && developmentLike))
+        if (!hasAuthority && !SigningKeys.Any(k => !string.IsNullOrWhiteSpace(k)))
         {
             yield return new ValidationResult("Auth:Authority and Auth:SigningKeys are both empty: set the identity provider's issuer URL (Auth:Authority) or, air-gapped, its public keys (PEM).", [nameof(SigningKeys)]);
         }
@@ -133,12 +117,6 @@ public sealed class AuthOptions : IValidatableObject
             yield return new ValidationResult("Auth:ClientSecret is required with Auth:ClientId.", [nameof(ClientSecret)]);
         }
         foreach (var result in Claims.Validate("Auth:Claims")) yield return result;
-    }
-
-    private static bool IsUsableDevelopmentKey(string key)
-    {
-        var bytes = new byte[key.Length];
-        return Convert.TryFromBase64String(key, bytes, out var length) && length >= 32;
     }
 
     private static bool IsReadablePublicKey(string pem)

@@ -43,7 +43,7 @@ public static class AuthenticationExtensions
                 var options = auth.Value;
                 o.MapInboundClaims = false;
                 o.RequireHttpsMetadata = options.RequireHttpsMetadata ?? !environment.IsDevelopmentLike();
-                o.TokenValidationParameters = CreateValidationParameters(options, environment.IsDevelopmentLike());
+                o.TokenValidationParameters = CreateValidationParameters(options);
                 if (!string.IsNullOrWhiteSpace(options.Authority))
                 {
                     // The handler asks it for the issuer and keys, and on an unknown kid refreshes it and tries again.
@@ -56,25 +56,19 @@ public static class AuthenticationExtensions
     }
 
     /// <summary>The validation rules: issuer, audience, lifetime, algorithm and the static keys (the provider's come from its metadata).</summary>
-    private static TokenValidationParameters CreateValidationParameters(AuthOptions options, bool allowDevelopmentKey)
+    private static TokenValidationParameters CreateValidationParameters(AuthOptions options)
     {
         var keys = new List<SecurityKey>();
         foreach (var pem in options.SigningKeys.Where(k => !string.IsNullOrWhiteSpace(k)))
         {
             keys.Add(LoadPublicKey(pem));
         }
-        var algorithms = new List<string>(options.Algorithms);
-        if (allowDevelopmentKey && !string.IsNullOrEmpty(options.DevelopmentKey))
-        {
-            keys.Add(DevelopmentTokens.KeyFrom(options.DevelopmentKey));
-            algorithms.Add(SecurityAlgorithms.HmacSha256);
-        }
         return new TokenValidationParameters
         {
             ValidIssuer = string.IsNullOrWhiteSpace(options.Issuer) ? null : options.Issuer,
             ValidAudience = options.Audience,
             IssuerSigningKeys = keys,
-            ValidAlgorithms = algorithms,
+            ValidAlgorithms = options.Algorithms,
             ValidateIssuer = true,
             ValidateAudience = true,
             ValidateLifetime = true,

@@ -1,12 +1,9 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Vigil.Contracts.Auth;
 using Vigil.ServiceDefaults.Errors;
-using Vigil.ServiceDefaults.Hosting;
 
 namespace Vigil.ServiceDefaults.Auth;
 
@@ -14,11 +11,10 @@ namespace Vigil.ServiceDefaults.Auth;
 /// The token a service presents when it calls another service. With <see cref="AuthOptions.ClientId"/>: a
 /// client-credentials token from the provider's token endpoint (read from its metadata), cached and fetched again
 /// before it expires (when less than a fifth of its lifetime, or a minute, is left); else the configured
-/// <see cref="AuthOptions.ServiceToken"/>; else, in Development and Testing only, one minted from the development key.
+/// <see cref="AuthOptions.ServiceToken"/>; else none (a call to another service is then Unavailable, saying what to configure).
 /// </summary>
 public sealed partial class ServiceTokenProvider(
     IOptions<AuthOptions> options,
-    IHostEnvironment environment,
     ProviderMetadata metadata,
     TimeProvider time,
     ILogger<ServiceTokenProvider> logger) : IDisposable
@@ -41,17 +37,7 @@ public sealed partial class ServiceTokenProvider(
             return await FetchAsync(o, cancel).ConfigureAwait(false);
         }
         if (!string.IsNullOrEmpty(o.ServiceToken)) return o.ServiceToken;
-        if (string.IsNullOrEmpty(o.DevelopmentKey) || !environment.IsDevelopmentLike())
-        {
-            throw new ServiceUnavailableException("This service has no credentials for calling other services: configure Auth:ClientId and Auth:ClientSecret.", TimeSpan.FromSeconds(5));
-        }
-        if (_token is null || time.GetUtcNow() >= _renewAfter)
-        {
-            _renewAfter = time.GetUtcNow().AddMinutes(9);
-            _token = DevelopmentTokens.Mint(o.DevelopmentKey, o.Issuer ?? "vigil-dev", o.Audience, environment.ApplicationName,
-                roles: [VigilRoles.Service], lifetime: TimeSpan.FromMinutes(10), now: time.GetUtcNow());
-        }
-        return _token;
+        throw new ServiceUnavailableException("This service has no credentials for calling other services: configure Auth:ClientId and Auth:ClientSecret.", TimeSpan.FromSeconds(5));
     }
 
     private async Task<string> FetchAsync(AuthOptions o, CancellationToken cancel)

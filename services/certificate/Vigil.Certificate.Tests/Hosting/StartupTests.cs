@@ -21,7 +21,6 @@ public sealed class StartupTests
         using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var settings = new Dictionary<string, string?>
         {
-            ["Auth:DevelopmentKey"] = "",
             ["Auth:SigningKeys:0"] = ec.ExportSubjectPublicKeyInfoPem(),
             ["RabbitMq:Uri"] = CertificateHost.AmqpUri,
         };
