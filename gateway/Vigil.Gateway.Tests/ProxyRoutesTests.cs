@@ -68,7 +68,9 @@ public sealed class ProxyRoutesTests
             Assert.Equal("True", cluster["HealthCheck:Active:Enabled"], ignoreCase: true);
             Assert.Equal("/health/ready", cluster["HealthCheck:Active:Path"]);
             Assert.Equal("True", cluster["HealthCheck:Passive:Enabled"], ignoreCase: true);
-            Assert.Equal("HealthyAndUnknown", cluster["HealthCheck:AvailableDestinationsPolicy"]);
+            // Replicas that pass (or have not yet met) their checks; when none does, every replica rather than none: a
+            // single replica marked unhealthy under a reconnect storm must not turn the gateway into the outage.
+            Assert.Equal("HealthyOrPanic", cluster["HealthCheck:AvailableDestinationsPolicy"]);
             // The default destination: the service's gRPC address and its management port for the probes.
             var destination = Assert.Single(cluster.GetSection("Destinations").GetChildren());
             Assert.Equal(cluster.Key, destination.Key);

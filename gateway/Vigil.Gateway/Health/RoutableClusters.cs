@@ -6,9 +6,11 @@ using Yarp.ReverseProxy;
 namespace Vigil.Gateway.Health;
 
 /// <summary>
-/// How many replicas the gateway can route to, per cluster: the destinations YARP considers available
-/// (resolved, and not failing their active or passive health checks), or null for a cluster that is not
-/// configured. Read by the readiness check (<see cref="RoutingHealthCheck"/>) and published as the gauge
+/// How many replicas the gateway can route to, per cluster: the resolved destinations not failing their active or
+/// passive health checks (healthy or not yet checked), or null for a cluster that is not configured. Counted from each
+/// destination's health, not from YARP's available destinations: the clusters' policy is <c>HealthyOrPanic</c>, which
+/// makes every destination available when none is healthy (so that one replica judged unhealthy under a reconnect
+/// storm is still tried, and its own pushback paces the clients), and readiness must still say "nothing healthy". Read by the readiness check (<see cref="RoutingHealthCheck"/>) and published as the gauge
 /// <c>vigil.gateway.available_destinations</c> (Prometheus: <c>vigil_gateway_available_destinations{cluster}</c>),
 /// which the <c>VigilServiceUnroutable</c> alert watches (docs/operations.md).
 /// </summary>
@@ -33,5 +35,10 @@ internal sealed class RoutableClusters
 
     /// <summary>Each of the gateway's clusters with its available destinations (null: not configured).</summary>
     public IReadOnlyList<(string Cluster, int? Available)> Count() =>
-        [.. ProxyRoutes.Clusters.Select(id => (id, _proxy.TryGetCluster(id, out var cluster) ? cluster.DestinationsState.AvailableDestinations.Count : (int?)null))];
+        [.. ProxyRoutes.Clusters.Select(id => (id, _proxy.TryGetCluster(id, out var cluster) ? cluster.Destinations.Values.Count(Routable) : (int?)null))];
+
+    /// <summary>Healthy or not yet checked, by both the active probe and the passive policy.</summary>
+    private static bool Routable(Yarp.ReverseProxy.Model.DestinationState destination) =>
+        destination.Health.Active != Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy
+        && destination.Health.Passive != Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy;
 }
