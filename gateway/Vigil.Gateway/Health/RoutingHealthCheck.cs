@@ -8,11 +8,12 @@ namespace Vigil.Gateway.Health;
 /// certificate service would take every gateway out of the Ingress, and exam streams (session) and photo
 /// uploads (identity) with it. So:
 /// <list type="bullet">
-/// <item>Healthy: every cluster has an available destination.</item>
-/// <item>Degraded (HTTP 200, gRPC SERVING: the gateway stays in rotation): some cluster has none; its
-/// calls get UNAVAILABLE "The … service is unavailable" while the others are served. The body and the
-/// gauge <c>vigil_gateway_available_destinations</c> say which.</item>
-/// <item>Unhealthy (out of rotation): no cluster has an available destination, so the gateway can route
+/// <item>Healthy: every cluster has a healthy (or not yet checked) destination (<see cref="RoutableClusters"/>).</item>
+/// <item>Degraded (HTTP 200, gRPC SERVING: the gateway stays in rotation): some cluster has none; its calls are
+/// still tried on its unhealthy replicas (<c>HealthyOrPanic</c>: a replica alive but judged unhealthy answers for
+/// itself), and get UNAVAILABLE "The … service is unavailable" when none answers, while the others are served. The
+/// body and the gauge <c>vigil_gateway_available_destinations</c> say which.</item>
+/// <item>Unhealthy (out of rotation): no cluster has a healthy destination, so the gateway can route
 /// nothing (a broken network policy, a wrong address, the gateway's own DNS failing), or a cluster the
 /// gateway serves is missing from its configuration.</item>
 /// </list>
