@@ -51,37 +51,26 @@ internal sealed class ReplicaAckCeiling : IAsyncDisposable
     {
         var storage = replicas == 0 ? _primaryOnly : _replicaConfirmed;
         var value = new string('x', 200);
-        var latency = new Latency();
-        long ops = 0, errors = 0, done = 0;
-        string? first = null;
-        var start = Stopwatch.GetTimestamp();
-        var windowStart = start + (long)(warmup * Stopwatch.Frequency);
-        var windowEnd = windowStart + (long)(seconds * Stopwatch.Frequency);
+        var window = new CeilingWindow(warmup, seconds);
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async c =>
         {
             var key = storage.Keys.Record("s", "bench-" + c).Part("answers");
             long n = 0;
-            while (true)
+            while (window.Open(out var started))
             {
-                var t0 = Stopwatch.GetTimestamp();
-                if (t0 >= windowEnd) break;
                 try
                 {
                     var field = "q" + (n++ % 10);
                     await storage.WriteAsync(key, (db, k) => db.HashSetAsync(k, field, value, When.Always, CommandFlags.DemandMaster));
-                    Interlocked.Increment(ref done);
-                    var t1 = Stopwatch.GetTimestamp();
-                    if (t1 >= windowStart && t1 < windowEnd) Interlocked.Increment(ref ops);
-                    if (t0 >= windowStart) latency.RecordTicks(t1 - t0);
+                    window.Completed(started);
                 }
                 catch (RedisException ex)
                 {
-                    Interlocked.Increment(ref errors);
-                    first ??= ex.Message;
+                    window.Failed(ex.Message);
                 }
             }
         }));
-        return new RawRun(ops, seconds, latency, errors, first, done);
+        return window.Result();
     }
 
     private static async Task<ConnectionMultiplexer> ConnectAsync(string configuration)

@@ -56,76 +56,65 @@ internal static partial class SaveScriptCeiling
         Random.Shared.NextBytes(answer);
         var many = perCall > 1 ? await LoadAsync(mux, Many.Value) : [];
 
-        var latency = new Latency();
-        long ops = 0, errors = 0, done = 0;
-        string? first = null;
-        var start = Stopwatch.GetTimestamp();
-        var windowStart = start + (long)(warmup * Stopwatch.Frequency);
-        var windowEnd = windowStart + (long)(seconds * Stopwatch.Frequency);
+        var window = new CeilingWindow(warmup, seconds);
         double cpu0 = double.NaN, cpu1 = double.NaN;
         long windowSaves0 = 0, windowSaves1 = 0;
         var sampler = Task.Run(async () =>
         {
             await Task.Delay(TimeSpan.FromSeconds(warmup));
-            (cpu0, windowSaves0) = (ProcessCpuMs(), Interlocked.Read(ref done));
+            (cpu0, windowSaves0) = (ProcessCpuMs(), window.Done);
             await Task.Delay(TimeSpan.FromSeconds(seconds));
-            (cpu1, windowSaves1) = (ProcessCpuMs(), Interlocked.Read(ref done));
+            (cpu1, windowSaves1) = (ProcessCpuMs(), window.Done);
         });
         await Task.WhenAll(Enumerable.Range(0, Math.Max(1, savesInFlight / perCall)).Select(async _ =>
         {
-            while (true)
+            while (window.Open(out var started))
             {
-                var t0 = Stopwatch.GetTimestamp();
-                if (t0 >= windowEnd) break;
                 try
                 {
-                    var stored = 0;
-                    if (perCall == 1)
-                    {
-                        var (s, q) = Next(sessions, sequences, ref next);
-                        var r = (RedisResult[])(await db.ScriptEvaluateAsync(One.Value, new
-                        {
-                            session = (RedisKey)Key(run, s), answers = (RedisKey)(Key(run, s) + ":answers"), answerMeta = (RedisKey)(Key(run, s) + ":meta"),
-                            question = $"q{q % Questions}", sequence = q, digest = $"d{q}", answer, now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), maxAhead = 1000,
-                        }))!;
-                        if ((string?)r[0] == "stored") stored = 1; else first ??= $"save: {(string?)r[0]}";
-                    }
-                    else
-                    {
-                        var keys = new RedisKey[3 * perCall];
-                        var argv = new RedisValue[6 * perCall];
-                        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                        for (var j = 0; j < perCall; j++)
-                        {
-                            var (s, q) = Next(sessions, sequences, ref next);
-                            (keys[3 * j], keys[3 * j + 1], keys[3 * j + 2]) = (Key(run, s), Key(run, s) + ":answers", Key(run, s) + ":meta");
-                            (argv[6 * j], argv[6 * j + 1], argv[6 * j + 2], argv[6 * j + 3], argv[6 * j + 4], argv[6 * j + 5]) = ($"q{q % Questions}", q, $"d{q}", answer, now, 1000);
-                        }
-                        var replies = (RedisResult[])(await db.ScriptEvaluateAsync(many, keys, argv))!;
-                        foreach (var r in replies)
-                        {
-                            if ((string?)((RedisResult[])r!)[0] == "stored") stored++; else first ??= $"save: {(string?)((RedisResult[])r!)[0]}";
-                        }
-                    }
-                    if (stored < perCall) Interlocked.Add(ref errors, perCall - stored);
-                    Interlocked.Add(ref done, stored);
-                    var t1 = Stopwatch.GetTimestamp();
-                    if (t1 >= windowStart && t1 < windowEnd) Interlocked.Add(ref ops, stored);
-                    if (t0 >= windowStart) latency.RecordTicks(t1 - t0);
+                    string?[] outcomes = perCall == 1 ? [await SaveOneAsync()] : await SaveManyAsync();
+                    var stored = outcomes.Count(o => o == "stored");
+                    if (stored > 0) window.Completed(started, stored);
+                    if (stored < perCall) window.Failed($"save: {outcomes.First(o => o != "stored")}", perCall - stored);
                 }
                 catch (RedisException ex)
                 {
-                    Interlocked.Add(ref errors, perCall);
-                    first ??= ex.Message;
+                    window.Failed(ex.Message, perCall);
                 }
             }
         }));
+
+        async Task<string?> SaveOneAsync()
+        {
+            var (s, q) = Next(sessions, sequences, ref next);
+            var r = (RedisResult[])(await db.ScriptEvaluateAsync(One.Value, new
+            {
+                session = (RedisKey)Key(run, s), answers = (RedisKey)(Key(run, s) + ":answers"), answerMeta = (RedisKey)(Key(run, s) + ":meta"),
+                question = $"q{q % Questions}", sequence = q, digest = $"d{q}", answer, now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), maxAhead = 1000,
+            }))!;
+            return (string?)r[0];
+        }
+
+        async Task<string?[]> SaveManyAsync()
+        {
+            var keys = new RedisKey[3 * perCall];
+            var argv = new RedisValue[6 * perCall];
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            for (var j = 0; j < perCall; j++)
+            {
+                var (s, q) = Next(sessions, sequences, ref next);
+                (keys[3 * j], keys[3 * j + 1], keys[3 * j + 2]) = (Key(run, s), Key(run, s) + ":answers", Key(run, s) + ":meta");
+                (argv[6 * j], argv[6 * j + 1], argv[6 * j + 2], argv[6 * j + 3], argv[6 * j + 4], argv[6 * j + 5]) = ($"q{q % Questions}", q, $"d{q}", answer, now, 1000);
+            }
+            var replies = (RedisResult[])(await db.ScriptEvaluateAsync(many, keys, argv))!;
+            return [.. replies.Select(r => (string?)((RedisResult[])r!)[0])];
+        }
         await sampler;
         await db.ExecuteAsync("DEL", [.. Enumerable.Range(0, sessions).SelectMany(i => new object[] { Key(run, i), Key(run, i) + ":answers", Key(run, i) + ":meta" })]);
         var saves = windowSaves1 - windowSaves0;
         var extra = new Dictionary<string, double> { ["saves_per_call"] = perCall };
         if (saves > 0) extra["bench_cpu_ms_per_1k_saves"] = Math.Round((cpu1 - cpu0) / saves * 1000, 2);
-        return new RawRun(ops, seconds, latency, errors, first, done) { Extra = extra };
+        return window.Result() with { Extra = extra };
     }
 
     /// <summary>All saves in one slot: the ceiling runs on the standalone Redis (a batch over several slots needs one node).</summary>

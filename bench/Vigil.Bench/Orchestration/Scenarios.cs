@@ -138,49 +138,32 @@ internal sealed class Scenarios(BenchOptions o, Stack stack, string tempDir, Act
     /// decode/re-encode, or to the identity service for fresh learners (their first ID photo).</summary>
     public static async Task<RawRun> PhotosAsync(GrpcChannel channel, Func<(string? Token, string ExamId, string RequestId)?> next, int concurrency, double warmup, double seconds)
     {
-        var latency = new Latency();
-        long ops = 0, errors = 0, done = 0;
-        string? first = null;
-        var start = Stopwatch.GetTimestamp();
-        var windowStart = start + (long)(warmup * Stopwatch.Frequency);
-        var windowEnd = windowStart + (long)(seconds * Stopwatch.Frequency);
+        var window = new CeilingWindow(warmup, seconds);
         var photo = Setup.IdPhotoBytes;
-        long lastCompletion = windowStart;
         var exhausted = false;
         // Uploads start until the window ends; those in flight then are waited for. The rate is the uploads
         // completed after the window started, over the time from its start to the last completion (a photo
         // check can take longer than a short window).
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
         {
-            while (Stopwatch.GetTimestamp() < windowEnd)
+            while (window.Open(out var started))
             {
                 var learner = next();
                 if (learner is null) { exhausted = true; break; }
-                var t0 = Stopwatch.GetTimestamp();
                 try
                 {
                     var identity = new IdentityService.IdentityServiceClient(TestChannel.As(channel, learner.Value.Token));
                     var response = await TestVerification.UploadAsync(identity, learner.Value.ExamId, PhotoKind.IdDocument, photo, learner.Value.RequestId, chunkSize: 65536);
-                    var t1 = Stopwatch.GetTimestamp();
-                    if (response.Verdict != PhotoVerdict.Accepted) { Interlocked.Increment(ref errors); first ??= "rejected: " + response.Message; continue; }
-                    Interlocked.Increment(ref done);
-                    if (t1 >= windowStart)
-                    {
-                        Interlocked.Increment(ref ops);
-                        Atomic.Max(ref lastCompletion, t1);
-                    }
-                    if (t0 >= windowStart) latency.RecordTicks(t1 - t0);
+                    if (response.Verdict == PhotoVerdict.Accepted) window.Completed(started);
+                    else window.Failed("rejected: " + response.Message);
                 }
                 catch (RpcException ex)
                 {
-                    Interlocked.Increment(ref errors);
-                    first ??= $"{ex.StatusCode} {ex.Status.Detail}";
+                    window.Failed($"{ex.StatusCode} {ex.Status.Detail}");
                 }
             }
         }));
-        if (exhausted) first ??= "the pool of fresh learners ran out: raise --photo-pool";
-        var measured = Math.Max(0.001, (lastCompletion - windowStart) / (double)Stopwatch.Frequency);
-        return new RawRun(ops, ops == 0 ? seconds : measured, latency, errors, first, done);
+        return window.Result(untilLastCompletion: true, problem: exhausted ? "the pool of fresh learners ran out: raise --photo-pool" : null);
     }
 
     /// <summary>
